@@ -1,0 +1,47 @@
+"""The CNN classroom app: five tabs on the flower_demo core. Assembly only.
+
+    python app.py            # http://127.0.0.1:7860 (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT to change)
+"""
+
+from __future__ import annotations
+
+import threading
+
+import gradio as gr
+
+from flower_demo import config
+from flower_demo.tabs import augmentation, classify, dataset, kernels, training, ui
+
+QUEUE_SIZE = 64  # a class of 30 with a couple of requests each; beyond that "queue full, try again"
+LIGHT_CONCURRENCY = 4  # convolve/augment/classify at once: each takes tens of ms on 2 cores
+
+
+def build_demo() -> gr.Blocks:
+    with gr.Blocks(title="CNN · flores / flowers") as demo:
+        gr.Markdown(ui.t("app_title"))
+        student_model = gr.State(None, time_to_live=3600)  # the model this student trained (per session)
+        with gr.Tabs():
+            kernels.build(demo)
+            dataset.build()
+            augmentation.build()
+            training.build(demo, student_model)
+            classify.build(student_model)
+    demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=LIGHT_CONCURRENCY, api_open=False)
+    return demo
+
+
+def warm_up() -> None:
+    """Imports TensorFlow and loads the shipped model in the background, after the page is up."""
+    from flower_demo import model
+
+    model.shipped_model()
+
+
+def launch(demo: gr.Blocks, **kwargs):
+    threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
+    return demo.launch(i18n=ui.I18N, max_file_size=config.MAX_UPLOAD_BYTES, enable_monitoring=False,
+                       footer_links=["api", "gradio", "settings"], **kwargs)
+
+
+if __name__ == "__main__":
+    launch(build_demo())

@@ -1,0 +1,90 @@
+"""The command line on the same core as the app.
+
+    python -m flower_demo train --preset KEY --data-dir DIR [--epochs N --image-size S
+        --batch-size B --learning-rate LR] --out PATH.keras [--log-json]
+    python -m flower_demo evaluate --model PATH --data-dir DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+
+from flower_demo import config
+
+
+def _train(args) -> int:
+    from flower_demo import model as model_lib
+    from flower_demo.training import TrainingRun
+
+    overrides = {name: value for name, value in {
+        "epochs": args.epochs, "image_size": args.image_size, "batch_size": args.batch_size,
+        "learning_rate": args.learning_rate, "validation_split": args.validation_split,
+    }.items() if value is not None}
+    train_config = config.clamp_config(dataclasses.replace(config.PRESETS[args.preset], **overrides))
+
+    def report(row: dict) -> None:
+        if args.log_json:
+            print(json.dumps(row), flush=True)
+        else:
+            print(f"epoch {row['epoch']}/{train_config.epochs} {row['seconds']:.1f}s "
+                  f"loss {row['loss']:.4f} accuracy {row['accuracy']:.4f} "
+                  f"val_loss {row.get('val_loss', float('nan')):.4f} "
+                  f"val_accuracy {row.get('val_accuracy', float('nan')):.4f}", file=sys.stderr, flush=True)
+
+    started = time.monotonic()
+    run = TrainingRun(train_config, data_dir=args.data_dir, device=args.device, on_epoch=report)
+    state = run.run()
+    if state.phase == "failed":
+        print(f"error: {state.error_detail}", file=sys.stderr)
+        return 1
+    if state.skipped:
+        print(f"skipped {len(state.skipped)} unreadable file(s): {', '.join(state.skipped[:5])}", file=sys.stderr)
+    model_lib.save_model(state.model, args.out)
+    print(f"saved {args.out} ({train_config.preset}, {train_config.image_size}px, "
+          f"{time.monotonic() - started:.1f}s in all)", file=sys.stderr)
+    return 0
+
+
+def _evaluate(args) -> int:
+    from flower_demo import data, model as model_lib
+    from flower_demo.evaluation import evaluate
+
+    try:
+        result = evaluate(model_lib.load_model(args.model), args.data_dir)
+    except data.DatasetError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(json.dumps(result))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(prog="python -m flower_demo", description=__doc__,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = main.add_subparsers(dest="command", required=True)
+    train = commands.add_parser("train", help="train a preset and save it as .keras")
+    train.add_argument("--preset", choices=sorted(config.PRESETS), default=config.DEFAULT_PRESET)
+    train.add_argument("--data-dir", help=f"folder of class folders (default: ${config.DATA_DIR_ENV} or download)")
+    train.add_argument("--epochs", type=int)
+    train.add_argument("--image-size", type=int)
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--learning-rate", type=float)
+    train.add_argument("--validation-split", type=float)
+    train.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
+    train.add_argument("--out", required=True, help="where to save the model (.keras)")
+    train.add_argument("--log-json", action="store_true", help="one JSON object per epoch on stdout")
+    train.set_defaults(handler=_train)
+    evaluate = commands.add_parser("evaluate", help="accuracy of a saved model on a folder (JSON)")
+    evaluate.add_argument("--model", required=True)
+    evaluate.add_argument("--data-dir", required=True)
+    evaluate.set_defaults(handler=_evaluate)
+    return main
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return args.handler(args)

@@ -1,0 +1,145 @@
+"""Every number the app and the command line agree on, each with the reason it has that value.
+
+Presets are frozen `TrainConfig`s; the UI and the CLI only ever *replace* fields of one and then pass it
+through `clamp_config`, so a limit set here holds whatever a slider or an API client sends.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+# The tutorial's dataset: folder names in alphabetical order are the class indices, exactly as
+# `image_dataset_from_directory` assigns them, so saved models output scores in this order.
+CLASS_NAMES = ("daisy", "dandelion", "roses", "sunflowers", "tulips")
+DATASET_URL = "https://storage.googleapis.com/download.tensorflow.org/example_images/flower_photos.tgz"
+DATA_DIR_ENV = "FLOWER_DATA_DIR"
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")  # what image_dataset_from_directory reads
+
+# The tutorial's loader settings: 80/20 split with seed 123, 180x180, batches of 32.
+TUTORIAL_IMAGE_SIZE = 180
+TUTORIAL_BATCH_SIZE = 32
+SPLIT_SEED = 123
+VALIDATION_SPLIT = 0.2
+
+ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
+SHIPPED_MODEL_PATH = ASSETS_DIR / "flower_cnn.keras"
+# Decoded, resized photos are kept here between runs (one .npz per folder fingerprint and size).
+CACHE_DIR = Path(os.environ.get("FLOWER_CACHE_DIR", Path.home() / ".cache" / "flower_demo"))
+
+# Server-side limits: a slider's range is only a hint, these are enforced on every call.
+MAX_EPOCHS_APP = 30  # ~30 live epochs is minutes on 2 cores; more would hold the training slot too long
+MAX_TRAIN_SECONDS_APP = 600  # one student may hold the (single) training slot for at most 10 minutes
+MIN_IMAGE_SIZE, MAX_IMAGE_SIZE = 32, 224  # below 32 three poolings leave nothing; above 224 is slow
+MIN_BATCH_SIZE, MAX_BATCH_SIZE = 4, 128
+MIN_LEARNING_RATE, MAX_LEARNING_RATE = 1e-5, 0.1
+MIN_VALIDATION_SPLIT, MAX_VALIDATION_SPLIT = 0.05, 0.5
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # a phone photo is 2-6 MB; Gradio refuses bigger uploads itself
+MAX_KERNEL_SIDE = 1024  # the Kernels tab convolves photos up to this many pixels a side at full size
+MAX_DECODED_PIXELS = 40_000_000  # larger claims are decompression bombs, refused before decoding
+CURVE_UPDATE_SECONDS = 0.5  # the live plots refresh about twice a second, whatever the batch rate
+
+
+@dataclasses.dataclass(frozen=True)
+class Augmentation:
+    """Random transforms applied to training batches (and previewed in the Augmentation tab)."""
+
+    flip: bool = False  # horizontal mirror: a flower is still the same flower
+    rotation: float = 0.0  # fraction of a full turn, as keras.layers.RandomRotation takes it
+    zoom: float = 0.0  # fraction of the side, as keras.layers.RandomZoom takes it
+    contrast: float = 0.0  # keras.layers.RandomContrast factor; 0 disables it
+
+    @property
+    def enabled(self) -> bool:
+        return self.flip or self.rotation > 0 or self.zoom > 0 or self.contrast > 0
+
+
+TUTORIAL_AUGMENTATION = Augmentation(flip=True, rotation=0.1, zoom=0.1)
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """One training run: which network, on what pixels, for how long."""
+
+    preset: str
+    architecture: str  # a key of flower_demo.model.ARCHITECTURES
+    epochs: int
+    image_size: int = TUTORIAL_IMAGE_SIZE
+    batch_size: int = TUTORIAL_BATCH_SIZE
+    learning_rate: float = 1e-3  # Adam's default, as the tutorial's optimizer='adam'
+    validation_split: float = VALIDATION_SPLIT
+    augmentation: Augmentation = Augmentation()
+    dropout: float = 0.0
+    label_smoothing: float = 0.0
+    weight_decay: float = 0.0  # AdamW's decoupled decay when > 0
+    cosine_schedule: bool = False  # cosine decay of the learning rate to zero over the run
+    seed: int = SPLIT_SEED
+
+
+PRESETS: dict[str, TrainConfig] = {
+    # The tutorial's first model: no augmentation, no dropout, 10 epochs.
+    "seed": TrainConfig(preset="seed", architecture="tutorial", epochs=10),
+    # The tutorial's second model: flip/rotate/zoom and Dropout(0.2), 15 epochs.
+    "seed_augmented": TrainConfig(
+        preset="seed_augmented",
+        architecture="tutorial",
+        epochs=15,
+        augmentation=TUTORIAL_AUGMENTATION,
+        dropout=0.2,
+    ),
+    # The Training tab's default: small images, batch norm and global average pooling, so a class
+    # sees a useful model in about a minute on 2 CPU cores.
+    "live": TrainConfig(
+        preset="live",
+        architecture="compact",
+        epochs=8,
+        image_size=96,
+        batch_size=32,
+        learning_rate=3e-3,
+        augmentation=Augmentation(flip=True, rotation=0.05, zoom=0.1),
+        dropout=0.2,
+        cosine_schedule=True,
+    ),
+    # The shipped model's recipe (assets/flower_cnn.keras): see the README's model card.
+    "flower_cnn": TrainConfig(
+        preset="flower_cnn",
+        architecture="flower_cnn",
+        epochs=18,
+        image_size=128,
+        batch_size=32,
+        learning_rate=2e-3,
+        augmentation=Augmentation(flip=True, rotation=0.1, zoom=0.2, contrast=0.2),
+        dropout=0.3,
+        label_smoothing=0.1,
+        weight_decay=1e-4,
+        cosine_schedule=True,
+    ),
+}
+DEFAULT_PRESET = "live"
+
+
+def clamp_config(config: TrainConfig, max_epochs: int | None = None) -> TrainConfig:
+    """Returns `config` with every field inside the server's limits.
+
+    Raises:
+        ValueError: when a value is not a finite number at all.
+    """
+    numbers = (config.epochs, config.image_size, config.batch_size, config.learning_rate,
+               config.validation_split)
+    for value in numbers:
+        if not isinstance(value, (int, float)) or value != value or value in (float("inf"), float("-inf")):
+            raise ValueError(f"Expected finite numbers for the training settings. Received: {numbers}")
+    epochs = max(1, int(config.epochs))
+    if max_epochs is not None:
+        epochs = min(epochs, max_epochs)
+    return dataclasses.replace(
+        config,
+        epochs=epochs,
+        image_size=int(min(max(int(config.image_size), MIN_IMAGE_SIZE), MAX_IMAGE_SIZE)),
+        batch_size=int(min(max(int(config.batch_size), MIN_BATCH_SIZE), MAX_BATCH_SIZE)),
+        learning_rate=float(min(max(float(config.learning_rate), MIN_LEARNING_RATE), MAX_LEARNING_RATE)),
+        validation_split=float(
+            min(max(float(config.validation_split), MIN_VALIDATION_SPLIT), MAX_VALIDATION_SPLIT)
+        ),
+    )

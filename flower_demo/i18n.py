@@ -1,0 +1,208 @@
+"""Spanish and English texts for the whole app, and the choice of language for a request.
+
+The UI hands these dictionaries to `gr.I18n` (labels, Markdown, tab names and choices are translated
+in the browser). Texts made on the server (messages, plot titles, class names, the classification
+sentence) go through `translate`, with the language taken from the request's Accept-Language.
+"""
+
+from __future__ import annotations
+
+LANGUAGES = ("es", "en")
+DEFAULT_LANGUAGE = "es"  # the tutorial is in Spanish
+
+TEXTS: dict[str, dict[str, str]] = {
+    "es": {
+        # app
+        "app_title": "# Cómo ven las imágenes las redes convolucionales\nUn tutorial interactivo con el conjunto de flores (margarita, diente de león, rosa, girasol, tulipán).",
+        "tab_kernels": "Kernels", "tab_dataset": "Datos", "tab_augment": "Aumento de datos",
+        "tab_training": "Entrenamiento", "tab_classify": "Clasificar",
+        # kernels
+        "kernels_intro": "## El kernel y la convolución\nUn **kernel** es una pequeña matriz de pesos. La **convolución** lo desliza sobre la imagen: en cada posición toma el parche de píxeles que cubre, multiplica cada píxel por su peso y suma los productos (un producto escalar). Así un kernel detecta bordes, desenfoca o enfoca. En color se aplica el mismo kernel a cada canal (R, G, B); una capa Conv2D suma además los tres resultados en un único número por filtro.",
+        "input_photo": "Foto de entrada", "kernel": "Kernel", "mode": "Modo", "mode_color": "Color (por canal)",
+        "mode_grey": "Escala de grises", "stride": "Paso (stride)", "padding": "Relleno (padding)",
+        "custom_kernel": "Kernel personalizado (edita las celdas; 3×3 o 5×5)",
+        "custom_size": "Tamaño del kernel personalizado",
+        "filtered_image": "Imagen filtrada", "kernel_heatmap": "El kernel",
+        "pixel_row": "Fila del píxel de salida", "pixel_col": "Columna del píxel de salida",
+        "step_view": "Paso a paso: un píxel de salida", "convolve_button": "Aplicar kernel",
+        "kernel_identity": "Identidad", "kernel_edge": "Bordes (Laplaciano)", "kernel_sobel_x": "Sobel X (bordes verticales)",
+        "kernel_sobel_y": "Sobel Y (bordes horizontales)", "kernel_blur": "Desenfoque (media)",
+        "kernel_gaussian_blur": "Desenfoque gaussiano", "kernel_sharpen": "Enfoque", "kernel_emboss": "Relieve",
+        "kernel_custom": "Personalizado",
+        "display_clip": "Cómo se muestra: cada canal se recorta a 0–255 (lo que queda fuera se satura).",
+        "display_abs": "Cómo se muestra: el valor absoluto de la respuesta, recortado a 0–255; los bordes en cualquier dirección brillan sobre negro.",
+        "response_range": "Respuesta antes de mostrarla: mínimo {low:.1f}, máximo {high:.1f}. Salida {height}×{width} píxeles.",
+        "downscaled": "La foto medía {width}×{height}; se redujo a {max_side} px de lado.",
+        "step_total": "Suma de los canales = {total:.1f} (lo que produce un filtro Conv2D con este kernel en cada canal)",
+        "step_patch": "Parche", "step_products": "Productos", "step_sum": "suma",
+        "channel_R": "R", "channel_G": "G", "channel_B": "B", "channel_grey": "Gris",
+        # dataset
+        "dataset_intro": "## El conjunto de datos\nFotos de flores de Flickr (licencias CC-BY) en cinco carpetas, una por clase. Los nombres de clase salen de las carpetas en orden alfabético. `image_dataset_from_directory` las lee, las redimensiona a 180×180 y las agrupa en lotes de 32; el 80 % entrena y el 20 % valida (semilla 123).",
+        "dataset_button": "Cargar el conjunto de datos", "class_counts": "Fotos por clase",
+        "sample_grid": "Nueve fotos con su etiqueta", "batch_shapes": "Forma de un lote",
+        "normalisation": "Normalización", "dataset_status": "Estado",
+        "dataset_summary": "**{count}** fotos en {classes} clases, en `{folder}`. Entrenamiento: {train} · validación: {val}.{skipped}",
+        "dataset_skipped": " Se omitieron {count} archivo(s) ilegibles.",
+        "shapes_text": "`image_batch.shape` = {images}  ·  `labels_batch.shape` = {labels}",
+        "normalise_intro": "## Normalizar los píxeles\nLos píxeles van de 0 a 255; las redes aprenden mejor con valores pequeños, así que se dividen entre 255. En el modelo lo hace la capa `Rescaling(1/255)`.",
+        "normalise_text": "Antes: mínimo {low_before}, máximo {high_before} (enteros 0–255). Después de dividir entre 255: mínimo {low_after:.3f}, máximo {high_after:.3f}.",
+        "performance_note": "`cache()` guarda las fotos decodificadas en memoria y `prefetch()` prepara el siguiente lote mientras el modelo entrena el actual. Esta app va más allá: decodifica cada foto una sola vez y la guarda también en disco.",
+        # augmentation
+        "augment_intro": "## Aumento de datos\nCon pocas fotos el modelo memoriza (sobreajuste). El aumento de datos crea variaciones aleatorias de cada foto en cada época: volteo horizontal, rotación, zoom y contraste. Es exactamente el módulo que usa el entrenamiento.",
+        "flip": "Volteo horizontal", "rotation": "Rotación (fracción de vuelta)", "zoom": "Zoom (fracción)",
+        "contrast": "Contraste", "seed": "Semilla", "augment_button": "Generar 9 variaciones",
+        "augmented_grid": "Nueve versiones aumentadas", "augment_preset": "Ajustes de un preset",
+        # training
+        "training_intro": "## Entrenar en directo\nElige un preset y pulsa Entrenar: las curvas de exactitud y pérdida crecen mientras el modelo aprende. Si la exactitud de entrenamiento sigue subiendo y la de validación se estanca, el modelo está **sobreajustando**: memoriza las fotos de entrenamiento en vez de aprender flores. El aumento de datos y el Dropout lo combaten (compara `seed` con `seed_augmented`). La validación usa fotos que el modelo no ve al entrenar.",
+        "preset": "Preset", "epochs": "Épocas", "batch_size": "Tamaño de lote", "image_size": "Tamaño de imagen (px)",
+        "learning_rate": "Tasa de aprendizaje", "validation_split": "Fracción de validación", "device": "Dispositivo",
+        "train_button": "Entrenar", "stop_button": "Detener", "training_status": "Progreso",
+        "accuracy_plot": "Exactitud", "loss_plot": "Pérdida", "model_summary": "Resumen del modelo",
+        "preset_seed": "seed: el primer modelo del tutorial", "preset_seed_augmented": "seed_augmented: con aumento y Dropout",
+        "preset_live": "live: rápido para clase", "preset_flower_cnn": "flower_cnn: la receta del modelo incluido",
+        "status_waiting": "En cola: otro estudiante está entrenando; empezará en cuanto termine.",
+        "status_loading": "Preparando las fotos: {done} de {total}.",
+        "status_training": "Época {epoch} de {epochs} · lote {batch} de {steps} · {per_epoch} por época · quedan {eta}.",
+        "status_finished": "Listo: {epochs} épocas, exactitud de validación {val_accuracy}. La pestaña Clasificar usa ahora tu modelo.",
+        "status_stopped": "Detenido tras {epochs} época(s); se conserva el modelo entrenado hasta ahora y la pestaña Clasificar lo usa.",
+        "status_failed": "No se pudo entrenar: {message}",
+        "status_skipped": " Se omitieron {count} archivo(s) ilegibles.",
+        "status_stop_requested": "Deteniendo tras el lote actual…",
+        "series_training": "entrenamiento", "series_validation": "validación",
+        "series_previous_training": "entrenamiento (anterior)", "series_previous_validation": "validación (anterior)",
+        "epoch_axis": "época",
+        # classify
+        "classify_intro": "## Clasificar una foto nueva\nSube una foto, usa la cámara o pega una imagen. El modelo devuelve una puntuación por clase; softmax las convierte en probabilidades.",
+        "classify_button": "Clasificar", "top_classes": "Las cinco clases más probables", "sentence": "Resultado",
+        "classify_sentence": "Esta imagen probablemente pertenece a **{label}** con un {confidence:.2f} % de confianza.",
+        "model_used_student": "Modelo: el que entrenaste en esta sesión ({preset}).",
+        "model_used_shipped": "Modelo: el incluido con la app (`assets/flower_cnn.keras`).",
+        "class_daisy": "margarita", "class_dandelion": "diente de león", "class_roses": "rosas",
+        "class_sunflowers": "girasoles", "class_tulips": "tulipanes",
+        # errors
+        "error_no_image": "Primero elige una imagen.",
+        "error_empty": "El archivo está vacío.",
+        "error_too_large_file": "El archivo es demasiado grande (máximo 10 MB).",
+        "error_not_image": "Este archivo no es una imagen que podamos leer (usa JPEG, PNG, WebP, GIF o BMP).",
+        "error_broken_image": "La imagen está dañada o incompleta.",
+        "error_too_many_pixels": "La imagen tiene demasiados píxeles (máximo 40 megapíxeles).",
+        "error_kernel_shape": "El kernel personalizado debe ser una cuadrícula de 3×3 o 5×5.",
+        "error_kernel_value": "Cada celda del kernel debe ser un número finito entre -1000 y 1000 ({detail}).",
+        "error_image_too_small": "Con relleno «valid» la imagen debe ser al menos tan grande como el kernel.",
+        "error_setting": "Ajuste no válido: {detail}.",
+        "error_no_photos": "No hay fotos en la carpeta indicada ({detail}): debe tener una subcarpeta por clase.",
+        "error_download": "No se pudo descargar el conjunto de flores ({detail}). Sin internet, descarga el archivo flower_photos.tgz en otro equipo, descomprímelo y apunta la variable de entorno FLOWER_DATA_DIR a la carpeta flower_photos.",
+        "error_no_model": "No hay ningún modelo: entrena uno en la pestaña Entrenamiento.",
+        "error_unknown_preset": "Preset desconocido: {detail}.",
+        "error_training_busy": "Ya estás entrenando un modelo en esta sesión.",
+        "error_time_limit": "Se alcanzó el límite de {seconds} s por entrenamiento.",
+    },
+    "en": {
+        "app_title": "# How convolutional networks see images\nAn interactive tutorial on the flowers dataset (daisy, dandelion, roses, sunflowers, tulips).",
+        "tab_kernels": "Kernels", "tab_dataset": "Dataset", "tab_augment": "Augmentation",
+        "tab_training": "Training", "tab_classify": "Classify",
+        "kernels_intro": "## Kernels and convolution\nA **kernel** is a small grid of weights. **Convolution** slides it over the image: at each position it takes the patch of pixels under it, multiplies each pixel by its weight and adds the products (a dot product). That is how a kernel finds edges, blurs or sharpens. In colour the same kernel filters each channel (R, G, B); a Conv2D layer also adds the three results into one number per filter.",
+        "input_photo": "Input photo", "kernel": "Kernel", "mode": "Mode", "mode_color": "Colour (per channel)",
+        "mode_grey": "Greyscale", "stride": "Stride", "padding": "Padding",
+        "custom_kernel": "Custom kernel (edit the cells; 3×3 or 5×5)",
+        "custom_size": "Custom kernel size",
+        "filtered_image": "Filtered image", "kernel_heatmap": "The kernel",
+        "pixel_row": "Output pixel row", "pixel_col": "Output pixel column",
+        "step_view": "Step by step: one output pixel", "convolve_button": "Apply kernel",
+        "kernel_identity": "Identity", "kernel_edge": "Edges (Laplacian)", "kernel_sobel_x": "Sobel X (vertical edges)",
+        "kernel_sobel_y": "Sobel Y (horizontal edges)", "kernel_blur": "Blur (box)",
+        "kernel_gaussian_blur": "Gaussian blur", "kernel_sharpen": "Sharpen", "kernel_emboss": "Emboss",
+        "kernel_custom": "Custom",
+        "display_clip": "How it is shown: each channel is clipped to 0–255 (values outside saturate).",
+        "display_abs": "How it is shown: the absolute value of the response, clipped to 0–255, so edges in either direction shine on black.",
+        "response_range": "Response before display: min {low:.1f}, max {high:.1f}. Output {height}×{width} pixels.",
+        "downscaled": "The photo was {width}×{height}; it was reduced to {max_side} px a side.",
+        "step_total": "Sum over channels = {total:.1f} (what one Conv2D filter with this kernel on every channel outputs)",
+        "step_patch": "Patch", "step_products": "Products", "step_sum": "sum",
+        "channel_R": "R", "channel_G": "G", "channel_B": "B", "channel_grey": "Grey",
+        "dataset_intro": "## The dataset\nFlower photos from Flickr (CC-BY licences) in five folders, one per class. Class names come from the folder names in alphabetical order. `image_dataset_from_directory` reads them, resizes them to 180×180 and groups them in batches of 32; 80% train and 20% validate (seed 123).",
+        "dataset_button": "Load the dataset", "class_counts": "Photos per class",
+        "sample_grid": "Nine labelled photos", "batch_shapes": "A batch's shape",
+        "normalisation": "Normalisation", "dataset_status": "Status",
+        "dataset_summary": "**{count}** photos in {classes} classes, in `{folder}`. Training: {train} · validation: {val}.{skipped}",
+        "dataset_skipped": " {count} unreadable file(s) skipped.",
+        "shapes_text": "`image_batch.shape` = {images}  ·  `labels_batch.shape` = {labels}",
+        "normalise_intro": "## Normalising pixels\nPixels go from 0 to 255; networks learn better with small inputs, so they are divided by 255. In the model the `Rescaling(1/255)` layer does it.",
+        "normalise_text": "Before: min {low_before}, max {high_before} (integers 0–255). After dividing by 255: min {low_after:.3f}, max {high_after:.3f}.",
+        "performance_note": "`cache()` keeps decoded photos in memory and `prefetch()` prepares the next batch while the model trains on this one. This app goes further: each photo is decoded once and also kept on disk.",
+        "augment_intro": "## Data augmentation\nWith few photos a model memorises them (overfitting). Augmentation makes random variations of every photo in every epoch: horizontal flips, rotation, zoom and contrast. This is exactly the module training uses.",
+        "flip": "Horizontal flip", "rotation": "Rotation (fraction of a turn)", "zoom": "Zoom (fraction)",
+        "contrast": "Contrast", "seed": "Seed", "augment_button": "Make 9 variations",
+        "augmented_grid": "Nine augmented versions", "augment_preset": "Settings of a preset",
+        "training_intro": "## Live training\nPick a preset and press Train: the accuracy and loss curves grow while the model learns. If training accuracy keeps rising while validation accuracy stalls, the model is **overfitting**: it memorises the training photos instead of learning flowers. Augmentation and Dropout fight it (compare `seed` with `seed_augmented`). Validation uses photos the model never trains on.",
+        "preset": "Preset", "epochs": "Epochs", "batch_size": "Batch size", "image_size": "Image size (px)",
+        "learning_rate": "Learning rate", "validation_split": "Validation fraction", "device": "Device",
+        "train_button": "Train", "stop_button": "Stop", "training_status": "Progress",
+        "accuracy_plot": "Accuracy", "loss_plot": "Loss", "model_summary": "Model summary",
+        "preset_seed": "seed: the tutorial's first model", "preset_seed_augmented": "seed_augmented: with augmentation and Dropout",
+        "preset_live": "live: fast, for class", "preset_flower_cnn": "flower_cnn: the shipped model's recipe",
+        "status_waiting": "Queued: another student is training; yours starts when theirs ends.",
+        "status_loading": "Preparing the photos: {done} of {total}.",
+        "status_training": "Epoch {epoch} of {epochs} · batch {batch} of {steps} · {per_epoch} per epoch · {eta} left.",
+        "status_finished": "Done: {epochs} epochs, validation accuracy {val_accuracy}. The Classify tab now uses your model.",
+        "status_stopped": "Stopped after {epochs} epoch(s); the model trained so far is kept and the Classify tab uses it.",
+        "status_failed": "Training failed: {message}",
+        "status_skipped": " {count} unreadable file(s) skipped.",
+        "status_stop_requested": "Stopping after the current batch…",
+        "series_training": "training", "series_validation": "validation",
+        "series_previous_training": "training (previous)", "series_previous_validation": "validation (previous)",
+        "epoch_axis": "epoch",
+        "classify_intro": "## Classify a new photo\nUpload a photo, use the webcam or paste an image. The model outputs one score per class; softmax turns them into probabilities.",
+        "classify_button": "Classify", "top_classes": "The five most likely classes", "sentence": "Result",
+        "classify_sentence": "This image most likely belongs to **{label}** with a {confidence:.2f} percent confidence.",
+        "model_used_student": "Model: the one you trained in this session ({preset}).",
+        "model_used_shipped": "Model: the one shipped with the app (`assets/flower_cnn.keras`).",
+        "class_daisy": "daisy", "class_dandelion": "dandelion", "class_roses": "roses",
+        "class_sunflowers": "sunflowers", "class_tulips": "tulips",
+        "error_no_image": "Choose an image first.",
+        "error_empty": "The file is empty.",
+        "error_too_large_file": "The file is too large (10 MB at most).",
+        "error_not_image": "This file is not an image we can read (use JPEG, PNG, WebP, GIF or BMP).",
+        "error_broken_image": "The image is damaged or incomplete.",
+        "error_too_many_pixels": "The image has too many pixels (40 megapixels at most).",
+        "error_kernel_shape": "The custom kernel must be a 3×3 or 5×5 grid.",
+        "error_kernel_value": "Every kernel cell must be a finite number between -1000 and 1000 ({detail}).",
+        "error_image_too_small": "With 'valid' padding the image must be at least as large as the kernel.",
+        "error_setting": "Invalid setting: {detail}.",
+        "error_no_photos": "There are no photos in the given folder ({detail}): it needs one sub-folder per class.",
+        "error_download": "The flowers dataset could not be downloaded ({detail}). Offline, download flower_photos.tgz on another computer, unpack it and point the FLOWER_DATA_DIR environment variable at the flower_photos folder.",
+        "error_no_model": "There is no model: train one in the Training tab.",
+        "error_unknown_preset": "Unknown preset: {detail}.",
+        "error_training_busy": "You are already training a model in this session.",
+        "error_time_limit": "The {seconds} s limit per training run was reached.",
+    },
+}
+
+
+def language_from_header(accept_language: str | None) -> str:
+    """Picks es or en from an Accept-Language header, honouring q-weights; Spanish by default."""
+    best, best_weight = DEFAULT_LANGUAGE, -1.0
+    for part in (accept_language or "").split(","):
+        tag, _, params = part.strip().partition(";")
+        code = tag.strip().lower().split("-")[0]
+        weight = 1.0
+        if params.strip().startswith("q="):
+            try:
+                weight = float(params.strip()[2:])
+            except ValueError:
+                weight = 0.0
+        if code in LANGUAGES and weight > best_weight:
+            best, best_weight = code, weight
+    return best
+
+
+def translate(key: str, language: str = DEFAULT_LANGUAGE, **values) -> str:
+    """The text for `key` in `language`, with `values` filled in; the key itself if unknown."""
+    texts = TEXTS.get(language, TEXTS[DEFAULT_LANGUAGE])
+    text = texts.get(key, TEXTS["en"].get(key, key))
+    return text.format(**values) if values else text
+
+
+def class_label(name: str, language: str) -> str:
+    """A class folder name in the reader's language (unknown folder names are shown as they are)."""
+    return translate(f"class_{name}", language) if f"class_{name}" in TEXTS["en"] else name

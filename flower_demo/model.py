@@ -1,0 +1,150 @@
+"""The networks: the tutorial's CNN, a compact one for live demos, and the shipped model's recipe.
+
+Every model takes raw RGB pixels (0-255) at its input size, rescales them itself (Rescaling(1/255)
+is the first layer, as in the tutorial) and outputs one logit per class in alphabetical class order.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from flower_demo import config, images
+from flower_demo.config import TrainConfig
+
+
+def _tutorial(inputs, config_: TrainConfig, num_classes: int):
+    """The tutorial's three Conv2D/MaxPooling blocks, Flatten, Dense(128) (and its Dropout(0.2))."""
+    from keras import layers
+
+    x = layers.Rescaling(1.0 / 255)(inputs)
+    for filters in (16, 32, 64):
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+        x = layers.MaxPooling2D()(x)
+    if config_.dropout:
+        x = layers.Dropout(config_.dropout)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(128, activation="relu")(x)
+    return layers.Dense(num_classes)(x)
+
+
+def _conv_bn_relu(x, filters: int, kernel_regularizer=None):
+    from keras import layers
+
+    x = layers.Conv2D(filters, 3, padding="same", use_bias=False, kernel_regularizer=kernel_regularizer)(x)
+    x = layers.BatchNormalization()(x)
+    return layers.ReLU()(x)
+
+
+def _compact(inputs, config_: TrainConfig, num_classes: int):
+    """Four conv/batch-norm/pool blocks and global average pooling: few parameters, fast to train."""
+    from keras import layers
+
+    x = layers.Rescaling(1.0 / 255)(inputs)
+    for filters in (16, 32, 64, 128):
+        x = _conv_bn_relu(x, filters)
+        x = layers.MaxPooling2D()(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    if config_.dropout:
+        x = layers.Dropout(config_.dropout)(x)
+    return layers.Dense(num_classes)(x)
+
+
+def _flower_cnn(inputs, config_: TrainConfig, num_classes: int):
+    """A small VGG-style network with batch norm: two convolutions per block, then pooling."""
+    from keras import layers
+
+    x = layers.Rescaling(1.0 / 255)(inputs)
+    for filters in (16, 32, 64, 128):
+        x = _conv_bn_relu(x, filters)
+        x = _conv_bn_relu(x, filters)
+        x = layers.MaxPooling2D()(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    if config_.dropout:
+        x = layers.Dropout(config_.dropout)(x)
+    return layers.Dense(num_classes)(x)
+
+
+ARCHITECTURES = {"tutorial": _tutorial, "compact": _compact, "flower_cnn": _flower_cnn}
+
+
+def build_model(train_config: TrainConfig, num_classes: int = len(config.CLASS_NAMES), steps_per_epoch: int = 1):
+    """Builds and compiles the network a TrainConfig names (Adam, sparse cross-entropy on logits)."""
+    import keras
+
+    if train_config.architecture not in ARCHITECTURES:
+        raise ValueError(f"Expected one of {sorted(ARCHITECTURES)}. Received: {train_config.architecture!r}")
+    inputs = keras.Input((train_config.image_size, train_config.image_size, 3), name="pixels")
+    outputs = ARCHITECTURES[train_config.architecture](inputs, train_config, num_classes)
+    model = keras.Model(inputs, outputs, name=train_config.preset)
+
+    learning_rate = train_config.learning_rate
+    if train_config.cosine_schedule:
+        learning_rate = keras.optimizers.schedules.CosineDecay(
+            learning_rate, decay_steps=max(1, train_config.epochs * steps_per_epoch))
+    if train_config.weight_decay:
+        optimizer = keras.optimizers.AdamW(learning_rate, weight_decay=train_config.weight_decay)
+    else:
+        optimizer = keras.optimizers.Adam(learning_rate)
+    if train_config.label_smoothing:
+        # Label smoothing needs one-hot targets; the data pipeline then yields one-hot labels.
+        loss = keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=train_config.label_smoothing)
+        metrics = [keras.metrics.CategoricalAccuracy(name="accuracy")]
+    else:
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+    model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+    return model
+
+
+def summary_text(model) -> str:
+    lines: list[str] = []
+    model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line), line_length=90)
+    return "\n".join(lines)
+
+
+def input_size(model) -> int:
+    return int(model.input_shape[1])
+
+
+def predict_probabilities(model, rgb: np.ndarray) -> np.ndarray:
+    """Class probabilities (softmax of the logits) for one RGB picture of any size."""
+    import keras
+
+    pixels = images.prepare_for_model(images.to_rgb(rgb), input_size(model))
+    logits = model(pixels[None].astype(np.float32), training=False)
+    return np.asarray(keras.ops.softmax(logits, axis=-1))[0]
+
+
+def save_model(model, path: str | Path) -> None:
+    """Saves as .keras through a temporary file, so a crash never leaves a half model behind."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".keras")
+    os.close(handle)
+    try:
+        model.save(temporary)
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; a shipped model must be readable
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def load_model(path: str | Path):
+    """Loads a .keras file with safe_mode=True (no arbitrary code from lambda layers)."""
+    import keras
+
+    return keras.models.load_model(path, safe_mode=True, compile=False)
+
+
+@functools.cache
+def shipped_model():
+    """The model in assets/, loaded once and shared read-only by every student; None if absent."""
+    if not config.SHIPPED_MODEL_PATH.exists():
+        return None
+    return load_model(config.SHIPPED_MODEL_PATH)

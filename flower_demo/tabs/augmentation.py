@@ -1,0 +1,52 @@
+"""Augmentation tab: nine random versions of one photo, made by the very module training uses."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from flower_demo import augment, config
+from flower_demo.config import Augmentation
+from flower_demo.tabs import ui
+
+MAX_FACTOR = 0.5  # beyond half a turn or half the side, a photo stops looking like a flower
+
+
+def augment_image(image, flip: bool = True, rotation: float = 0.1, zoom: float = 0.1, contrast: float = 0.0,
+                  seed: int = 0, request: gr.Request = None):
+    """Nine augmented versions of `image` at the tutorial's 180 px, deterministic for a seed."""
+    lang = ui.language(request)
+    rgb = ui.read_image(image, lang)
+    factors = [ui.clamp_float(value, 0.0, MAX_FACTOR, 0.0) for value in (rotation, zoom, contrast)]
+    settings = Augmentation(bool(flip), *factors)
+    pictures = augment.augment_grid(rgb, settings, config.TUTORIAL_IMAGE_SIZE, ui.clamp_int(seed, 0, 2**31 - 1, 0))
+    return pictures
+
+
+def load_preset(preset: str):
+    """The augmentation settings a training preset uses, into the sliders."""
+    settings = config.PRESETS.get(preset, config.PRESETS[config.DEFAULT_PRESET]).augmentation
+    return settings.flip, settings.rotation, settings.zoom, settings.contrast
+
+
+def build() -> None:
+    with gr.Tab(ui.t("tab_augment"), id="augmentation"):
+        gr.Markdown(ui.t("augment_intro"))
+        with gr.Row():
+            with gr.Column():
+                input_image = ui.image_input(value=ui.SAMPLE_PHOTO, height=300)
+                preset_dropdown = gr.Dropdown(ui.choices(config.PRESETS, "preset_"), value="seed_augmented",
+                                              label=ui.t("augment_preset"))
+                flip_checkbox = gr.Checkbox(True, label=ui.t("flip"))
+                rotation_slider = gr.Slider(0, MAX_FACTOR, value=0.1, step=0.01, label=ui.t("rotation"))
+                zoom_slider = gr.Slider(0, MAX_FACTOR, value=0.1, step=0.01, label=ui.t("zoom"))
+                contrast_slider = gr.Slider(0, MAX_FACTOR, value=0.0, step=0.01, label=ui.t("contrast"))
+                seed_number = gr.Number(0, precision=0, minimum=0, label=ui.t("seed"))
+                augment_button = gr.Button(ui.t("augment_button"), variant="primary")
+            augmented_gallery = gr.Gallery(label=ui.t("augmented_grid"), columns=3, height=640, format="png",
+                                           object_fit="contain")
+        preset_dropdown.change(load_preset, preset_dropdown,
+                               [flip_checkbox, rotation_slider, zoom_slider, contrast_slider],
+                               api_visibility="private")
+        augment_button.click(augment_image,
+                             [input_image, flip_checkbox, rotation_slider, zoom_slider, contrast_slider, seed_number],
+                             augmented_gallery, api_name="augment")

@@ -1,0 +1,88 @@
+"""Kernels tab: pick a kernel, see the filtered photo, the kernel and one output pixel's arithmetic."""
+
+from __future__ import annotations
+
+import gradio as gr
+import numpy as np
+
+from flower_demo import config, kernels, plots
+from flower_demo.i18n import translate
+from flower_demo.tabs import ui
+
+
+def convolve(image, kernel: str = "edge", mode: str = "color", stride: int = 1, padding: str = "same",
+             custom_kernel=None, pixel_row: int = -1, pixel_col: int = -1, request: gr.Request = None):
+    """Filters `image` with a preset or custom kernel; returns picture, notes, kernel and step figures."""
+    lang = ui.language(request)
+    rgb = ui.read_image(image, lang)
+    if kernel not in kernels.KERNEL_CHOICES:
+        raise ui.error("error_setting", lang, detail=f"kernel {kernel!r}")
+    stride = ui.clamp_int(stride, 1, 4, 1)
+    try:
+        weights = (kernels.parse_custom_kernel(custom_kernel) if kernel == kernels.CUSTOM
+                   else kernels.KERNELS[kernel])
+        result = kernels.apply(rgb, weights, mode, stride, padding, config.MAX_KERNEL_SIDE)
+        row, col = ui.clamp_int(pixel_row, -1, 10**6, -1), ui.clamp_int(pixel_col, -1, 10**6, -1)
+        row = row if row >= 0 else result.response.shape[0] // 2  # -1: the centre
+        col = col if col >= 0 else result.response.shape[1] // 2
+        explanation = kernels.explain_pixel(result.channels, weights, row, col, stride, padding)
+    except kernels.KernelError as problem:
+        raise ui.error(problem.key, lang, detail=str(problem).partition(": ")[2]) from problem
+    mapping = kernels.display_mapping(kernel, weights)
+    notes = [translate(f"display_{mapping}", lang),
+             translate("response_range", lang, low=result.low, high=result.high,
+                       height=result.response.shape[0], width=result.response.shape[1])]
+    if result.original_size != result.channels.shape[:2]:
+        notes.append(translate("downscaled", lang, height=result.original_size[0], width=result.original_size[1],
+                               max_side=config.MAX_KERNEL_SIDE))
+    return (kernels.to_display(result.response, mapping), "\n\n".join(notes),
+            plots.kernel_figure(weights, translate(f"kernel_{kernel}", lang)),
+            plots.step_figure(explanation, weights, lang, grey=mode == "grey"))
+
+
+def resize_custom_grid(size: int):
+    """A fresh identity grid of the chosen size for the custom kernel editor."""
+    size = int(size) if int(size) in kernels.CUSTOM_SIZES else 3
+    grid = np.zeros((size, size), np.float32)
+    grid[size // 2, size // 2] = 1
+    return grid.tolist()
+
+
+def build(demo: gr.Blocks) -> None:
+    with gr.Tab(ui.t("tab_kernels"), id="kernels"):
+        gr.Markdown(ui.t("kernels_intro"))
+        with gr.Row():
+            with gr.Column():
+                input_image = ui.image_input(value=ui.SAMPLE_PHOTO, height=320)
+                gr.Examples([[ui.SAMPLE_PHOTO]], inputs=[input_image])
+                kernel_dropdown = gr.Dropdown(ui.choices(kernels.KERNEL_CHOICES, "kernel_"), value="edge",
+                                              label=ui.t("kernel"))
+                mode_radio = gr.Radio([(ui.t("mode_color"), "color"), (ui.t("mode_grey"), "grey")],
+                                      value="color", label=ui.t("mode"))
+                with gr.Row():
+                    stride_slider = gr.Slider(1, 4, value=1, step=1, label=ui.t("stride"))
+                    padding_radio = gr.Radio(["same", "valid"], value="same", label=ui.t("padding"))
+                with gr.Accordion(ui.t("kernel_custom"), open=False):
+                    custom_size_radio = gr.Radio([3, 5], value=3, label=ui.t("custom_size"))
+                    custom_grid = gr.Dataframe(resize_custom_grid(3), label=ui.t("custom_kernel"),
+                                               interactive=True, type="array", headers=None,
+                                               row_count=3, column_count=3)
+                convolve_button = gr.Button(ui.t("convolve_button"), variant="primary")
+            with gr.Column():
+                output_image = gr.Image(label=ui.t("filtered_image"), format="png", interactive=False, height=320)
+                notes_markdown = gr.Markdown()
+                kernel_plot = gr.Plot(label=ui.t("kernel_heatmap"))
+        with gr.Row():
+            pixel_row_slider = gr.Slider(0, config.MAX_KERNEL_SIDE, value=100, step=1, label=ui.t("pixel_row"))
+            pixel_col_slider = gr.Slider(0, config.MAX_KERNEL_SIDE, value=100, step=1, label=ui.t("pixel_col"))
+        step_plot = gr.Plot(label=ui.t("step_view"))
+
+        inputs = [input_image, kernel_dropdown, mode_radio, stride_slider, padding_radio, custom_grid,
+                  pixel_row_slider, pixel_col_slider]
+        outputs = [output_image, notes_markdown, kernel_plot, step_plot]
+        convolve_button.click(convolve, inputs, outputs, api_name="convolve")
+        gr.on([input_image.change, kernel_dropdown.change, mode_radio.change, stride_slider.release,
+               padding_radio.change, pixel_row_slider.release, pixel_col_slider.release],
+              convolve, inputs, outputs, api_visibility="private", show_progress="hidden")
+        demo.load(convolve, inputs, outputs, api_visibility="private", show_progress="hidden")
+        custom_size_radio.change(resize_custom_grid, custom_size_radio, custom_grid, api_visibility="private")

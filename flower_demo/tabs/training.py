@@ -1,0 +1,156 @@
+"""Training tab: live accuracy and loss curves, stop, the previous run overlaid, the model summary."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+
+import gradio as gr
+
+from flower_demo import config, plots
+from flower_demo.i18n import translate
+from flower_demo.tabs import ui
+
+LIVE_EPOCH_CAP = {"flower_cnn": 10}  # the shipped recipe's full run takes ~30 min: too long for class
+_active_runs: dict[str, object] = {}  # session hash -> its TrainingRun, so Stop reaches only that run
+_active_lock = threading.Lock()
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "…"
+    minutes, seconds = divmod(int(round(seconds)), 60)
+    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
+
+
+def _status(state, lang: str, stop_requested: bool) -> str:
+    if state.phase in ("waiting", "loading"):
+        text = translate("status_loading", lang, done=state.loading_done, total=state.loading_total or "?")
+    elif state.phase == "training":
+        text = translate("status_training", lang, epoch=min(state.epoch + 1, state.epochs), epochs=state.epochs,
+                         batch=state.batch, steps=state.steps, per_epoch=_duration(state.seconds_per_epoch),
+                         eta=_duration(state.eta_seconds))
+        if stop_requested:
+            text += " " + translate("status_stop_requested", lang)
+    elif state.phase == "failed":
+        text = translate("status_failed", lang, message=translate(state.error_key, lang, detail=state.error_detail))
+    else:
+        last = state.history[-1] if state.history else {}
+        accuracy = f"{last['val_accuracy']:.1%}" if "val_accuracy" in last else "—"
+        key = "status_finished" if state.phase == "finished" else "status_stopped"
+        text = translate(key, lang, epochs=state.epoch, val_accuracy=accuracy)
+    if state.skipped:
+        text += translate("status_skipped", lang, count=len(state.skipped))
+    return text
+
+
+def train(preset: str = config.DEFAULT_PRESET, epochs: int | None = None, batch_size: int | None = None,
+          image_size: int | None = None, learning_rate: float | None = None, validation_split: float | None = None,
+          device: str = "cpu", previous_curve=None, request: gr.Request = None):
+    """Trains a preset (with the student's overrides, clamped to the server's limits), streaming curves.
+
+    Yields (status, accuracy frame, loss frame, summary, trained model, this run's curve).
+    """
+    from flower_demo.training import TrainingRun  # lazy: keeps TensorFlow out of the page's start-up
+
+    lang = ui.language(request)
+    if preset not in config.PRESETS:
+        raise ui.error("error_unknown_preset", lang, detail=repr(preset))
+    base = config.PRESETS[preset]
+    overrides = {"epochs": epochs, "batch_size": batch_size, "image_size": image_size,
+                 "learning_rate": learning_rate, "validation_split": validation_split}
+    base = dataclasses.replace(base, **{k: v for k, v in overrides.items() if v is not None})
+    try:
+        run_config = config.clamp_config(base, min(config.MAX_EPOCHS_APP, LIVE_EPOCH_CAP.get(preset, 10**6)))
+    except ValueError as problem:
+        raise ui.error("error_setting", lang, detail=str(problem)) from problem
+    session = getattr(request, "session_hash", None) or str(id(request))
+    run = TrainingRun(run_config, device="gpu" if device == "gpu" else "cpu",
+                      max_seconds=config.MAX_TRAIN_SECONDS_APP)
+    with _active_lock:
+        if session in _active_runs:
+            raise ui.error("error_training_busy", lang)
+        _active_runs[session] = run
+    previous = previous_curve or []
+    try:
+        for state in run.stream():
+            frames = (plots.curve_frame(state.curve, "accuracy", lang, previous),
+                      plots.curve_frame(state.curve, "loss", lang, previous))
+            if state.phase in ("finished", "stopped", "failed"):
+                model = state.model if state.model is not None else gr.skip()
+                curve = state.curve if state.curve else gr.skip()
+                yield (_status(state, lang, False), *frames, state.summary, model, curve)
+            else:
+                yield (_status(state, lang, run.stopping), *frames, state.summary or gr.skip(), gr.skip(), gr.skip())
+    finally:
+        with _active_lock:
+            _active_runs.pop(session, None)
+
+
+def stop_training(request: gr.Request = None) -> None:
+    """Asks this student's run (only theirs) to stop after the current batch; the model is kept."""
+    session = getattr(request, "session_hash", None)
+    with _active_lock:
+        run = _active_runs.get(session)
+    if run is not None:
+        run.stop()
+
+
+def load_preset(preset: str):
+    """A preset's settings into the sliders (epochs shown as capped for live use)."""
+    chosen = config.PRESETS.get(preset, config.PRESETS[config.DEFAULT_PRESET])
+    epochs = min(chosen.epochs, LIVE_EPOCH_CAP.get(chosen.preset, chosen.epochs))
+    return epochs, chosen.batch_size, chosen.image_size, chosen.learning_rate, chosen.validation_split
+
+
+def detect_gpu():
+    from flower_demo.training import gpu_available
+
+    return gr.update(visible=gpu_available())
+
+
+def build(demo: gr.Blocks, student_model: gr.State) -> None:
+    live = config.PRESETS[config.DEFAULT_PRESET]
+    color_map = {**plots.series_colors("es"), **plots.series_colors("en")}
+    with gr.Tab(ui.t("tab_training"), id="training"):
+        gr.Markdown(ui.t("training_intro"))
+        with gr.Row():
+            with gr.Column(scale=1):
+                preset_dropdown = gr.Dropdown(ui.choices(config.PRESETS, "preset_"), value=config.DEFAULT_PRESET,
+                                              label=ui.t("preset"))
+                epochs_slider = gr.Slider(1, config.MAX_EPOCHS_APP, value=live.epochs, step=1, label=ui.t("epochs"))
+                batch_slider = gr.Slider(config.MIN_BATCH_SIZE, config.MAX_BATCH_SIZE, value=live.batch_size, step=4,
+                                         label=ui.t("batch_size"))
+                size_slider = gr.Slider(config.MIN_IMAGE_SIZE, config.MAX_IMAGE_SIZE, value=live.image_size, step=4,
+                                        label=ui.t("image_size"))
+                rate_number = gr.Number(live.learning_rate, minimum=config.MIN_LEARNING_RATE,
+                                        maximum=config.MAX_LEARNING_RATE, label=ui.t("learning_rate"))
+                split_slider = gr.Slider(config.MIN_VALIDATION_SPLIT, config.MAX_VALIDATION_SPLIT,
+                                         value=live.validation_split, step=0.05, label=ui.t("validation_split"))
+                device_radio = gr.Radio(["cpu", "gpu"], value="cpu", label=ui.t("device"), visible=False)
+                with gr.Row():
+                    train_button = gr.Button(ui.t("train_button"), variant="primary")
+                    stop_button = gr.Button(ui.t("stop_button"), variant="stop")
+            with gr.Column(scale=2):
+                status_markdown = gr.Markdown()
+                accuracy_plot = gr.LinePlot(x="step", y="value", color="series", color_map=color_map,
+                                            y_lim=[0, 1], x_title=ui.t("epoch_axis"), label=ui.t("accuracy_plot"),
+                                            height=280)
+                loss_plot = gr.LinePlot(x="step", y="value", color="series", color_map=color_map,
+                                        x_title=ui.t("epoch_axis"), label=ui.t("loss_plot"), height=280)
+        with gr.Accordion(ui.t("model_summary"), open=False):
+            summary_code = gr.Code(language=None, label=ui.t("model_summary"), interactive=False)
+        last_curve = gr.State(None, time_to_live=3600)  # this student's previous curves, to overlay
+
+        preset_dropdown.change(load_preset, preset_dropdown,
+                               [epochs_slider, batch_slider, size_slider, rate_number, split_slider],
+                               api_visibility="private")
+        train_button.click(
+            train,
+            [preset_dropdown, epochs_slider, batch_slider, size_slider, rate_number, split_slider, device_radio,
+             last_curve],
+            [status_markdown, accuracy_plot, loss_plot, summary_code, student_model, last_curve],
+            api_name="train", concurrency_limit=1, concurrency_id="training", show_progress_on=[status_markdown],
+        )
+        stop_button.click(stop_training, None, None, queue=False, api_name="stop")
+        demo.load(detect_gpu, None, device_radio, api_visibility="private")

@@ -1,0 +1,87 @@
+"""What every tab shares: translations, the request's language, translated errors, image inputs.
+
+Not a tab itself; tabs import this module and the core, never each other.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gradio as gr
+import matplotlib
+import numpy as np
+
+from flower_demo import config, images
+from flower_demo.i18n import TEXTS, language_from_header, translate
+
+I18N = gr.I18n(**TEXTS)
+t = I18N  # t("key") marks a label, Markdown text or choice for translation in the browser
+
+SAMPLE_PHOTO = str(Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg")  # ships with matplotlib
+IMAGE_SOURCES = ["upload", "webcam", "clipboard"]
+
+
+def language(request: gr.Request | None) -> str:
+    """es or en, from the browser's Accept-Language header (Spanish when there is none)."""
+    headers = getattr(request, "headers", None) or {}
+    return language_from_header(headers.get("accept-language"))
+
+
+def error(key: str, lang: str, **values) -> gr.Error:
+    """A translated gr.Error: shown to the student as a toast, the server keeps serving."""
+    return gr.Error(translate(key, lang, **values), print_exception=False)
+
+
+def read_image(path: str | None, lang: str) -> np.ndarray:
+    """An uploaded file (Gradio hands us its path) as RGB uint8, or a translated gr.Error."""
+    if not path:
+        raise error("error_no_image", lang)
+    try:
+        return images.load_image(path)
+    except images.ImageError as problem:
+        raise error(problem.key, lang) from problem
+
+
+class PhotoInput(gr.Image):
+    """A gr.Image whose uploads reach the handler unopened, as a path in Gradio's upload cache.
+
+    gr.Image opens every upload with PIL before the handler runs, even with type="filepath", so a
+    renamed HTML page or a truncated JPEG ends in an untranslated traceback. `read_image` does the
+    opening instead, with our size limits and translated messages.
+    """
+
+    def get_block_name(self) -> str:
+        return "image"  # the browser draws it with gr.Image's own front end
+
+    def preprocess(self, payload):
+        if payload is None or payload.path is None:
+            return super().preprocess(payload)  # webcam/clipboard data URLs: Gradio writes the file
+        return payload.path
+
+
+def image_input(label_key: str = "input_photo", **kwargs) -> gr.Image:
+    """An image input we read ourselves, so odd and broken files get our own checks and messages."""
+    return PhotoInput(label=t(label_key), type="filepath", sources=IMAGE_SOURCES, **kwargs)
+
+
+def choices(keys, prefix: str) -> list[tuple]:
+    """Dropdown/radio choices whose labels are translated and whose values stay stable for the API."""
+    return [(t(f"{prefix}{key}"), key) for key in keys]
+
+
+def clamp_float(value, low: float, high: float, default: float) -> float:
+    """A slider or API number inside [low, high]; `default` for None, NaN, infinities or text."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return default
+    if number != number or number in (float("inf"), float("-inf")):
+        return default
+    return min(max(number, low), high)
+
+
+def clamp_int(value, low: int, high: int, default: int) -> int:
+    return int(round(clamp_float(value, low, high, default)))
+
+
+MAX_FILE_SIZE = config.MAX_UPLOAD_BYTES

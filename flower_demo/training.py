@@ -1,0 +1,234 @@
+"""Training runs: data, model and fit, reporting live progress and stopping cooperatively.
+
+A `TrainingRun` owns one student's run. `run()` trains in the calling thread (the CLI); `stream()`
+trains in a thread of its own and yields snapshots about twice a second (the Training tab's
+generator), so a stop request or a closed browser tab ends the fit within one batch.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+import threading
+import time
+from typing import Callable, Iterator
+
+import numpy as np
+
+from flower_demo import config, data, model as model_lib
+from flower_demo.augment import build_augmentation
+from flower_demo.config import TrainConfig
+
+_POINTS_PER_EPOCH = 10  # training-curve points inside an epoch: smooth growth, little data to send
+
+
+@dataclasses.dataclass
+class RunState:
+    """What a run has done so far; `stream()` hands out deep copies of it (never the live one)."""
+
+    phase: str = "waiting"  # waiting, loading, training, finished, stopped, failed
+    loading_done: int = 0
+    loading_total: int = 0
+    epochs: int = 0
+    epoch: int = 0  # epochs finished
+    batch: int = 0  # batches finished in the current epoch
+    steps: int = 0  # batches per epoch
+    train_count: int = 0
+    val_count: int = 0
+    skipped: tuple[str, ...] = ()
+    curve: list[dict] = dataclasses.field(default_factory=list)  # long format: step, value, metric, series
+    history: list[dict] = dataclasses.field(default_factory=list)  # one dict per epoch (the CLI's JSON)
+    epoch_started: float = 0.0
+    started: float = 0.0
+    error_key: str = ""
+    error_detail: str = ""
+    summary: str = ""
+    model: object = None  # the trained Keras model once the run ends (kept when stopped)
+
+    @property
+    def seconds_per_epoch(self) -> float | None:
+        if self.history:
+            return float(np.median([row["seconds"] for row in self.history]))
+        if self.batch and self.steps:  # estimate from the current epoch's pace
+            return (time.monotonic() - self.epoch_started) * self.steps / self.batch
+        return None
+
+    @property
+    def eta_seconds(self) -> float | None:
+        per_epoch = self.seconds_per_epoch
+        if per_epoch is None or self.phase != "training":
+            return None
+        done = self.epoch + (self.batch / self.steps if self.steps else 0)
+        return max(0.0, (self.epochs - done) * per_epoch)
+
+
+def make_datasets(photos: data.DecodedPhotos, train_config: TrainConfig):
+    """tf.data pipelines: shuffled, augmented training batches and held-out validation batches.
+
+    Unlike the tutorial (whose `val_ds = train_ds.cache()...` line validates on training photos),
+    validation uses the photos the split set aside.
+    """
+    import tensorflow as tf
+
+    (x_train, y_train), (x_val, y_val) = data.split(photos, train_config.validation_split)
+    num_classes = len(photos.class_names)
+    one_hot = train_config.label_smoothing > 0
+    augmentation = build_augmentation(train_config.augmentation, seed=train_config.seed)
+
+    def to_inputs(x, y, training: bool):
+        x = tf.cast(x, tf.float32)
+        if training and augmentation is not None:
+            x = augmentation(x, training=True)
+        return x, (tf.one_hot(y, num_classes) if one_hot else y)
+
+    train = (tf.data.Dataset.from_tensor_slices((x_train, y_train))
+             .shuffle(len(x_train), seed=train_config.seed, reshuffle_each_iteration=True)
+             .batch(train_config.batch_size)
+             .map(lambda x, y: to_inputs(x, y, True), num_parallel_calls=tf.data.AUTOTUNE)
+             .prefetch(tf.data.AUTOTUNE))
+    validation = (tf.data.Dataset.from_tensor_slices((x_val, y_val))
+                  .batch(train_config.batch_size)
+                  .map(lambda x, y: to_inputs(x, y, False))
+                  .prefetch(tf.data.AUTOTUNE))
+    return train, validation, len(x_train), len(x_val)
+
+
+def gpu_available() -> bool:
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+class TrainingRun:
+    """One training run of one TrainConfig on one photo folder."""
+
+    def __init__(self, train_config: TrainConfig, data_dir=None, device: str = "cpu",
+                 max_seconds: float | None = None, allow_download: bool = True,
+                 on_epoch: Callable[[dict], None] | None = None):
+        self.config = train_config
+        self.data_dir = data_dir
+        self.device = device
+        self.max_seconds = max_seconds
+        self.allow_download = allow_download
+        self.on_epoch = on_epoch
+        self.state = RunState(epochs=train_config.epochs)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+
+    def stop(self) -> None:
+        """Asks the fit to end after the current batch; the partly trained model is kept."""
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def snapshot(self) -> RunState:
+        with self._lock:
+            model, self.state.model = self.state.model, None
+            copied = copy.deepcopy(self.state)
+            self.state.model = copied.model = model
+            return copied
+
+    def _update(self, **changes) -> None:
+        with self._lock:
+            for name, value in changes.items():
+                setattr(self.state, name, value)
+
+    def run(self) -> RunState:
+        """Trains in this thread. Errors end in phase 'failed' with an i18n key, never an exception."""
+        self._update(started=time.monotonic(), phase="loading")
+        try:
+            self._train()
+        except (data.DatasetError, model_lib.images.ImageError) as error:
+            self._update(phase="failed", error_key=error.key, error_detail=str(error))
+        return self.state
+
+    def stream(self, interval: float = config.CURVE_UPDATE_SECONDS) -> Iterator[RunState]:
+        """Trains in a new thread and yields snapshots every `interval` seconds, then a last one.
+
+        Closing the generator (a cancelled event, a closed tab) stops the run at its next batch.
+        """
+        worker = threading.Thread(target=self.run, name="training", daemon=True)
+        worker.start()
+        try:
+            while worker.is_alive():
+                worker.join(interval)
+                yield self.snapshot()
+            yield self.snapshot()
+        finally:
+            self._stop.set()  # O(1): the worker notices at its next batch and ends by itself
+
+    def _train(self) -> None:
+        import keras
+        import tensorflow as tf
+
+        root = data.locate_dataset(self.data_dir, progress=self._on_loading, allow_download=self.allow_download)
+        photos = data.load_photos(root, self.config.image_size, progress=self._on_loading)
+        train_ds, val_ds, train_count, val_count = make_datasets(photos, self.config)
+        steps = math.ceil(train_count / self.config.batch_size)
+        self._update(skipped=photos.skipped, train_count=train_count, val_count=val_count, steps=steps)
+        if self._stop.is_set():
+            self._update(phase="stopped")
+            return
+
+        keras.utils.set_random_seed(self.config.seed)  # process-wide: the app trains one run at a time
+        device = "/GPU:0" if self.device == "gpu" and gpu_available() else "/CPU:0"
+        with tf.device(device):
+            network = model_lib.build_model(self.config, len(photos.class_names), steps_per_epoch=steps)
+            self._update(summary=model_lib.summary_text(network), phase="training",
+                         epoch_started=time.monotonic())
+            network.fit(train_ds, validation_data=val_ds, epochs=self.config.epochs, verbose=0,
+                        callbacks=[_reporter(self)])
+        self._update(model=network, phase="stopped" if self._stop.is_set() or self._out_of_time() else "finished")
+
+    def _on_loading(self, done: int, total: int) -> None:
+        self._update(loading_done=done, loading_total=total)
+
+    def _out_of_time(self) -> bool:
+        return self.max_seconds is not None and time.monotonic() - self.state.started > self.max_seconds
+
+
+def _reporter(run: TrainingRun):
+    """A Keras callback feeding a TrainingRun (built here so this module imports without Keras)."""
+    import keras
+
+    class Reporter(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None) -> None:
+            run._update(batch=0, epoch_started=time.monotonic())
+
+        def on_train_batch_end(self, batch, logs=None) -> None:
+            state = run.state
+            done = batch + 1
+            every = max(1, state.steps // _POINTS_PER_EPOCH)
+            if logs and (done % every == 0 or done == state.steps):
+                step = state.epoch + done / state.steps
+                with run._lock:
+                    for metric in ("accuracy", "loss"):
+                        state.curve.append({"step": step, "value": float(logs[metric]), "metric": metric,
+                                            "series": "training"})
+            run._update(batch=done)
+            if run.stopping or run._out_of_time():
+                self.model.stop_training = True  # Keras checks this after every batch
+
+        def on_epoch_end(self, epoch, logs=None) -> None:
+            state = run.state
+            logs = logs or {}
+            row = {
+                "epoch": epoch + 1,
+                "seconds": round(time.monotonic() - state.epoch_started, 3),
+                **{key: float(logs[key]) for key in ("loss", "accuracy", "val_loss", "val_accuracy") if key in logs},
+            }
+            step = epoch + (state.batch / state.steps if state.steps else 1)
+            with run._lock:
+                state.history.append(row)
+                for metric in ("accuracy", "loss"):
+                    if f"val_{metric}" in row:
+                        state.curve.append({"step": step, "value": row[f"val_{metric}"], "metric": metric,
+                                            "series": "validation"})
+                state.epoch = epoch + 1
+            if run.on_epoch:
+                run.on_epoch(row)
+
+    return Reporter()

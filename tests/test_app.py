@@ -1,0 +1,133 @@
+"""Every named endpoint through gradio_client against the launched app (offline, synthetic data)."""
+
+from __future__ import annotations
+
+import socket
+
+import numpy as np
+import pytest
+from gradio_client import Client, handle_file
+from PIL import Image
+
+from tests.fake_flowers import flower_picture, write_flower_folder
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    folder = write_flower_folder(tmp_path_factory.mktemp("flowers"), per_class=8)
+    patch = pytest.MonkeyPatch()
+    patch.setenv("FLOWER_DATA_DIR", str(folder))
+    import app
+
+    demo = app.build_demo()
+    port = _free_port()
+    app.launch(demo, server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    yield f"http://127.0.0.1:{port}/"
+    demo.close()
+    patch.undo()
+
+
+@pytest.fixture()
+def english(app_url):
+    return Client(app_url, verbose=False, headers={"Accept-Language": "en-GB,en;q=0.9"})
+
+
+@pytest.fixture()
+def spanish(app_url):
+    return Client(app_url, verbose=False, headers={"Accept-Language": "es-ES"})
+
+
+@pytest.fixture(scope="module")
+def photo(tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("photo") / "rose.png"
+    Image.fromarray(flower_picture("roses", np.random.default_rng(1), size=(60, 45))).save(path)
+    return str(path)
+
+
+def test_named_endpoints_are_stable(english):
+    names = set(english.view_api(print_info=False, return_format="dict")["named_endpoints"])
+    assert {"/convolve", "/dataset", "/augment", "/train", "/stop", "/classify"} <= names
+
+
+def test_convolve_blur_matches_numpy_reference(english, photo):
+    image_path, notes, _, _ = english.predict(handle_file(photo), "blur", api_name="/convolve")
+    result = np.asarray(Image.open(image_path).convert("RGB"), np.float64)
+    source = np.pad(np.asarray(Image.open(photo), np.float64), ((1, 1), (1, 1), (0, 0)))
+    expected = sum(source[i : i + 45, j : j + 60] for i in range(3) for j in range(3)) / 9
+    np.testing.assert_array_equal(result, np.clip(np.round(expected), 0, 255))
+    assert "clipped" in notes
+
+
+def _grid(rows):
+    """A gr.Dataframe value as an API client sends it."""
+    return {"headers": [str(i) for i in range(len(rows[0]))], "data": rows}
+
+
+def test_convolve_custom_kernel_and_refusals(english, spanish, photo):
+    image_path, *_ = english.predict(handle_file(photo), "custom", "grey", 2, "valid",
+                                     _grid([[0, 0, 0], [0, 1, 0], [0, 0, 0]]), api_name="/convolve")
+    assert Image.open(image_path).size == (29, 22)  # valid padding, stride 2: (60-3)//2+1, (45-3)//2+1
+    with pytest.raises(Exception, match="finite number"):
+        english.predict(handle_file(photo), "custom", "color", 1, "same", _grid([[0, "x", 0], [0, 1, 0], [0, 0, 0]]),
+                        api_name="/convolve")
+    with pytest.raises(Exception, match="3×3 o 5×5"):
+        spanish.predict(handle_file(photo), "custom", "color", 1, "same", _grid([[1, 2], [3, 4]]), api_name="/convolve")
+
+
+def test_augment_is_deterministic_for_a_seed(english, photo):
+    first = english.predict(handle_file(photo), True, 0.2, 0.2, 0.1, 7, api_name="/augment")
+    second = english.predict(handle_file(photo), True, 0.2, 0.2, 0.1, 7, api_name="/augment")
+    assert len(first) == 9
+    pixels = [np.asarray(Image.open(item["image"])) for item in first]
+    assert all(p.shape == (180, 180, 3) for p in pixels)
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(np.asarray(Image.open(a["image"])), np.asarray(Image.open(b["image"])))
+
+
+def test_dataset_describes_the_folder(english):
+    summary, _, _, shapes, normalised = english.predict(api_name="/dataset")
+    assert "**40** photos in 5 classes" in summary and "1 unreadable file" in summary
+    assert "`image_batch.shape` = (32, 180, 180, 3)" in shapes and "`labels_batch.shape` = (32,)" in shapes
+    assert "After dividing by 255" in normalised
+
+
+def test_classify_uses_the_shipped_model_then_the_students_own(english, photo):
+    label, sentence = english.predict(handle_file(photo), api_name="/classify")
+    scores = {item["label"]: item["confidence"] for item in label["confidences"]}
+    assert set(scores) == {"daisy", "dandelion", "roses", "sunflowers", "tulips"}
+    assert sum(scores.values()) == pytest.approx(1, abs=1e-4)
+    assert "most likely belongs to" in sentence and "shipped" in sentence
+
+    job = english.submit("live", 2, 8, 32, 0.003, 0.2, "cpu", api_name="/train")
+    job.result()
+    statuses = [output[0] for output in job.outputs()]
+    assert statuses[-1].startswith("Done: 2 epochs")
+    accuracy_frame = job.outputs()[-1][1]
+    assert {"training", "validation"} <= {row[2] for row in accuracy_frame["data"]}
+    _, sentence = english.predict(handle_file(photo), api_name="/classify")
+    assert "the one you trained in this session (live)" in sentence
+
+    spanish_label, _ = Client(english.src, verbose=False, headers={"Accept-Language": "es"}).predict(
+        handle_file(photo), api_name="/classify")
+    assert "rosas" in {item["label"] for item in spanish_label["confidences"]}
+
+
+def test_bad_uploads_get_a_clear_message_and_the_server_keeps_serving(english, spanish, tmp_path, photo):
+    fake = tmp_path / "page.png"
+    fake.write_text("<html><body>not a picture</body></html>")
+    with pytest.raises(Exception, match="not an image we can read"):
+        english.predict(handle_file(str(fake)), api_name="/classify")
+    with pytest.raises(Exception, match="no es una imagen"):
+        spanish.predict(handle_file(str(fake)), "edge", api_name="/convolve")
+    label, _ = english.predict(handle_file(photo), api_name="/classify")
+    assert len(label["confidences"]) == 5
+
+
+def test_stop_without_a_run_is_harmless(english):
+    english.predict(api_name="/stop")

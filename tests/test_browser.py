@@ -1,0 +1,97 @@
+"""What a person clicks, in headless Chromium: every tab, a short training, curves, a classification,
+in Spanish and in English."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.fake_flowers import flower_picture, write_flower_folder
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(not shutil.which("chromium") and not shutil.which("/usr/bin/chromium"),
+                                reason="Debian's chromium is not installed (.ci/run installs it)")
+
+TEXT = {
+    "es": {"tabs": ["Kernels", "Datos", "Aumento de datos", "Entrenamiento", "Clasificar"],
+           "kernel_note": "valor absoluto", "load": "Cargar el conjunto de datos", "loaded": "fotos en 5 clases",
+           "augment": "Generar 9 variaciones", "epochs": "Épocas", "train": "Entrenar", "done": "Listo: 2 épocas",
+           "classify": "Clasificar", "sentence": "probablemente pertenece a", "own": "el que entrenaste"},
+    "en": {"tabs": ["Kernels", "Dataset", "Augmentation", "Training", "Classify"],
+           "kernel_note": "absolute value", "load": "Load the dataset", "loaded": "photos in 5 classes",
+           "augment": "Make 9 variations", "epochs": "Epochs", "train": "Train", "done": "Done: 2 epochs",
+           "classify": "Classify", "sentence": "most likely belongs to", "own": "the one you trained"},
+}
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    folder = write_flower_folder(tmp_path_factory.mktemp("flowers"), per_class=8)
+    patch = pytest.MonkeyPatch()
+    patch.setenv("FLOWER_DATA_DIR", str(folder))
+    import app
+
+    demo = app.build_demo()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app.launch(demo, server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    yield f"http://127.0.0.1:{port}/"
+    demo.close()
+    patch.undo()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.mark.parametrize("language", ["es", "en"])
+def test_a_student_visits_every_tab_trains_and_classifies(app_url, browser, language, tmp_path):
+    text = TEXT[language]
+    photo = tmp_path / "tulip.png"
+    Image.fromarray(flower_picture("tulips", np.random.default_rng(3), size=(64, 48))).save(photo)
+    page = browser.new_page(locale=language, extra_http_headers={"Accept-Language": language},
+                            viewport={"width": 1280, "height": 1000})
+    page.set_default_timeout(60_000)
+    page.goto(app_url)
+
+    # Kernels: the sample photo is filtered as soon as the page loads (edge kernel by default).
+    for name in text["tabs"]:
+        page.get_by_role("tab", name=name, exact=True).wait_for()
+    page.get_by_text(text["kernel_note"]).wait_for()
+
+    page.get_by_role("tab", name=text["tabs"][1], exact=True).click()
+    page.get_by_role("button", name=text["load"]).click()
+    page.get_by_text(text["loaded"]).wait_for()
+
+    page.get_by_role("tab", name=text["tabs"][2], exact=True).click()
+    page.get_by_role("button", name=text["augment"]).click()
+    page.locator("#tabs, body").get_by_role("button").locator("img").nth(8).wait_for()
+
+    page.get_by_role("tab", name=text["tabs"][3], exact=True).click()
+    epochs = page.locator(f'input[aria-label="number input for {text["epochs"]}"]')
+    epochs.fill("2")
+    epochs.press("Enter")
+    page.get_by_role("button", name=text["train"], exact=True).click()
+    page.get_by_text(text["done"]).wait_for(timeout=120_000)
+    assert page.locator("canvas, svg.marks").count() >= 2  # the accuracy and loss charts are drawn
+
+    page.get_by_role("tab", name=text["tabs"][4], exact=True).click()
+    page.locator("input[type=file]").last.set_input_files(str(photo))
+    page.get_by_text(text["sentence"]).wait_for()
+    assert page.get_by_text(text["own"]).count() == 1
+    page.screenshot(path=str(tmp_path / f"classify-{language}.png"), full_page=True)
+    page.close()
