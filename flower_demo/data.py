@@ -16,6 +16,7 @@ import tarfile
 import tempfile
 import threading
 import urllib.request
+import zipfile
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -155,8 +156,8 @@ def _read_disk_cache(path: Path) -> DecodedPhotos | None:
                 file_count=int(archive["file_count"]), skipped=tuple(str(s) for s in archive["skipped"]),
                 class_names=tuple(str(s) for s in archive["class_names"]),
             )
-    except (OSError, KeyError, ValueError):
-        return None
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
+        return None  # a damaged cache is decoded again, never trusted
 
 
 def load_photos(root: str | Path, image_size: int, progress: Progress | None = None,
@@ -217,6 +218,25 @@ def _decode_all(index: PhotoIndex, image_size: int, progress: Progress | None) -
 
 # --- where the photos are -------------------------------------------------------------------------
 
+def _download(url: str, archive: Path, progress: Progress | None) -> None:
+    """Streams `url` into `archive` through a `.part` file renamed only once complete."""
+    partial = archive.with_suffix(".tgz.part")
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response, open(partial, "wb") as file:
+            total = int(response.headers.get("Content-Length") or 0)
+            done = 0
+            while chunk := response.read(1 << 20):
+                file.write(chunk)
+                done += len(chunk)
+                if progress:
+                    progress(done, total)
+        if total and done != total:
+            raise OSError(f"incomplete download: {done} of {total} bytes")
+        os.replace(partial, archive)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
 def download_dataset(destination: Path, progress: Progress | None = None,
                      url: str = config.DATASET_URL) -> Path:
     """Downloads and extracts the tutorial's archive; returns the folder of class folders.
@@ -230,31 +250,26 @@ def download_dataset(destination: Path, progress: Progress | None = None,
     destination.mkdir(parents=True, exist_ok=True)
     archive = destination / "flower_photos.tgz"
     final = destination / "flower_photos"
+    staging = None
     try:
         if not archive.exists():
-            partial = archive.with_suffix(".tgz.part")
-            with urllib.request.urlopen(url, timeout=30) as response, open(partial, "wb") as file:
-                total = int(response.headers.get("Content-Length") or 0)
-                done = 0
-                while chunk := response.read(1 << 20):
-                    file.write(chunk)
-                    done += len(chunk)
-                    if progress:
-                        progress(done, total)
-            if total and done != total:
-                raise OSError(f"incomplete download: {done} of {total} bytes")
-            os.replace(partial, archive)
+            _download(url, archive, progress)
         staging = Path(tempfile.mkdtemp(dir=destination, prefix=".extract-"))
-        with tarfile.open(archive) as tar:
-            tar.extractall(staging, filter="data")
+        try:
+            with tarfile.open(archive) as tar:
+                tar.extractall(staging, filter="data")
+            if not (staging / "flower_photos").is_dir():
+                raise tarfile.TarError("the archive has no flower_photos folder")
+        except (tarfile.TarError, EOFError) as error:
+            archive.unlink(missing_ok=True)  # a bad archive must not be reused next time
+            raise OSError(str(error)) from error
         shutil.rmtree(final, ignore_errors=True)
         os.replace(staging / "flower_photos", final)
-        shutil.rmtree(staging, ignore_errors=True)
-    except (OSError, tarfile.TarError) as error:
-        archive.with_suffix(".tgz.part").unlink(missing_ok=True)
-        if isinstance(error, tarfile.TarError):
-            archive.unlink(missing_ok=True)  # a corrupt archive must not be reused next time
+    except OSError as error:
         raise DatasetError("error_download", str(error)) from error
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
     return final
 
 
@@ -318,3 +333,15 @@ def describe(root: str | Path, image_size: int, batch_size: int, progress: Progr
         label_shape=(batch,),
         pixel_range=(int(photos.images[first[0]].min()), int(photos.images[first[0]].max())),
     )
+
+
+def pick_photo(root: str | Path, rng: np.random.Generator, subset: str = "validation",
+               validation_split: float = config.VALIDATION_SPLIT) -> tuple[Path, str]:
+    """A random photo file and its class from one side of the tutorial's split.
+
+    Classify demos draw from `validation`: photos a model trained here has never seen.
+    """
+    index = index_photos(root)
+    train_files, val_files = split_positions(len(index.paths), validation_split)
+    position = int(rng.choice(val_files if subset == "validation" else train_files))
+    return index.paths[position], index.class_names[index.labels[position]]

@@ -28,8 +28,9 @@ def _pil_to_rgb(image: Image.Image) -> np.ndarray:
     """Converts any PIL mode to an (H, W, 3) uint8 array, compositing transparency onto white."""
     if image.mode in ("I;16", "I;16B", "I;16L", "I"):
         # 16-bit greyscale: PIL's convert("RGB") would clip to white, so scale to 8 bits ourselves.
+        # "I" (32-bit) holds either 16-bit or 8-bit data; only its values can tell which.
         values = np.asarray(image, dtype=np.float64)
-        top = 65535.0 if values.max() > 255 else 255.0
+        top = 65535.0 if image.mode != "I" or values.max() > 255 else 255.0
         grey = np.clip(np.round(values * 255.0 / top), 0, 255).astype(np.uint8)
         return np.repeat(grey[:, :, None], 3, axis=2)
     if image.mode == "F":
@@ -76,7 +77,9 @@ def load_image(source: str | Path | bytes) -> np.ndarray:
             return _pil_to_rgb(image)
     except ImageError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError) as error:
+    except Image.DecompressionBombError as error:  # PIL's own, larger limit, checked at open
+        raise ImageError("error_too_many_pixels", str(error)) from error
+    except UnidentifiedImageError as error:
         raise ImageError("error_not_image", str(error)) from error
     except (OSError, ValueError, SyntaxError) as error:  # truncated or corrupt data
         raise ImageError("error_broken_image", str(error)) from error

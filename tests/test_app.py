@@ -9,7 +9,7 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
-from tests.fake_flowers import flower_picture, write_flower_folder
+from tests.fake_flowers import synthetic_photo, write_flower_folder
 
 
 def _free_port() -> int:
@@ -46,7 +46,7 @@ def spanish(app_url):
 @pytest.fixture(scope="module")
 def photo(tmp_path_factory) -> str:
     path = tmp_path_factory.mktemp("photo") / "rose.png"
-    Image.fromarray(flower_picture("roses", np.random.default_rng(1), size=(60, 45))).save(path)
+    Image.fromarray(synthetic_photo("roses", 1, size=(60, 45))).save(path)
     return str(path)
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.fake_flowers import flower_picture, write_flower_folder
+from tests.fake_flowers import synthetic_photo, write_flower_folder
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not shutil.which("chromium") and not shutil.which("/usr/bin/chromium"),
@@ -62,7 +62,7 @@ def browser():
 def test_a_student_visits_every_tab_trains_and_classifies(app_url, browser, language, tmp_path):
     text = TEXT[language]
     photo = tmp_path / "tulip.png"
-    Image.fromarray(flower_picture("tulips", np.random.default_rng(3), size=(64, 48))).save(photo)
+    Image.fromarray(synthetic_photo("tulips", 3, size=(64, 48))).save(photo)
     page = browser.new_page(locale=language, extra_http_headers={"Accept-Language": language},
                             viewport={"width": 1280, "height": 1000})
     page.set_default_timeout(60_000)

@@ -1,0 +1,50 @@
+"""Shared fixtures: a private cache folder and tiny synthetic flower folders written per test.
+
+A fresh machine has neither the dataset nor a network, so every test writes the photos it needs.
+FLOWER_CACHE_DIR is set here, before anything imports flower_demo (config reads it at import).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+_CACHE_DIR = tempfile.mkdtemp(prefix="flower-test-cache-")
+os.environ["FLOWER_CACHE_DIR"] = _CACHE_DIR
+os.environ.pop("FLOWER_DATA_DIR", None)  # a developer's real dataset must not leak into the tests
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+atexit.register(shutil.rmtree, _CACHE_DIR, True)
+
+import pytest  # noqa: E402
+
+from flower_demo import config  # noqa: E402
+
+assert str(config.CACHE_DIR) == _CACHE_DIR, "flower_demo was imported before conftest set FLOWER_CACHE_DIR"
+
+
+from tests.fake_flowers import write_flower_folder  # noqa: E402
+
+
+@pytest.fixture
+def flower_folder(tmp_path) -> Path:
+    """Five class folders of six small photos each, plus one corrupt file in roses/."""
+    return write_flower_folder(tmp_path / "flower_photos")
+
+
+@pytest.fixture
+def clean_flower_folder(tmp_path) -> Path:
+    """The same photos without the corrupt file (Keras would fail on it when decoding)."""
+    return write_flower_folder(tmp_path / "clean_photos", broken=False)
+
+
+@pytest.fixture
+def make_flower_folder(tmp_path):
+    """A factory: make_flower_folder(name, per_class=..., broken=..., png_only=...)."""
+
+    def make(name: str = "photos", **options) -> Path:
+        return write_flower_folder(tmp_path / name, **options)
+
+    return make

@@ -1,0 +1,101 @@
+"""The command line: `python -m flower_demo train` in a subprocess, `evaluate` on the model it saved."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tests.fake_flowers import BROKEN_FILE, PHOTOS_PER_CLASS, PROJECT_ROOT, write_flower_folder
+from flower_demo import cli, config, model as model_lib
+
+HISTORY_KEYS = {"epoch", "seconds", "loss", "accuracy", "val_loss", "val_accuracy"}
+DECODABLE = 5 * PHOTOS_PER_CLASS
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """Runs the CLI once for the module: (data folder, model path, completed process)."""
+    root = tmp_path_factory.mktemp("cli")
+    folder = write_flower_folder(root / "flower_photos")
+    out = root / "models" / "tiny.keras"
+    environment = dict(os.environ, FLOWER_CACHE_DIR=str(config.CACHE_DIR),
+                       PYTHONPATH=os.pathsep.join([str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")]))
+    environment.pop(config.DATA_DIR_ENV, None)
+    completed = subprocess.run(
+        [sys.executable, "-m", "flower_demo", "train", "--preset", "live", "--data-dir", str(folder),
+         "--epochs", "1", "--image-size", "32", "--batch-size", "8", "--out", str(out), "--log-json"],
+        cwd=PROJECT_ROOT, env=environment, capture_output=True, text=True, timeout=240,
+    )
+    return folder, out, completed
+
+
+def test_train_prints_one_json_line_per_epoch_and_saves(trained):
+    folder, out, completed = trained
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    lines = [line for line in completed.stdout.splitlines() if line.strip()]
+    assert len(lines) == 1, completed.stdout
+    row = json.loads(lines[0])
+    assert set(row) == HISTORY_KEYS
+    assert row["epoch"] == 1
+    assert "skipped 1 unreadable file(s): " + BROKEN_FILE in completed.stderr
+    assert out.is_file()
+    network = model_lib.load_model(out)
+    assert network.input_shape == (None, 32, 32, 3)
+    assert network.output_shape == (None, 5)
+    assert network.name == "live"
+
+
+def test_evaluate_prints_accuracy_and_a_confusion_matrix(trained, capsys):
+    folder, out, completed = trained
+    assert completed.returncode == 0, completed.stderr[-2000:]
+
+    assert cli.main(["evaluate", "--model", str(out), "--data-dir", str(folder)]) == 0
+
+    result = json.loads(capsys.readouterr().out)
+    confusion = np.asarray(result["confusion_matrix"])
+    assert confusion.shape == (5, 5)
+    assert confusion.sum() == result["photos"] == DECODABLE
+    assert (confusion.sum(axis=1) == PHOTOS_PER_CLASS).all()  # rows are the true classes
+    assert result["class_names"] == list(config.CLASS_NAMES)
+    assert result["accuracy"] == pytest.approx(np.trace(confusion) / DECODABLE, abs=1e-4)
+    assert set(result["per_class_accuracy"]) == set(config.CLASS_NAMES)
+    for i, name in enumerate(config.CLASS_NAMES):
+        assert result["per_class_accuracy"][name] == pytest.approx(confusion[i, i] / PHOTOS_PER_CLASS, abs=1e-4)
+    assert result["skipped"] == [BROKEN_FILE]
+
+
+def test_evaluate_agrees_with_the_model(trained):
+    """The confusion matrix counts argmax predictions of the saved model on the decoded photos."""
+    from flower_demo import data
+    from flower_demo.evaluation import evaluate
+
+    folder, out, _ = trained
+    network = model_lib.load_model(out)
+    photos = data.load_photos(folder, 32)
+    predicted = np.argmax(np.asarray(network(photos.images.astype(np.float32), training=False)), axis=1)
+    expected = np.zeros((5, 5), int)
+    for true, guess in zip(photos.labels, predicted):
+        expected[true, guess] += 1
+    assert evaluate(network, folder, batch_size=7)["confusion_matrix"] == expected.tolist()
+
+
+def test_errors_exit_with_status_1(tmp_path, trained, capsys):
+    _, out, _ = trained
+    assert cli.main(["evaluate", "--model", str(out), "--data-dir", str(tmp_path / "missing")]) == 1
+    assert "error_no_photos" in capsys.readouterr().err
+    assert cli.main(["train", "--data-dir", str(tmp_path / "missing"), "--epochs", "1",
+                     "--out", str(tmp_path / "never.keras")]) == 1
+    assert "error_no_photos" in capsys.readouterr().err
+    assert not (tmp_path / "never.keras").exists()
+
+
+def test_unknown_preset_is_refused_by_the_parser(capsys):
+    with pytest.raises(SystemExit) as raised:
+        cli.main(["train", "--preset", "nope", "--out", "x.keras"])
+    assert raised.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err

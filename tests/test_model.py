@@ -1,0 +1,123 @@
+"""flower_demo.model and config.clamp_config: the networks, saving, predicting, the server's limits."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+
+from flower_demo import config, model as model_lib
+from flower_demo.config import PRESETS, TrainConfig, clamp_config
+
+
+def small(train_config: TrainConfig, **changes) -> TrainConfig:
+    return dataclasses.replace(train_config, image_size=64, **changes)
+
+
+@pytest.mark.parametrize("architecture", sorted(model_lib.ARCHITECTURES))
+def test_each_architecture(architecture):
+    import keras
+
+    network = model_lib.build_model(small(PRESETS["seed"], architecture=architecture))
+    assert network.input_shape == (None, 64, 64, 3)
+    assert network.output_shape == (None, len(config.CLASS_NAMES))
+    first = network.layers[1]  # layers[0] is the InputLayer
+    assert isinstance(first, keras.layers.Rescaling)
+    assert first.scale == pytest.approx(1 / 255)
+    assert model_lib.input_size(network) == 64
+    assert network.optimizer is not None  # compiled
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_each_preset(preset):
+    import keras
+
+    train_config = small(PRESETS[preset])
+    network = model_lib.build_model(train_config, steps_per_epoch=3)
+    assert network.output_shape == (None, 5)
+    assert network.name == preset
+    assert isinstance(network.layers[1], keras.layers.Rescaling)
+    has_dropout = any(isinstance(layer, keras.layers.Dropout) for layer in network.layers)
+    assert has_dropout == bool(train_config.dropout)
+    expected_loss = (keras.losses.CategoricalCrossentropy if train_config.label_smoothing
+                     else keras.losses.SparseCategoricalCrossentropy)
+    assert isinstance(network.loss, expected_loss)
+    expected_optimizer = keras.optimizers.AdamW if train_config.weight_decay else keras.optimizers.Adam
+    assert type(network.optimizer) is expected_optimizer
+
+
+def test_number_of_classes_and_unknown_architectures():
+    assert model_lib.build_model(small(PRESETS["live"]), num_classes=3).output_shape == (None, 3)
+    with pytest.raises(ValueError, match="Received: 'resnet'"):
+        model_lib.build_model(small(PRESETS["live"], architecture="resnet"))
+
+
+def test_save_and_load_round_trip(tmp_path):
+    network = model_lib.build_model(dataclasses.replace(PRESETS["live"], image_size=32))
+    pixels = np.random.RandomState(0).randint(0, 256, (4, 32, 32, 3)).astype(np.float32)
+    before = np.asarray(network(pixels, training=False))
+
+    path = tmp_path / "nested" / "model.keras"
+    model_lib.save_model(network, path)
+    loaded = model_lib.load_model(path)
+
+    assert sorted(p.name for p in path.parent.iterdir()) == ["model.keras"]  # no temporary file left
+    np.testing.assert_allclose(np.asarray(loaded(pixels, training=False)), before, rtol=1e-6, atol=1e-6)
+    assert model_lib.input_size(loaded) == 32
+
+
+def test_load_model_refuses_lambda_layers(tmp_path):
+    import keras
+
+    inputs = keras.Input((4,))
+    unsafe = keras.Model(inputs, keras.layers.Lambda(lambda x: x * 2)(inputs))
+    path = tmp_path / "unsafe.keras"
+    unsafe.save(path)
+    with pytest.raises(ValueError, match="(?i)lambda|safe_mode"):
+        model_lib.load_model(path)
+
+
+def test_predict_probabilities_on_any_size():
+    import keras
+
+    network = model_lib.build_model(dataclasses.replace(PRESETS["seed"], image_size=32))
+    rgb = np.random.RandomState(1).randint(0, 256, (50, 70, 3)).astype(np.uint8)
+
+    probabilities = model_lib.predict_probabilities(network, rgb)
+
+    assert probabilities.shape == (5,)
+    assert (probabilities >= 0).all()
+    assert probabilities.sum() == pytest.approx(1.0, abs=1e-5)
+    logits = np.asarray(network(keras.ops.convert_to_tensor(
+        np.asarray(keras.ops.image.resize(rgb[None].astype(np.float32), (32, 32))).round()), training=False))[0]
+    expected = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+    np.testing.assert_allclose(probabilities, expected, rtol=1e-4, atol=1e-6)
+    grey = model_lib.predict_probabilities(network, rgb[:, :, 0])
+    assert grey.shape == (5,) and grey.sum() == pytest.approx(1.0, abs=1e-5)
+
+
+def test_clamp_config_keeps_values_inside_the_limits():
+    base = PRESETS["seed"]
+    low = clamp_config(dataclasses.replace(base, epochs=0, image_size=8, batch_size=1, learning_rate=1e-9,
+                                           validation_split=0.0))
+    assert (low.epochs, low.image_size, low.batch_size) == (1, config.MIN_IMAGE_SIZE, config.MIN_BATCH_SIZE)
+    assert (low.learning_rate, low.validation_split) == (config.MIN_LEARNING_RATE, config.MIN_VALIDATION_SPLIT)
+    high = clamp_config(dataclasses.replace(base, epochs=10**6, image_size=5000, batch_size=10**4,
+                                            learning_rate=5.0, validation_split=0.99), max_epochs=30)
+    assert (high.epochs, high.image_size, high.batch_size) == (30, config.MAX_IMAGE_SIZE, config.MAX_BATCH_SIZE)
+    assert (high.learning_rate, high.validation_split) == (config.MAX_LEARNING_RATE, config.MAX_VALIDATION_SPLIT)
+    fractional = clamp_config(dataclasses.replace(base, epochs=3.7, image_size=100.9, batch_size=16.2))
+    assert (fractional.epochs, fractional.image_size, fractional.batch_size) == (3, 100, 16)
+    assert all(type(value) is int for value in (fractional.epochs, fractional.image_size, fractional.batch_size))
+    assert clamp_config(base) == base  # the presets are inside the limits already
+    for preset in PRESETS.values():
+        assert clamp_config(preset) == preset
+
+
+@pytest.mark.parametrize("field", ["epochs", "image_size", "batch_size", "learning_rate", "validation_split"])
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, "10", None])
+def test_clamp_config_refuses_values_that_are_not_numbers(field, value):
+    with pytest.raises(ValueError, match="Expected finite numbers"):
+        clamp_config(dataclasses.replace(PRESETS["live"], **{field: value}))

@@ -1,0 +1,144 @@
+"""flower_demo.training: one tiny run per case, at 32 px for one epoch on the synthetic folder."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+
+import numpy as np
+import pytest
+
+from tests.fake_flowers import BROKEN_FILE, PHOTOS_PER_CLASS
+from flower_demo import config, data
+from flower_demo.training import TrainingRun
+
+HISTORY_KEYS = {"epoch", "seconds", "loss", "accuracy", "val_loss", "val_accuracy"}
+DECODABLE = 5 * PHOTOS_PER_CLASS
+
+
+def tiny(preset: str, **changes) -> config.TrainConfig:
+    options = dict(image_size=32, epochs=1, batch_size=8)
+    options.update(changes)
+    return dataclasses.replace(config.PRESETS[preset], **options)
+
+
+def check_finished(state, train_config):
+    assert state.phase == "finished", (state.error_key, state.error_detail)
+    assert state.error_key == ""
+    assert len(state.history) == 1
+    row = state.history[0]
+    assert set(row) == HISTORY_KEYS
+    assert row["epoch"] == 1 and row["seconds"] > 0
+    assert all(math.isfinite(row[key]) for key in HISTORY_KEYS)
+    assert 0 <= row["accuracy"] <= 1 and 0 <= row["val_accuracy"] <= 1
+    assert state.epoch == 1
+    assert state.skipped == (BROKEN_FILE,)
+    assert state.train_count + state.val_count == DECODABLE
+    assert state.steps == math.ceil(state.train_count / train_config.batch_size) == state.batch
+    series = {point["series"] for point in state.curve}
+    assert series == {"training", "validation"}
+    assert {point["metric"] for point in state.curve} == {"accuracy", "loss"}
+    validation = [point for point in state.curve if point["series"] == "validation"]
+    assert {p["metric"]: p["value"] for p in validation} == {"accuracy": row["val_accuracy"], "loss": row["val_loss"]}
+    assert max(point["step"] for point in state.curve) == pytest.approx(1.0)
+    assert state.model is not None
+    assert state.model.output_shape == (None, 5)
+    assert state.model.input_shape == (None, 32, 32, 3)
+    assert "Rescaling" in state.summary or "rescaling" in state.summary
+
+
+@pytest.mark.parametrize("preset", ["live", "seed"])
+def test_one_epoch_run_finishes(flower_folder, preset):
+    train_config = tiny(preset)
+    epochs_reported = []
+    run = TrainingRun(train_config, data_dir=flower_folder, allow_download=False, on_epoch=epochs_reported.append)
+
+    state = run.run()
+
+    check_finished(state, train_config)
+    assert epochs_reported == state.history
+    photos = data.load_photos(flower_folder, 32)
+    probabilities = np.asarray(state.model(photos.images[:4].astype(np.float32), training=False))
+    assert probabilities.shape == (4, 5) and np.isfinite(probabilities).all()
+
+
+def test_stream_yields_copies_and_ends(flower_folder):
+    train_config = tiny("seed")
+    run = TrainingRun(train_config, data_dir=flower_folder, allow_download=False)
+
+    snapshots = list(run.stream(interval=0.05))
+
+    assert len(snapshots) >= 2
+    phases = [snapshot.phase for snapshot in snapshots]
+    assert set(phases) <= {"loading", "training", "finished"}
+    assert phases[-1] == "finished"
+    check_finished(snapshots[-1], train_config)
+    assert snapshots[-1].history is not run.state.history  # a copy, not the live state
+    assert snapshots[-1].model is run.state.model  # the model itself is shared, not copied
+    assert [len(s.curve) for s in snapshots] == sorted(len(s.curve) for s in snapshots)
+
+
+def test_stop_before_training_keeps_no_model(flower_folder):
+    run = TrainingRun(tiny("live"), data_dir=flower_folder, allow_download=False)
+    run.stop()
+    state = run.run()
+    assert run.stopping
+    assert state.phase == "stopped"
+    assert state.model is None
+    assert state.history == []
+    assert state.skipped == (BROKEN_FILE,)  # the photos were loaded before the stop was noticed
+
+
+def test_stop_during_training_keeps_the_model(flower_folder):
+    run = TrainingRun(tiny("seed", epochs=4), data_dir=flower_folder, allow_download=False)
+    run.on_epoch = lambda row: run.stop()  # ask to stop as soon as the first epoch ends
+
+    state = run.run()
+
+    assert state.phase == "stopped"
+    assert state.model is not None
+    assert 1 <= len(state.history) < 4
+    assert state.epoch == len(state.history)
+
+
+def test_closing_the_stream_stops_the_run(flower_folder):
+    run = TrainingRun(tiny("seed", epochs=20), data_dir=flower_folder, allow_download=False)
+    stream = run.stream(interval=0.05)
+    next(stream)
+    stream.close()  # what a cancelled event or a closed browser tab does
+    assert run.stopping
+    deadline = time.monotonic() + 60
+    while run.state.phase not in ("stopped", "finished", "failed") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert run.state.phase == "stopped"
+    assert run.state.epoch < 20
+
+
+def test_time_limit_stops_the_run(flower_folder):
+    run = TrainingRun(tiny("seed", epochs=5), data_dir=flower_folder, allow_download=False, max_seconds=0)
+    state = run.run()
+    assert state.phase == "stopped"
+    assert state.model is not None
+    assert len(state.history) == 1  # Keras ends the epoch it stopped in, then stops
+    assert state.batch == 1  # after a single batch
+
+
+def test_missing_data_dir_fails_with_a_key(tmp_path):
+    run = TrainingRun(tiny("live"), data_dir=tmp_path / "missing", allow_download=False)
+    state = run.run()
+    assert state.phase == "failed"
+    assert state.error_key == "error_no_photos"
+    assert "missing" in state.error_detail
+    assert state.model is None
+
+
+def test_eta_and_seconds_per_epoch():
+    from flower_demo.training import RunState
+
+    state = RunState(phase="training", epochs=4, epoch=1, steps=10, batch=5,
+                     history=[{"seconds": 2.0}, {"seconds": 4.0}])
+    assert state.seconds_per_epoch == pytest.approx(3.0)
+    assert state.eta_seconds == pytest.approx((4 - 1.5) * 3.0)
+    assert RunState(phase="finished", history=[{"seconds": 1.0}]).eta_seconds is None
+    assert RunState().seconds_per_epoch is None
