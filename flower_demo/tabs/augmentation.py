@@ -34,6 +34,7 @@ def build() -> None:
         with gr.Row():
             with gr.Column():
                 input_image = ui.image_input(value=ui.SAMPLE_PHOTO, height=300)
+                dataset_photo_event = ui.dataset_photo_button(input_image)
                 preset_dropdown = gr.Dropdown(ui.choices(config.PRESETS, "preset_"), value="seed_augmented",
                                               label=ui.t("augment_preset"))
                 flip_checkbox = gr.Checkbox(True, label=ui.t("flip"))
@@ -47,6 +48,6 @@ def build() -> None:
         preset_dropdown.change(load_preset, preset_dropdown,
                                [flip_checkbox, rotation_slider, zoom_slider, contrast_slider],
                                api_visibility="private")
-        augment_button.click(augment_image,
-                             [input_image, flip_checkbox, rotation_slider, zoom_slider, contrast_slider, seed_number],
-                             augmented_gallery, api_name="augment")
+        augment_inputs = [input_image, flip_checkbox, rotation_slider, zoom_slider, contrast_slider, seed_number]
+        augment_button.click(augment_image, augment_inputs, augmented_gallery, api_name="augment")
+        dataset_photo_event.success(augment_image, augment_inputs, augmented_gallery, api_visibility="private")

@@ -35,6 +35,7 @@ def build(student_model: gr.State) -> None:
             with gr.Column():
                 input_image = ui.image_input(height=320)
                 gr.Examples([[ui.SAMPLE_PHOTO]], inputs=[input_image])
+                dataset_photo_event = ui.dataset_photo_button(input_image)
                 classify_button = gr.Button(ui.t("classify_button"), variant="primary")
             with gr.Column():
                 top_label = gr.Label(num_top_classes=5, label=ui.t("top_classes"))
@@ -43,3 +44,5 @@ def build(student_model: gr.State) -> None:
                               api_name="classify")
         input_image.upload(classify, [input_image, student_model], [top_label, sentence_markdown],
                            api_visibility="private")
+        dataset_photo_event.success(classify, [input_image, student_model], [top_label, sentence_markdown],
+                                    api_visibility="private")

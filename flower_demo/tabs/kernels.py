@@ -55,6 +55,7 @@ def build(demo: gr.Blocks) -> None:
             with gr.Column():
                 input_image = ui.image_input(value=ui.SAMPLE_PHOTO, height=320)
                 gr.Examples([[ui.SAMPLE_PHOTO]], inputs=[input_image])
+                ui.dataset_photo_button(input_image)
                 kernel_dropdown = gr.Dropdown(ui.choices(kernels.KERNEL_CHOICES, "kernel_"), value="edge",
                                               label=ui.t("kernel"))
                 mode_radio = gr.Radio([(ui.t("mode_color"), "color"), (ui.t("mode_grey"), "grey")],

@@ -11,7 +11,7 @@ import gradio as gr
 import matplotlib
 import numpy as np
 
-from flower_demo import config, images
+from flower_demo import config, data, images
 from flower_demo.i18n import TEXTS, language_from_header, translate
 
 I18N = gr.I18n(**TEXTS)
@@ -59,9 +59,27 @@ class PhotoInput(gr.Image):
         return payload.path
 
 
+def pick_dataset_photo(request: gr.Request = None):
+    """A random held-out dataset photo (only if the photos are already here: never a download)."""
+    lang = language(request)
+    try:
+        folder = data.locate_dataset(allow_download=False)
+        path, _ = data.pick_photo(folder, np.random.default_rng())
+    except data.DatasetError as problem:
+        raise error("error_no_local_photos", lang) from problem
+    return read_image(str(path), lang)
+
+
+def dataset_photo_button(target: gr.Image):
+    """A button that puts a random dataset photo into `target`; returns the event to chain on."""
+    button = gr.Button(t("dataset_photo_button"), size="sm")
+    return button.click(pick_dataset_photo, None, target, api_visibility="private")
+
+
 def image_input(label_key: str = "input_photo", **kwargs) -> gr.Image:
     """An image input we read ourselves, so odd and broken files get our own checks and messages."""
-    return PhotoInput(label=t(label_key), type="filepath", sources=IMAGE_SOURCES, **kwargs)
+    # PNG: a photo put here by the server (a dataset photo) reaches the model without lossy re-encoding.
+    return PhotoInput(label=t(label_key), type="filepath", sources=IMAGE_SOURCES, format="png", **kwargs)
 
 
 def choices(keys, prefix: str) -> list[tuple]:
