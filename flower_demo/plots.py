@@ -71,9 +71,10 @@ def class_counts_figure(counts: dict[str, int], language: str) -> Figure:
     return figure
 
 
-def image_grid_figure(pictures: list[np.ndarray], titles: list[str] | None = None) -> Figure:
+def image_grid_figure(pictures: list[np.ndarray], titles: list[str] | None = None, title: str = "") -> Figure:
     """Up to nine pictures in a 3x3 grid, as the tutorial's plt.subplot(3, 3, i + 1) loop."""
-    figure = Figure(figsize=(7, 7), layout="constrained")
+    figure = Figure(figsize=(7, 7.3), layout="constrained")
+    figure.suptitle(title)  # also keeps the first row's labels clear of the plot's own label
     for index, axes in enumerate(figure.subplots(3, 3).flat):
         axes.axis("off")
         if index < len(pictures):
@@ -84,12 +85,21 @@ def image_grid_figure(pictures: list[np.ndarray], titles: list[str] | None = Non
 
 
 def curve_frame(curve: list[dict], metric: str, language: str, previous: list[dict] | None = None) -> pd.DataFrame:
-    """Long-format rows (step, value, series) for a gr.LinePlot, this run and the previous one."""
+    """Long-format rows (step, value, series) for a gr.LinePlot, this run and the previous one.
+
+    The chart fixes its series (and axis types) from the first frame it receives, so every frame
+    names all its series from the start with one empty (NaN) row each, which draws nothing.
+    """
+    names = ["series_training", "series_validation"]
     rows = [(row["step"], row["value"], translate(f"series_{row['series']}", language))
             for row in curve if row["metric"] == metric]
-    rows += [(row["step"], row["value"], translate(f"series_previous_{row['series']}", language))
-             for row in (previous or []) if row["metric"] == metric]
-    return pd.DataFrame(rows, columns=["step", "value", "series"])
+    if previous:
+        names += ["series_previous_training", "series_previous_validation"]
+        rows += [(row["step"], row["value"], translate(f"series_previous_{row['series']}", language))
+                 for row in previous if row["metric"] == metric]
+    rows += [(0.0, float("nan"), translate(name, language)) for name in names]
+    frame = pd.DataFrame(rows, columns=["step", "value", "series"])
+    return frame.astype({"step": "float64", "value": "float64", "series": "str"})
 
 
 def series_colors(language: str) -> dict[str, str]:

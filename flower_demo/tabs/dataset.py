@@ -33,7 +33,7 @@ def show_dataset(image_size: int = config.TUTORIAL_IMAGE_SIZE, request: gr.Reque
     normalised = translate("normalise_text", lang, low_before=low, high_before=high,
                            low_after=low / 255, high_after=high / 255)
     return (summary, plots.class_counts_figure(overview.counts, lang),
-            plots.image_grid_figure(list(overview.samples), titles), shapes, normalised)
+            plots.image_grid_figure(list(overview.samples), titles, translate("sample_grid", lang)), shapes, normalised)
 
 
 def build() -> None:
