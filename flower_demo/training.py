@@ -27,7 +27,7 @@ _POINTS_PER_EPOCH = 10  # training-curve points inside an epoch: smooth growth, 
 class RunState:
     """What a run has done so far; `stream()` hands out deep copies of it (never the live one)."""
 
-    phase: str = "waiting"  # waiting, loading, training, finished, stopped, failed
+    phase: str = "waiting"  # waiting, downloading, loading, training, finished, stopped, failed
     loading_done: int = 0
     loading_total: int = 0
     epochs: int = 0
@@ -164,7 +164,8 @@ class TrainingRun:
         import keras
         import tensorflow as tf
 
-        root = data.locate_dataset(self.data_dir, progress=self._on_loading, allow_download=self.allow_download)
+        root = data.locate_dataset(self.data_dir, progress=self._on_download, allow_download=self.allow_download)
+        self._update(phase="loading", loading_done=0, loading_total=0)
         photos = data.load_photos(root, self.config.image_size, progress=self._on_loading)
         train_ds, val_ds, train_count, val_count = make_datasets(photos, self.config)
         steps = math.ceil(train_count / self.config.batch_size)
@@ -182,6 +183,9 @@ class TrainingRun:
             network.fit(train_ds, validation_data=val_ds, epochs=self.config.epochs, verbose=0,
                         callbacks=[_reporter(self)])
         self._update(model=network, phase="stopped" if self._stop.is_set() or self._out_of_time() else "finished")
+
+    def _on_download(self, done: int, total: int) -> None:
+        self._update(phase="downloading", loading_done=done, loading_total=total)
 
     def _on_loading(self, done: int, total: int) -> None:
         self._update(loading_done=done, loading_total=total)

@@ -16,11 +16,14 @@ def show_dataset(image_size: int = config.TUTORIAL_IMAGE_SIZE, request: gr.Reque
     lang = ui.language(request)
     image_size = ui.clamp_int(image_size, config.MIN_IMAGE_SIZE, config.MAX_IMAGE_SIZE, config.TUTORIAL_IMAGE_SIZE)
 
+    def report_download(done: int, total: int) -> None:
+        progress((done, total or None), desc=translate("status_downloading", lang, done=done / 1e6, total=total / 1e6))
+
     def report(done: int, total: int) -> None:
         progress((done, total or None), desc=translate("status_loading", lang, done=done, total=total or "?"))
 
     try:
-        folder = data.locate_dataset(progress=report)
+        folder = data.locate_dataset(progress=report_download)
         overview = data.describe(folder, image_size, config.TUTORIAL_BATCH_SIZE, progress=report)
     except data.DatasetError as problem:
         raise ui.error(problem.key, lang, detail=problem.detail) from problem

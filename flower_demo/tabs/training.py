@@ -24,7 +24,9 @@ def _duration(seconds: float | None) -> str:
 
 
 def _status(state, lang: str, stop_requested: bool) -> str:
-    if state.phase in ("waiting", "loading"):
+    if state.phase == "downloading":
+        text = translate("status_downloading", lang, done=state.loading_done / 1e6, total=state.loading_total / 1e6)
+    elif state.phase in ("waiting", "loading"):
         text = translate("status_loading", lang, done=state.loading_done, total=state.loading_total or "?")
     elif state.phase == "training":
         text = translate("status_training", lang, epoch=min(state.epoch + 1, state.epochs), epochs=state.epochs,
