@@ -180,7 +180,8 @@ class TrainingRun:
             network = model_lib.build_model(self.config, len(photos.class_names), steps_per_epoch=steps)
             self._update(summary=model_lib.summary_text(network), phase="training",
                          epoch_started=time.monotonic())
-            network.fit(train_ds, validation_data=val_ds, epochs=self.config.epochs, verbose=0,
+            # shuffle=False: the tf.data pipeline already reshuffles every epoch (Keras would only warn).
+            network.fit(train_ds, validation_data=val_ds, epochs=self.config.epochs, verbose=0, shuffle=False,
                         callbacks=[_reporter(self)])
         self._update(model=network, phase="stopped" if self._stop.is_set() or self._out_of_time() else "finished")
 

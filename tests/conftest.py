@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import socket
 import tempfile
 from pathlib import Path
 
@@ -48,3 +49,21 @@ def make_flower_folder(tmp_path):
         return write_flower_folder(tmp_path / name, **options)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory):
+    """The whole app, launched once on a free port over a synthetic photo folder (FLOWER_DATA_DIR)."""
+    folder = write_flower_folder(tmp_path_factory.mktemp("app") / "flower_photos", per_class=8)
+    patch = pytest.MonkeyPatch()
+    patch.setenv("FLOWER_DATA_DIR", str(folder))
+    import app
+
+    demo = app.build_demo()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app.launch(demo, server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    yield f"http://127.0.0.1:{port}/"
+    demo.close()
+    patch.undo()

@@ -2,35 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 
 import numpy as np
 import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
-from tests.fake_flowers import synthetic_photo, write_flower_folder
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    folder = write_flower_folder(tmp_path_factory.mktemp("flowers"), per_class=8)
-    patch = pytest.MonkeyPatch()
-    patch.setenv("FLOWER_DATA_DIR", str(folder))
-    import app
-
-    demo = app.build_demo()
-    port = _free_port()
-    app.launch(demo, server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    yield f"http://127.0.0.1:{port}/"
-    demo.close()
-    patch.undo()
+from tests.fake_flowers import synthetic_photo
 
 
 @pytest.fixture()

@@ -4,13 +4,11 @@ in Spanish and in English."""
 from __future__ import annotations
 
 import shutil
-import socket
 
-import numpy as np
 import pytest
 from PIL import Image
 
-from tests.fake_flowers import synthetic_photo, write_flower_folder
+from tests.fake_flowers import synthetic_photo
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not shutil.which("chromium") and not shutil.which("/usr/bin/chromium"),
@@ -26,23 +24,6 @@ TEXT = {
            "augment": "Make 9 variations", "epochs": "Epochs", "train": "Train", "done": "Done: 2 epochs",
            "classify": "Classify", "sentence": "most likely belongs to", "own": "the one you trained"},
 }
-
-
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    folder = write_flower_folder(tmp_path_factory.mktemp("flowers"), per_class=8)
-    patch = pytest.MonkeyPatch()
-    patch.setenv("FLOWER_DATA_DIR", str(folder))
-    import app
-
-    demo = app.build_demo()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    app.launch(demo, server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    yield f"http://127.0.0.1:{port}/"
-    demo.close()
-    patch.undo()
 
 
 @pytest.fixture(scope="module")
