@@ -2,7 +2,7 @@
 
     python -m flower_demo train --preset KEY --data-dir DIR [--epochs N --image-size S
         --batch-size B --learning-rate LR] --out PATH.keras [--log-json]
-    python -m flower_demo evaluate --model PATH --data-dir DIR
+    python -m flower_demo evaluate --model PATH --data-dir DIR [--subset all|training|validation]
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def _evaluate(args) -> int:
     from flower_demo.evaluation import evaluate
 
     try:
-        result = evaluate(model_lib.load_model(args.model), args.data_dir)
+        result = evaluate(model_lib.load_model(args.model), args.data_dir, subset=args.subset)
     except data.DatasetError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -81,6 +81,8 @@ def parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="accuracy of a saved model on a folder (JSON)")
     evaluate.add_argument("--model", required=True)
     evaluate.add_argument("--data-dir", required=True)
+    evaluate.add_argument("--subset", choices=("all", "training", "validation"), default="all",
+                          help="all photos, or one side of the 80/20 split (seed 123) training uses")
     evaluate.set_defaults(handler=_evaluate)
     return main
 

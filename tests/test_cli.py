@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from tests.fake_flowers import BROKEN_FILE, PHOTOS_PER_CLASS, PROJECT_ROOT, write_flower_folder
-from flower_demo import cli, config, model as model_lib
+from flower_demo import cli, config, data, model as model_lib
 
 HISTORY_KEYS = {"epoch", "seconds", "loss", "accuracy", "val_loss", "val_accuracy"}
 DECODABLE = 5 * PHOTOS_PER_CLASS
@@ -99,3 +99,13 @@ def test_unknown_preset_is_refused_by_the_parser(capsys):
         cli.main(["train", "--preset", "nope", "--out", "x.keras"])
     assert raised.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_evaluate_on_the_validation_side_counts_only_held_out_photos(trained, capsys):
+    folder, out, _ = trained
+    assert cli.main(["evaluate", "--model", str(out), "--data-dir", str(folder), "--subset", "validation"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    photos = data.load_photos(folder, model_lib.load_model(out).input_shape[1])
+    _, (val_images, _) = data.split(photos, config.VALIDATION_SPLIT)
+    assert result["subset"] == "validation"
+    assert result["photos"] == len(val_images) == np.asarray(result["confusion_matrix"]).sum()
