@@ -93,7 +93,7 @@ PRESETS: dict[str, TrainConfig] = {
     "live": TrainConfig(
         preset="live",
         architecture="compact",
-        epochs=8,
+        epochs=5,
         image_size=96,
         batch_size=32,
         learning_rate=3e-3,
