@@ -54,9 +54,6 @@ class PhotoIndex:
             digest.update(f"{path.relative_to(self.root)}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
         return digest.hexdigest()[:16]
 
-    def counts(self) -> dict[str, int]:
-        return {name: int((self.labels == i).sum()) for i, name in enumerate(self.class_names)}
-
 
 @dataclasses.dataclass(frozen=True)
 class DecodedPhotos:

@@ -104,13 +104,11 @@ class TrainingRun:
     """One training run of one TrainConfig on one photo folder."""
 
     def __init__(self, train_config: TrainConfig, data_dir=None, device: str = "cpu",
-                 max_seconds: float | None = None, allow_download: bool = True,
-                 on_epoch: Callable[[dict], None] | None = None):
+                 max_seconds: float | None = None, on_epoch: Callable[[dict], None] | None = None):
         self.config = train_config
         self.data_dir = data_dir
         self.device = device
         self.max_seconds = max_seconds
-        self.allow_download = allow_download
         self.on_epoch = on_epoch
         self.state = RunState(epochs=train_config.epochs)
         self._lock = threading.Lock()
@@ -164,7 +162,7 @@ class TrainingRun:
         import keras
         import tensorflow as tf
 
-        root = data.locate_dataset(self.data_dir, progress=self._on_download, allow_download=self.allow_download)
+        root = data.locate_dataset(self.data_dir, progress=self._on_download)
         self._update(phase="loading", loading_done=0, loading_total=0)
         photos = data.load_photos(root, self.config.image_size, progress=self._on_loading)
         train_ds, val_ds, train_count, val_count = make_datasets(photos, self.config)

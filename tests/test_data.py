@@ -44,7 +44,7 @@ def test_index_photos_lists_files_as_keras_does(flower_folder):
     for path, label in zip(index.paths, index.labels):
         assert path.relative_to(flower_folder).parts[0] == index.class_names[label]
     assert index.labels.dtype == np.int32
-    assert index.counts() == {"daisy": 7, "dandelion": 6, "roses": 7, "sunflowers": 6, "tulips": 8}
+    assert np.bincount(index.labels).tolist() == [7, 6, 7, 6, 8]
 
 
 def test_fingerprint_changes_with_the_files(flower_folder):
@@ -231,7 +231,7 @@ def test_download_extracts_the_archive(tmp_path):
                                    url=archive.as_uri())
 
     assert folder == destination / "flower_photos"
-    assert data.index_photos(folder).counts() == {name: 1 for name in config.CLASS_NAMES}
+    assert np.bincount(data.index_photos(folder).labels).tolist() == [1] * len(config.CLASS_NAMES)
     assert (destination / "flower_photos.tgz").read_bytes() == archive.read_bytes()
     assert progress[-1] == (archive.stat().st_size, archive.stat().st_size)
     assert sorted(p.name for p in destination.iterdir()) == ["flower_photos", "flower_photos.tgz"]

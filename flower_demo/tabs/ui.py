@@ -11,7 +11,7 @@ import gradio as gr
 import matplotlib
 import numpy as np
 
-from flower_demo import config, data, images
+from flower_demo import data, images
 from flower_demo.i18n import TEXTS, language_from_header, translate
 
 I18N = gr.I18n(**TEXTS)
@@ -101,5 +101,3 @@ def clamp_float(value, low: float, high: float, default: float) -> float:
 def clamp_int(value, low: int, high: int, default: int) -> int:
     return int(round(clamp_float(value, low, high, default)))
 
-
-MAX_FILE_SIZE = config.MAX_UPLOAD_BYTES
