@@ -41,6 +41,7 @@ class RunState:
     history: list[dict] = dataclasses.field(default_factory=list)  # one dict per epoch (the CLI's JSON)
     epoch_started: float = 0.0
     started: float = 0.0
+    timed_out: bool = False  # stopped by the server's time limit rather than by the student
     error_key: str = ""
     error_detail: str = ""
     summary: str = ""
@@ -181,7 +182,9 @@ class TrainingRun:
             # shuffle=False: the tf.data pipeline already reshuffles every epoch (Keras would only warn).
             network.fit(train_ds, validation_data=val_ds, epochs=self.config.epochs, verbose=0, shuffle=False,
                         callbacks=[_reporter(self)])
-        self._update(model=network, phase="stopped" if self._stop.is_set() or self._out_of_time() else "finished")
+        timed_out = self._out_of_time()
+        self._update(model=network, timed_out=timed_out,
+                     phase="stopped" if self._stop.is_set() or timed_out else "finished")
 
     def _on_download(self, done: int, total: int) -> None:
         self._update(phase="downloading", loading_done=done, loading_total=total)

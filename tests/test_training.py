@@ -52,7 +52,7 @@ def check_finished(state, train_config):
 def test_one_epoch_run_finishes(flower_folder, preset):
     train_config = tiny(preset)
     epochs_reported = []
-    run = TrainingRun(train_config, data_dir=flower_folder, allow_download=False, on_epoch=epochs_reported.append)
+    run = TrainingRun(train_config, data_dir=flower_folder, on_epoch=epochs_reported.append)
 
     state = run.run()
 
@@ -65,7 +65,7 @@ def test_one_epoch_run_finishes(flower_folder, preset):
 
 def test_stream_yields_copies_and_ends(flower_folder):
     train_config = tiny("seed")
-    run = TrainingRun(train_config, data_dir=flower_folder, allow_download=False)
+    run = TrainingRun(train_config, data_dir=flower_folder)
 
     snapshots = list(run.stream(interval=0.05))
 
@@ -80,7 +80,7 @@ def test_stream_yields_copies_and_ends(flower_folder):
 
 
 def test_stop_before_training_keeps_no_model(flower_folder):
-    run = TrainingRun(tiny("live"), data_dir=flower_folder, allow_download=False)
+    run = TrainingRun(tiny("live"), data_dir=flower_folder)
     run.stop()
     state = run.run()
     assert run.stopping
@@ -91,7 +91,7 @@ def test_stop_before_training_keeps_no_model(flower_folder):
 
 
 def test_stop_during_training_keeps_the_model(flower_folder):
-    run = TrainingRun(tiny("seed", epochs=4), data_dir=flower_folder, allow_download=False)
+    run = TrainingRun(tiny("seed", epochs=4), data_dir=flower_folder)
     run.on_epoch = lambda row: run.stop()  # ask to stop as soon as the first epoch ends
 
     state = run.run()
@@ -103,7 +103,7 @@ def test_stop_during_training_keeps_the_model(flower_folder):
 
 
 def test_closing_the_stream_stops_the_run(flower_folder):
-    run = TrainingRun(tiny("seed", epochs=20), data_dir=flower_folder, allow_download=False)
+    run = TrainingRun(tiny("seed", epochs=20), data_dir=flower_folder)
     stream = run.stream(interval=0.05)
     next(stream)
     stream.close()  # what a cancelled event or a closed browser tab does
@@ -116,16 +116,16 @@ def test_closing_the_stream_stops_the_run(flower_folder):
 
 
 def test_time_limit_stops_the_run(flower_folder):
-    run = TrainingRun(tiny("seed", epochs=5), data_dir=flower_folder, allow_download=False, max_seconds=0)
+    run = TrainingRun(tiny("seed", epochs=5), data_dir=flower_folder, max_seconds=0)
     state = run.run()
-    assert state.phase == "stopped"
+    assert state.phase == "stopped" and state.timed_out
     assert state.model is not None
     assert len(state.history) == 1  # Keras ends the epoch it stopped in, then stops
     assert state.batch == 1  # after a single batch
 
 
 def test_missing_data_dir_fails_with_a_key(tmp_path):
-    run = TrainingRun(tiny("live"), data_dir=tmp_path / "missing", allow_download=False)
+    run = TrainingRun(tiny("live"), data_dir=tmp_path / "missing")
     state = run.run()
     assert state.phase == "failed"
     assert state.error_key == "error_no_photos"

@@ -41,6 +41,8 @@ def _status(state, lang: str, stop_requested: bool) -> str:
         accuracy = f"{last['val_accuracy']:.1%}" if "val_accuracy" in last else "—"
         key = "status_finished" if state.phase == "finished" else "status_stopped"
         text = translate(key, lang, epochs=state.epoch, val_accuracy=accuracy)
+        if state.timed_out:
+            text += " " + translate("error_time_limit", lang, seconds=config.MAX_TRAIN_SECONDS_APP)
     if state.skipped:
         text += translate("status_skipped", lang, count=len(state.skipped))
     return text
