@@ -14,6 +14,7 @@ import sys
 import time
 
 from flower_demo import config
+from flower_demo.i18n import translate
 
 
 def _train(args) -> int:
@@ -39,7 +40,7 @@ def _train(args) -> int:
     run = TrainingRun(train_config, data_dir=args.data_dir, device=args.device, on_epoch=report)
     state = run.run()
     if state.phase == "failed":
-        print(f"error: {state.error_detail}", file=sys.stderr)
+        print(f"error: {translate(state.error_key, 'en', detail=state.error_detail)}", file=sys.stderr)
         return 1
     if state.skipped:
         print(f"skipped {len(state.skipped)} unreadable file(s): {', '.join(state.skipped[:5])}", file=sys.stderr)
@@ -56,7 +57,7 @@ def _evaluate(args) -> int:
     try:
         result = evaluate(model_lib.load_model(args.model), args.data_dir, subset=args.subset)
     except data.DatasetError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {translate(error.key, 'en', detail=error.detail)}", file=sys.stderr)
         return 1
     print(json.dumps(result))
     return 0

@@ -206,7 +206,14 @@ def translate(key: str, language: str = DEFAULT_LANGUAGE, **values) -> str:
     """The text for `key` in `language`, with `values` filled in; the key itself if unknown."""
     texts = TEXTS.get(language, TEXTS[DEFAULT_LANGUAGE])
     text = texts.get(key, TEXTS["en"].get(key, key))
-    return text.format(**values) if values else text
+    return text.format_map(_Blank(values))
+
+
+class _Blank(dict):
+    """Fills a placeholder nobody passed with an empty string: a message never fails to render."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
 
 
 def class_label(name: str, language: str) -> str:

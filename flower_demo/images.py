@@ -22,6 +22,7 @@ class ImageError(ValueError):
     def __init__(self, key: str, detail: str = ""):
         super().__init__(f"{key}: {detail}" if detail else key)
         self.key = key
+        self.detail = detail
 
 
 def _pil_to_rgb(image: Image.Image) -> np.ndarray:

@@ -45,6 +45,7 @@ class KernelError(ValueError):
     def __init__(self, key: str, detail: str = ""):
         super().__init__(f"{key}: {detail}" if detail else key)
         self.key = key
+        self.detail = detail
 
 
 def parse_custom_kernel(rows) -> np.ndarray:

@@ -141,7 +141,7 @@ class TrainingRun:
         try:
             self._train()
         except (data.DatasetError, model_lib.images.ImageError) as error:
-            self._update(phase="failed", error_key=error.key, error_detail=str(error))
+            self._update(phase="failed", error_key=error.key, error_detail=error.detail)
         return self.state
 
     def stream(self, interval: float = config.CURVE_UPDATE_SECONDS) -> Iterator[RunState]:

@@ -27,7 +27,7 @@ def convolve(image, kernel: str = "edge", mode: str = "color", stride: int = 1, 
         col = col if col >= 0 else result.response.shape[1] // 2
         explanation = kernels.explain_pixel(result.channels, weights, row, col, stride, padding)
     except kernels.KernelError as problem:
-        raise ui.error(problem.key, lang, detail=str(problem).partition(": ")[2]) from problem
+        raise ui.error(problem.key, lang, detail=problem.detail) from problem
     mapping = kernels.display_mapping(kernel, weights)
     notes = [translate(f"display_{mapping}", lang),
              translate("response_range", lang, low=result.low, high=result.high,
