@@ -87,10 +87,10 @@ def test_evaluate_agrees_with_the_model(trained):
 def test_errors_exit_with_status_1(tmp_path, trained, capsys):
     _, out, _ = trained
     assert cli.main(["evaluate", "--model", str(out), "--data-dir", str(tmp_path / "missing")]) == 1
-    assert "error_no_photos" in capsys.readouterr().err
+    assert "There are no photos in the given folder" in capsys.readouterr().err
     assert cli.main(["train", "--data-dir", str(tmp_path / "missing"), "--epochs", "1",
                      "--out", str(tmp_path / "never.keras")]) == 1
-    assert "error_no_photos" in capsys.readouterr().err
+    assert "There are no photos in the given folder" in capsys.readouterr().err
     assert not (tmp_path / "never.keras").exists()
 
 
