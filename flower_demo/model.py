@@ -105,7 +105,7 @@ def build_model(train_config: TrainConfig, num_classes: int = len(config.CLASS_N
 
 def summary_text(model) -> str:
     lines: list[str] = []
-    model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line), line_length=90)
+    model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line))
     return "\n".join(lines)
 
 

@@ -87,17 +87,14 @@ def image_grid_figure(pictures: list[np.ndarray], titles: list[str] | None = Non
 def curve_frame(curve: list[dict], metric: str, language: str, previous: list[dict] | None = None) -> pd.DataFrame:
     """Long-format rows (step, value, series) for a gr.LinePlot, this run and the previous one.
 
-    The chart fixes its series (and axis types) from the first frame it receives, so every frame
-    names all its series from the start with one empty (NaN) row each, which draws nothing.
+    The chart fixes its series (and axis types) from the first frame it ever receives, so every
+    frame names all four series, previous run included, with one empty (NaN) row each: it draws nothing.
     """
-    names = ["series_training", "series_validation"]
     rows = [(row["step"], row["value"], translate(f"series_{row['series']}", language))
             for row in curve if row["metric"] == metric]
-    if previous:
-        names += ["series_previous_training", "series_previous_validation"]
-        rows += [(row["step"], row["value"], translate(f"series_previous_{row['series']}", language))
-                 for row in previous if row["metric"] == metric]
-    rows += [(0.0, float("nan"), translate(name, language)) for name in names]
+    rows += [(row["step"], row["value"], translate(f"series_previous_{row['series']}", language))
+             for row in (previous or []) if row["metric"] == metric]
+    rows += [(0.0, float("nan"), name) for name in series_colors(language)]
     frame = pd.DataFrame(rows, columns=["step", "value", "series"])
     return frame.astype({"step": "float64", "value": "float64", "series": "str"})
 

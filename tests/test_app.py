@@ -86,8 +86,9 @@ def test_classify_uses_the_shipped_model_then_the_students_own(english, photo):
     job.result()
     statuses = [output[0] for output in job.outputs()]
     assert statuses[-1].startswith("Done: 2 epochs")
-    accuracy_frame = job.outputs()[-1][1]
-    assert {"training", "validation"} <= {row[2] for row in accuracy_frame["data"]}
+    accuracy_frame, summary = job.outputs()[-1][1], job.outputs()[-1][3]
+    assert {"training", "validation"} <= {row[2] for row in accuracy_frame["data"] if row[1] is not None}
+    assert "rescaling (Rescaling)" in summary and "Total params" in summary
     _, sentence = english.predict(handle_file(photo), api_name="/classify")
     assert "the one you trained in this session (live)" in sentence
 

@@ -121,3 +121,8 @@ def test_clamp_config_keeps_values_inside_the_limits():
 def test_clamp_config_refuses_values_that_are_not_numbers(field, value):
     with pytest.raises(ValueError, match="Expected finite numbers"):
         clamp_config(dataclasses.replace(PRESETS["live"], **{field: value}))
+
+
+def test_summary_text_keeps_every_column():
+    text = model_lib.summary_text(model_lib.build_model(dataclasses.replace(config.PRESETS["live"], image_size=64)))
+    assert "Param #" in text and "Total params: 98,805" in text  # no column cut off by a narrow console

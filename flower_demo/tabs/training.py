@@ -23,6 +23,10 @@ def _duration(seconds: float | None) -> str:
     return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
 
 
+def _code(text: str) -> str:
+    return f"```\n{text}\n```" if text else ""
+
+
 def _status(state, lang: str, stop_requested: bool) -> str:
     if state.phase == "downloading":
         text = translate("status_downloading", lang, done=state.loading_done / 1e6, total=state.loading_total / 1e6)
@@ -83,9 +87,10 @@ def train(preset: str = config.DEFAULT_PRESET, epochs: int | None = None, batch_
             if state.phase in ("finished", "stopped", "failed"):
                 model = state.model if state.model is not None else gr.skip()
                 curve = state.curve if state.curve else gr.skip()
-                yield (_status(state, lang, False), *frames, state.summary, model, curve)
+                yield (_status(state, lang, False), *frames, _code(state.summary), model, curve)
             else:
-                yield (_status(state, lang, run.stopping), *frames, state.summary or gr.skip(), gr.skip(), gr.skip())
+                yield (_status(state, lang, run.stopping), *frames, _code(state.summary) or gr.skip(), gr.skip(),
+                       gr.skip())
     finally:
         with _active_lock:
             _active_runs.pop(session, None)
@@ -139,11 +144,11 @@ def build(demo: gr.Blocks, student_model: gr.State) -> None:
                 status_markdown = gr.Markdown()
                 accuracy_plot = gr.LinePlot(x="step", y="value", color="series", color_map=color_map,
                                             y_lim=[0, 1], x_title=ui.t("epoch_axis"), label=ui.t("accuracy_plot"),
-                                            height=280)
+                                            height=340)
                 loss_plot = gr.LinePlot(x="step", y="value", color="series", color_map=color_map,
-                                        x_title=ui.t("epoch_axis"), label=ui.t("loss_plot"), height=280)
+                                        x_title=ui.t("epoch_axis"), label=ui.t("loss_plot"), height=340)
         with gr.Accordion(ui.t("model_summary"), open=False):
-            summary_code = gr.Code(language=None, label=ui.t("model_summary"), interactive=False)
+            summary_markdown = gr.Markdown()  # a fenced block: scrolls sideways instead of clipping
         last_curve = gr.State(None, time_to_live=3600)  # this student's previous curves, to overlay
 
         preset_dropdown.change(load_preset, preset_dropdown,
@@ -153,7 +158,7 @@ def build(demo: gr.Blocks, student_model: gr.State) -> None:
             train,
             [preset_dropdown, epochs_slider, batch_slider, size_slider, rate_number, split_slider, device_radio,
              last_curve],
-            [status_markdown, accuracy_plot, loss_plot, summary_code, student_model, last_curve],
+            [status_markdown, accuracy_plot, loss_plot, summary_markdown, student_model, last_curve],
             api_name="train", concurrency_limit=1, concurrency_id="training", show_progress_on=[status_markdown],
         )
         stop_button.click(stop_training, None, None, queue=False, api_name="stop")
