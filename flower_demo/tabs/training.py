@@ -142,11 +142,12 @@ def build(demo: gr.Blocks, student_model: gr.State) -> None:
                     stop_button = gr.Button(ui.t("stop_button"), variant="stop")
             with gr.Column(scale=2):
                 status_markdown = gr.Markdown()
-                accuracy_plot = gr.LinePlot(x="step", y="value", color="series", color_map=color_map,
-                                            y_lim=[0, 1], x_title=ui.t("epoch_axis"), label=ui.t("accuracy_plot"),
-                                            height=340)
+                # No fixed height: a fixed one clips the legend under the chart.
+                accuracy_plot = gr.LinePlot(x="step", y="value", color="series", color_map=color_map, y_lim=[0, 1],
+                                            x_title=ui.t("epoch_axis"), y_title=ui.t("accuracy_plot"),
+                                            label=ui.t("accuracy_plot"))
                 loss_plot = gr.LinePlot(x="step", y="value", color="series", color_map=color_map,
-                                        x_title=ui.t("epoch_axis"), label=ui.t("loss_plot"), height=340)
+                                        x_title=ui.t("epoch_axis"), y_title=ui.t("loss_plot"), label=ui.t("loss_plot"))
         with gr.Accordion(ui.t("model_summary"), open=False):
             summary_markdown = gr.Markdown()  # a fenced block: scrolls sideways instead of clipping
         last_curve = gr.State(None, time_to_live=3600)  # this student's previous curves, to overlay
