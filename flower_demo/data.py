@@ -332,13 +332,9 @@ def describe(root: str | Path, image_size: int, batch_size: int, progress: Progr
     )
 
 
-def pick_photo(root: str | Path, rng: np.random.Generator, subset: str = "validation",
-               validation_split: float = config.VALIDATION_SPLIT) -> tuple[Path, str]:
-    """A random photo file and its class from one side of the tutorial's split.
-
-    Classify demos draw from `validation`: photos a model trained here has never seen.
-    """
+def pick_photo(root: str | Path, rng: np.random.Generator,
+               validation_split: float = config.VALIDATION_SPLIT) -> Path:
+    """A random photo from the validation side of the tutorial's split: one no model trained here saw."""
     index = index_photos(root)
-    train_files, val_files = split_positions(len(index.paths), validation_split)
-    position = int(rng.choice(val_files if subset == "validation" else train_files))
-    return index.paths[position], index.class_names[index.labels[position]]
+    _, val_files = split_positions(len(index.paths), validation_split)
+    return index.paths[int(rng.choice(val_files))]

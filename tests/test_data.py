@@ -278,3 +278,12 @@ def test_describe(flower_folder):
     assert overview.label_shape == (8,)
     assert overview.pixel_range == (int(overview.samples[0].min()), int(overview.samples[0].max()))
     assert data.describe(flower_folder, 24, batch_size=64).batch_shape == (overview.train_count, 24, 24, 3)
+
+
+def test_pick_photo_draws_only_validation_photos(clean_flower_folder):
+    index = data.index_photos(clean_flower_folder)
+    _, val_files = data.split_positions(len(index.paths), config.VALIDATION_SPLIT)
+    held_out = {index.paths[i] for i in val_files}
+    rng = np.random.default_rng(0)
+    picked = {data.pick_photo(clean_flower_folder, rng) for _ in range(40)}
+    assert picked <= held_out and len(picked) > 1

@@ -64,7 +64,7 @@ def pick_dataset_photo(request: gr.Request = None):
     lang = language(request)
     try:
         folder = data.locate_dataset(allow_download=False)
-        path, _ = data.pick_photo(folder, np.random.default_rng())
+        path = data.pick_photo(folder, np.random.default_rng())
     except data.DatasetError as problem:
         raise error("error_no_local_photos", lang) from problem
     return read_image(str(path), lang)
