@@ -17,7 +17,9 @@ LIGHT_CONCURRENCY = 4  # convolve/augment/classify at once: each takes tens of m
 
 
 def build_demo() -> gr.Blocks:
-    with gr.Blocks(title="CNN · flores / flowers") as demo:
+    # Uploads and outputs live in Gradio's cache, fetchable by whoever has the URL: delete them after
+    # an hour (checked every 10 minutes), so a class's photos do not pile up or linger on a public server.
+    with gr.Blocks(title="CNN · flores / flowers", delete_cache=(600, 3600)) as demo:
         gr.Markdown(ui.t("app_title"))
         student_model = gr.State(None, time_to_live=3600)  # the model this student trained (per session)
         with gr.Tabs():

@@ -208,7 +208,8 @@ def _reporter(run: TrainingRun):
             state = run.state
             done = batch + 1
             every = max(1, state.steps // _POINTS_PER_EPOCH)
-            if logs and (done % every == 0 or done == state.steps):
+            # The very first batch gets a point too: the class sees the curve start within seconds.
+            if logs and (done == 1 or done % every == 0 or done == state.steps):
                 step = state.epoch + done / state.steps
                 with run._lock:
                     for metric in ("accuracy", "loss"):

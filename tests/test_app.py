@@ -30,16 +30,26 @@ def photo(tmp_path_factory) -> str:
 
 def test_named_endpoints_are_stable(english):
     names = set(english.view_api(print_info=False, return_format="dict")["named_endpoints"])
-    assert {"/convolve", "/dataset", "/augment", "/train", "/stop", "/classify"} <= names
+    assert {"/convolve", "/explain", "/dataset", "/augment", "/train", "/stop", "/classify"} <= names
 
 
 def test_convolve_blur_matches_numpy_reference(english, photo):
-    image_path, notes, _, _ = english.predict(handle_file(photo), "blur", api_name="/convolve")
+    image_path, notes = english.predict(handle_file(photo), "blur", api_name="/convolve")
     result = np.asarray(Image.open(image_path).convert("RGB"), np.float64)
     source = np.pad(np.asarray(Image.open(photo), np.float64), ((1, 1), (1, 1), (0, 0)))
     expected = sum(source[i : i + 45, j : j + 60] for i in range(3) for j in range(3)) / 9
     np.testing.assert_array_equal(result, np.clip(np.round(expected), 0, 255))
     assert "clipped" in notes
+
+
+def test_explain_draws_the_kernel_and_one_pixel(english, photo):
+    kernel_plot, step_plot = english.predict(handle_file(photo), "sobel_x", "grey", 1, "same", None, 10, 20,
+                                             api_name="/explain")  # a null grid is fine for a preset kernel
+    assert kernel_plot["type"] == "matplotlib" and step_plot["type"] == "matplotlib"
+    with pytest.raises(Exception, match="3×3 or 5×5"):
+        english.predict(handle_file(photo), "custom", "color", 1, "same", _grid([[1]]), api_name="/explain")
+    with pytest.raises(Exception, match="3×3 or 5×5"):
+        english.predict(handle_file(photo), "custom", "color", 1, "same", None, api_name="/explain")
 
 
 def _grid(rows):
@@ -48,8 +58,8 @@ def _grid(rows):
 
 
 def test_convolve_custom_kernel_and_refusals(english, spanish, photo):
-    image_path, *_ = english.predict(handle_file(photo), "custom", "grey", 2, "valid",
-                                     _grid([[0, 0, 0], [0, 1, 0], [0, 0, 0]]), api_name="/convolve")
+    image_path, _ = english.predict(handle_file(photo), "custom", "grey", 2, "valid",
+                                    _grid([[0, 0, 0], [0, 1, 0], [0, 0, 0]]), api_name="/convolve")
     assert Image.open(image_path).size == (29, 22)  # valid padding, stride 2: (60-3)//2+1, (45-3)//2+1
     with pytest.raises(Exception, match="finite number"):
         english.predict(handle_file(photo), "custom", "color", 1, "same", _grid([[0, "x", 0], [0, 1, 0], [0, 0, 0]]),

@@ -10,10 +10,19 @@ from flower_demo.i18n import translate
 from flower_demo.tabs import ui
 
 
-def convolve(image, kernel: str = "edge", mode: str = "color", stride: int = 1, padding: str = "same",
-             custom_kernel=None, pixel_row: int = -1, pixel_col: int = -1, request: gr.Request = None):
-    """Filters `image` with a preset or custom kernel; returns picture, notes, kernel and step figures."""
-    lang = ui.language(request)
+class KernelGrid(gr.Dataframe):
+    """A gr.Dataframe that lets an API client's null through to the handler (Gradio's own would fail
+    with a traceback), where a custom kernel then gets the translated "3x3 or 5x5" message."""
+
+    def get_block_name(self) -> str:
+        return "dataframe"  # drawn by gr.Dataframe's own front end
+
+    def preprocess(self, payload):
+        return None if payload is None else super().preprocess(payload)
+
+
+def _filtered(image, kernel: str, mode: str, stride, padding: str, custom_kernel, lang: str):
+    """The checked inputs and the convolution: (weights, KernelResult, stride), or a translated gr.Error."""
     rgb = ui.read_image(image, lang)
     if kernel not in kernels.KERNEL_CHOICES:
         raise ui.error("error_setting", lang, detail=f"kernel {kernel!r}")
@@ -21,13 +30,20 @@ def convolve(image, kernel: str = "edge", mode: str = "color", stride: int = 1, 
     try:
         weights = (kernels.parse_custom_kernel(custom_kernel) if kernel == kernels.CUSTOM
                    else kernels.KERNELS[kernel])
-        result = kernels.apply(rgb, weights, mode, stride, padding, config.MAX_KERNEL_SIDE)
-        row, col = ui.clamp_int(pixel_row, -1, 10**6, -1), ui.clamp_int(pixel_col, -1, 10**6, -1)
-        row = row if row >= 0 else result.response.shape[0] // 2  # -1: the centre
-        col = col if col >= 0 else result.response.shape[1] // 2
-        explanation = kernels.explain_pixel(result.channels, weights, row, col, stride, padding)
+        return weights, kernels.apply(rgb, weights, mode, stride, padding, config.MAX_KERNEL_SIDE), stride
     except kernels.KernelError as problem:
         raise ui.error(problem.key, lang, detail=problem.detail) from problem
+
+
+def convolve(image, kernel: str = "edge", mode: str = "color", stride: int = 1, padding: str = "same",
+             custom_kernel=None, request: gr.Request = None):
+    """Filters `image` with a preset or custom kernel; returns the filtered picture and notes on it.
+
+    The figures that explain it come from `explain`, a separate event: drawing them takes several
+    times longer than the convolution, and the filtered photo should not wait for them.
+    """
+    lang = ui.language(request)
+    weights, result, _ = _filtered(image, kernel, mode, stride, padding, custom_kernel, lang)
     mapping = kernels.display_mapping(kernel, weights)
     notes = [translate(f"display_{mapping}", lang),
              translate("response_range", lang, low=result.low, high=result.high,
@@ -35,8 +51,22 @@ def convolve(image, kernel: str = "edge", mode: str = "color", stride: int = 1, 
     if result.original_size != result.channels.shape[:2]:
         notes.append(translate("downscaled", lang, height=result.original_size[0], width=result.original_size[1],
                                max_side=config.MAX_KERNEL_SIDE))
-    return (kernels.to_display(result.response, mapping), "\n\n".join(notes),
-            plots.kernel_figure(weights, translate(f"kernel_{kernel}", lang)),
+    return kernels.to_display(result.response, mapping), "\n\n".join(notes)
+
+
+def explain(image, kernel: str = "edge", mode: str = "color", stride: int = 1, padding: str = "same",
+            custom_kernel=None, pixel_row: int = -1, pixel_col: int = -1, request: gr.Request = None):
+    """The kernel as a heatmap and one output pixel worked out (-1: the centre pixel)."""
+    lang = ui.language(request)
+    weights, result, stride = _filtered(image, kernel, mode, stride, padding, custom_kernel, lang)
+    row, col = ui.clamp_int(pixel_row, -1, 10**6, -1), ui.clamp_int(pixel_col, -1, 10**6, -1)
+    row = row if row >= 0 else result.response.shape[0] // 2
+    col = col if col >= 0 else result.response.shape[1] // 2
+    try:
+        explanation = kernels.explain_pixel(result.channels, weights, row, col, stride, padding)
+    except kernels.KernelError as problem:
+        raise ui.error(problem.key, lang, detail=problem.detail) from problem
+    return (plots.kernel_figure(weights, translate(f"kernel_{kernel}", lang)),
             plots.step_figure(explanation, weights, lang, grey=mode == "grey"))
 
 
@@ -56,34 +86,39 @@ def build(demo: gr.Blocks) -> None:
                 input_image = ui.image_input(value=ui.SAMPLE_PHOTO, height=320)
                 gr.Examples([[ui.SAMPLE_PHOTO]], inputs=[input_image])
                 ui.dataset_photo_button(input_image)
-                kernel_dropdown = gr.Dropdown(ui.choices(kernels.KERNEL_CHOICES, "kernel_"), value="edge",
+                kernel_dropdown = ui.Dropdown(ui.choices(kernels.KERNEL_CHOICES, "kernel_"), value="edge",
                                               label=ui.t("kernel"))
-                mode_radio = gr.Radio([(ui.t("mode_color"), "color"), (ui.t("mode_grey"), "grey")],
+                mode_radio = ui.Radio([(ui.t("mode_color"), "color"), (ui.t("mode_grey"), "grey")],
                                       value="color", label=ui.t("mode"))
                 with gr.Row():
-                    stride_slider = gr.Slider(1, 4, value=1, step=1, label=ui.t("stride"))
-                    padding_radio = gr.Radio(["same", "valid"], value="same", label=ui.t("padding"))
+                    stride_slider = ui.Slider(1, 4, value=1, step=1, label=ui.t("stride"))
+                    padding_radio = ui.Radio(["same", "valid"], value="same", label=ui.t("padding"))
                 with gr.Accordion(ui.t("kernel_custom"), open=False):
-                    custom_size_radio = gr.Radio([3, 5], value=3, label=ui.t("custom_size"))
-                    custom_grid = gr.Dataframe(resize_custom_grid(3), label=ui.t("custom_kernel"),
-                                               interactive=True, type="array", headers=None,
-                                               row_count=3, column_count=3)
+                    custom_size_radio = ui.Radio([3, 5], value=3, label=ui.t("custom_size"))
+                    custom_grid = KernelGrid(resize_custom_grid(3), label=ui.t("custom_kernel"),
+                                            interactive=True, type="array", headers=None,
+                                            row_count=3, column_count=3)
                 convolve_button = gr.Button(ui.t("convolve_button"), variant="primary")
             with gr.Column():
                 output_image = gr.Image(label=ui.t("filtered_image"), format="png", interactive=False, height=320)
                 notes_markdown = gr.Markdown()
                 kernel_plot = gr.Plot(label=ui.t("kernel_heatmap"))
         with gr.Row():
-            pixel_row_slider = gr.Slider(0, config.MAX_KERNEL_SIDE, value=100, step=1, label=ui.t("pixel_row"))
-            pixel_col_slider = gr.Slider(0, config.MAX_KERNEL_SIDE, value=100, step=1, label=ui.t("pixel_col"))
+            pixel_row_slider = ui.Slider(0, config.MAX_KERNEL_SIDE, value=100, step=1, label=ui.t("pixel_row"))
+            pixel_col_slider = ui.Slider(0, config.MAX_KERNEL_SIDE, value=100, step=1, label=ui.t("pixel_col"))
         step_plot = gr.Plot(label=ui.t("step_view"))
 
-        inputs = [input_image, kernel_dropdown, mode_radio, stride_slider, padding_radio, custom_grid,
-                  pixel_row_slider, pixel_col_slider]
-        outputs = [output_image, notes_markdown, kernel_plot, step_plot]
-        convolve_button.click(convolve, inputs, outputs, api_name="convolve")
-        gr.on([input_image.change, kernel_dropdown.change, mode_radio.change, stride_slider.release,
-               padding_radio.change, pixel_row_slider.release, pixel_col_slider.release],
-              convolve, inputs, outputs, api_visibility="private", show_progress="hidden")
-        demo.load(convolve, inputs, outputs, api_visibility="private", show_progress="hidden")
+        filter_inputs = [input_image, kernel_dropdown, mode_radio, stride_slider, padding_radio, custom_grid]
+        explain_inputs = [*filter_inputs, pixel_row_slider, pixel_col_slider]
+        filter_outputs, explain_outputs = [output_image, notes_markdown], [kernel_plot, step_plot]
+        convolve_button.click(convolve, filter_inputs, filter_outputs, api_name="convolve")
+        convolve_button.click(explain, explain_inputs, explain_outputs, api_name="explain")
+        setting_changes = [input_image.change, kernel_dropdown.change, mode_radio.change, stride_slider.release,
+                           padding_radio.change]
+        gr.on(setting_changes, convolve, filter_inputs, filter_outputs, api_visibility="private",
+              show_progress="hidden")
+        gr.on([*setting_changes, pixel_row_slider.release, pixel_col_slider.release], explain, explain_inputs,
+              explain_outputs, api_visibility="private", show_progress="hidden")
+        demo.load(convolve, filter_inputs, filter_outputs, api_visibility="private", show_progress="hidden")
+        demo.load(explain, explain_inputs, explain_outputs, api_visibility="private", show_progress="hidden")
         custom_size_radio.change(resize_custom_grid, custom_size_radio, custom_grid, api_visibility="private")
