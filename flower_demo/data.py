@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import http.client
 import os
 import shutil
 import tarfile
@@ -230,6 +231,8 @@ def _download(url: str, archive: Path, progress: Progress | None) -> None:
         if total and done != total:
             raise OSError(f"incomplete download: {done} of {total} bytes")
         os.replace(partial, archive)
+    except http.client.HTTPException as error:  # e.g. IncompleteRead: the connection dropped mid-body
+        raise OSError(f"interrupted download ({type(error).__name__})") from error
     finally:
         partial.unlink(missing_ok=True)
 

@@ -76,3 +76,28 @@ def test_a_student_visits_every_tab_trains_and_classifies(app_url, browser, lang
     assert page.get_by_text(text["own"]).count() == 1
     page.screenshot(path=str(tmp_path / f"classify-{language}.png"), full_page=True)
     page.close()
+
+
+def test_closing_the_tab_stops_that_students_training(app_url, browser):
+    import time
+
+    from flower_demo.tabs import training
+
+    page = browser.new_page(locale="en", extra_http_headers={"Accept-Language": "en"})
+    page.set_default_timeout(60_000)
+    page.goto(app_url)
+    page.get_by_role("tab", name="Training", exact=True).click()
+    epochs = page.locator('input[aria-label="number input for Epochs"]')
+    epochs.fill("30")
+    epochs.press("Enter")
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_text("Epoch 1 of 30").wait_for()
+    assert len(training._active_runs) == 1
+    run = next(iter(training._active_runs.values()))
+
+    page.close()
+    deadline = time.monotonic() + 15
+    while (training._active_runs or run.state.phase == "training") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not training._active_runs, "the closed tab's run still holds the training slot"
+    assert run.stopping and run.state.phase == "stopped" and run.state.epoch < 30

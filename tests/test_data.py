@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import http.server
 import io
 import tarfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -287,3 +289,46 @@ def test_pick_photo_draws_only_validation_photos(clean_flower_folder):
     rng = np.random.default_rng(0)
     picked = {data.pick_photo(clean_flower_folder, rng) for _ in range(40)}
     assert picked <= held_out and len(picked) > 1
+
+
+class _DroppingHandler(http.server.BaseHTTPRequestHandler):
+    """Serves the first half of a real archive, then closes the connection (an interrupted download)."""
+
+    body = b""
+    chunked = False
+
+    def do_GET(self):  # noqa: N802 - the http.server API
+        half = self.body[: len(self.body) // 2]
+        self.send_response(200)
+        if self.chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.wfile.write(f"{len(self.body):x}\r\n".encode() + half)  # promises more than it sends
+        else:
+            self.send_header("Content-Length", str(len(self.body)))
+            self.end_headers()
+            self.wfile.write(half)
+        self.wfile.flush()
+        self.close_connection = True
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_an_interrupted_download_is_never_used(tmp_path, chunked):
+    archive = make_archive(tmp_path / "served.tgz")
+    handler = type("Handler", (_DroppingHandler,), {"body": archive.read_bytes(), "chunked": chunked})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    destination = tmp_path / "cache"
+    try:
+        with pytest.raises(DatasetError) as raised:
+            data.download_dataset(destination, url=f"http://127.0.0.1:{server.server_port}/flower_photos.tgz")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert raised.value.key == "error_download"
+    assert list(destination.iterdir()) == []  # no .part, no archive, no half-extracted folder
+    # The next try, with the archive served whole, downloads it again and works.
+    assert data.download_dataset(destination, url=archive.as_uri()) == destination / "flower_photos"

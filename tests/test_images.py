@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import struct
-import zlib
 
 import numpy as np
 import pytest
@@ -12,28 +10,7 @@ from PIL import Image
 
 from flower_demo import config, images
 from flower_demo.images import ImageError
-
-
-def encode(picture: Image.Image, fmt: str, **options) -> bytes:
-    buffer = io.BytesIO()
-    picture.save(buffer, fmt, **options)
-    return buffer.getvalue()
-
-
-def noise(height: int, width: int, channels: int = 3, seed: int = 0) -> np.ndarray:
-    shape = (height, width, channels) if channels else (height, width)
-    return np.random.RandomState(seed).randint(0, 256, shape).astype(np.uint8)
-
-
-def png_header_claiming(width: int, height: int) -> bytes:
-    """A PNG signature and IHDR chunk claiming width x height RGB pixels (and almost no data)."""
-
-    def chunk(kind: bytes, payload: bytes) -> bytes:
-        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00" * 16))
-            + chunk(b"IEND", b""))
+from tests.image_corpus import BROKEN, UNUSUAL, encode, noise, png_header_claiming
 
 
 def test_rgb_png_from_path_and_bytes(tmp_path):
@@ -228,3 +205,18 @@ def test_fit_within_downscales_only():
     np.testing.assert_array_equal(small, np.asarray(Image.fromarray(rgb).resize((40, 20), Image.Resampling.LANCZOS)))
     assert images.fit_within(rgb, 100) is rgb
     assert images.fit_within(rgb, 500) is rgb
+
+
+@pytest.mark.parametrize("name", sorted(UNUSUAL))
+def test_the_unusual_corpus_loads_upright(name):
+    _, make, (height, width) = UNUSUAL[name]
+    loaded = images.load_image(make())
+    assert loaded.shape == (height, width, 3) and loaded.dtype == np.uint8
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN))
+def test_the_broken_corpus_is_refused_with_its_key(name):
+    _, make, key = BROKEN[name]
+    with pytest.raises(ImageError) as raised:
+        images.load_image(make())
+    assert raised.value.key == key

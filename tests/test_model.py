@@ -10,6 +10,7 @@ import pytest
 
 from flower_demo import config, model as model_lib
 from flower_demo.config import PRESETS, TrainConfig, clamp_config
+from tests.fake_flowers import synthetic_photo
 
 
 def small(train_config: TrainConfig, **changes) -> TrainConfig:
@@ -126,3 +127,38 @@ def test_clamp_config_refuses_values_that_are_not_numbers(field, value):
 def test_summary_text_keeps_every_column():
     text = model_lib.summary_text(model_lib.build_model(dataclasses.replace(config.PRESETS["live"], image_size=64)))
     assert "Param #" in text and "Total params: 98,805" in text  # no column cut off by a narrow console
+
+
+def test_the_shipped_model_keeps_its_contract():
+    """assets/flower_cnn.keras: safe_mode loading, raw RGB in at its size, one score per class out.
+
+    Its accuracy needs the dataset (README, model card); this checks what the app relies on.
+    """
+    assert config.SHIPPED_MODEL_PATH.stat().st_size < 10 * 1024 * 1024  # Spaces without LFS
+    network = model_lib.load_model(config.SHIPPED_MODEL_PATH)
+    size = PRESETS["flower_cnn"].image_size
+    assert network.input_shape == (None, size, size, 3)
+    assert network.output_shape == (None, len(config.CLASS_NAMES))
+    assert type(network.layers[1]).__name__ == "Rescaling"  # raw 0-255 pixels in, rescaled inside
+    for class_name in config.CLASS_NAMES:
+        probabilities = model_lib.predict_probabilities(network, synthetic_photo(class_name, 0, size=(90, 70)))
+        assert probabilities.shape == (5,) and np.isfinite(probabilities).all()
+        assert probabilities.sum() == pytest.approx(1.0, abs=1e-5)
+
+
+def test_a_crash_while_saving_keeps_the_previous_model(tmp_path, monkeypatch):
+    network = model_lib.build_model(dataclasses.replace(PRESETS["live"], image_size=32))
+    path = tmp_path / "model.keras"
+    model_lib.save_model(network, path)
+    before = path.read_bytes()
+
+    def crash(self, filepath, *args, **kwargs):
+        with open(filepath, "wb") as half:
+            half.write(b"PK\x03\x04 half a zip")
+        raise KeyboardInterrupt("power cut")
+
+    monkeypatch.setattr(type(network), "save", crash)
+    with pytest.raises(KeyboardInterrupt):
+        model_lib.save_model(network, path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["model.keras"]

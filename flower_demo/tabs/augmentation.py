@@ -35,13 +35,13 @@ def build() -> None:
             with gr.Column():
                 input_image = ui.image_input(value=ui.SAMPLE_PHOTO, height=300)
                 dataset_photo_event = ui.dataset_photo_button(input_image)
-                preset_dropdown = gr.Dropdown(ui.choices(config.PRESETS, "preset_"), value="seed_augmented",
+                preset_dropdown = ui.Dropdown(ui.choices(config.PRESETS, "preset_"), value="seed_augmented",
                                               label=ui.t("augment_preset"))
                 flip_checkbox = gr.Checkbox(True, label=ui.t("flip"))
-                rotation_slider = gr.Slider(0, MAX_FACTOR, value=0.1, step=0.01, label=ui.t("rotation"))
-                zoom_slider = gr.Slider(0, MAX_FACTOR, value=0.1, step=0.01, label=ui.t("zoom"))
-                contrast_slider = gr.Slider(0, MAX_FACTOR, value=0.0, step=0.01, label=ui.t("contrast"))
-                seed_number = gr.Number(0, precision=0, minimum=0, label=ui.t("seed"))
+                rotation_slider = ui.Slider(0, MAX_FACTOR, value=0.1, step=0.01, label=ui.t("rotation"))
+                zoom_slider = ui.Slider(0, MAX_FACTOR, value=0.1, step=0.01, label=ui.t("zoom"))
+                contrast_slider = ui.Slider(0, MAX_FACTOR, value=0.0, step=0.01, label=ui.t("contrast"))
+                seed_number = ui.Number(0, precision=0, minimum=0, label=ui.t("seed"))
                 augment_button = gr.Button(ui.t("augment_button"), variant="primary")
             augmented_gallery = gr.Gallery(label=ui.t("augmented_grid"), columns=3, height=640, format="png",
                                            object_fit="contain")

@@ -5,6 +5,7 @@ Not a tab itself; tabs import this module and the core, never each other.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import gradio as gr
@@ -57,6 +58,53 @@ class PhotoInput(gr.Image):
         if payload is None or payload.path is None:
             return super().preprocess(payload)  # webcam/clipboard data URLs: Gradio writes the file
         return payload.path
+
+
+class _Clamping:
+    """Numbers from API clients: clamped into the component's range, and anything that is not a finite
+    number becomes None (the handler's default). Gradio's own preprocess refuses an out-of-range value
+    with an untranslated message and fails on null; handlers clamp again whatever arrives here."""
+
+    def preprocess(self, payload):
+        try:
+            number = float(payload)
+        except (TypeError, ValueError):
+            return None
+        if not math.isfinite(number):
+            return None
+        low = -math.inf if self.minimum is None else self.minimum
+        high = math.inf if self.maximum is None else self.maximum
+        return super().preprocess(min(max(number, low), high))
+
+
+class Slider(_Clamping, gr.Slider):
+    def get_block_name(self) -> str:
+        return "slider"
+
+
+class Number(_Clamping, gr.Number):
+    def get_block_name(self) -> str:
+        return "number"
+
+
+class _PassingChoices:
+    """Choices from API clients: a value outside the list reaches the handler, which refuses it with a
+    translated message (Gradio's own refusal is in English only)."""
+
+    def preprocess(self, payload):
+        if payload is None or payload in [value for _, value in self.choices]:
+            return super().preprocess(payload)
+        return payload
+
+
+class Dropdown(_PassingChoices, gr.Dropdown):
+    def get_block_name(self) -> str:
+        return "dropdown"
+
+
+class Radio(_PassingChoices, gr.Radio):
+    def get_block_name(self) -> str:
+        return "radio"
 
 
 def pick_dataset_photo(request: gr.Request = None):

@@ -1,0 +1,183 @@
+"""Issue 5: whatever a student uploads or sends, every endpoint answers clearly and keeps serving.
+
+The corpus (tests/image_corpus.py) goes through /convolve, /augment and /classify of the launched
+app; out-of-range values are clamped or refused with a translated message; one student's work is
+never another's.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from gradio_client import Client, handle_file
+from PIL import Image
+
+from flower_demo.i18n import translate
+from tests import image_corpus
+from tests.image_corpus import BROKEN, UNUSUAL
+
+ENDPOINTS = ("/convolve", "/augment", "/classify")
+
+
+@pytest.fixture(scope="module")
+def english(app_url):
+    return Client(app_url, verbose=False, headers={"Accept-Language": "en"})
+
+
+@pytest.fixture(scope="module")
+def spanish(app_url):
+    return Client(app_url, verbose=False, headers={"Accept-Language": "es"})
+
+
+def call(client, endpoint: str, path):
+    """The endpoint with only its image given: every other input takes its default."""
+    return client.predict(handle_file(str(path)), api_name=endpoint)
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+@pytest.mark.parametrize("name", sorted(UNUSUAL))
+def test_unusual_but_valid_pictures_work(english, tmp_path, name, endpoint):
+    path = image_corpus.write(tmp_path, name, UNUSUAL)
+    result = call(english, endpoint, path)
+    if endpoint == "/convolve":
+        height, width = UNUSUAL[name][2]
+        shown = Image.open(result[0])
+        scale = min(1.0, 1024 / max(height, width))  # the Kernels tab works on at most 1024 px a side
+        assert shown.size == (max(1, round(width * scale)), max(1, round(height * scale)))  # upright, same shape
+    elif endpoint == "/augment":
+        assert len(result) == 9 and all(np.asarray(Image.open(item["image"])).ndim == 3 for item in result)
+    else:
+        label, _ = result
+        assert sum(item["confidence"] for item in label["confidences"]) == pytest.approx(1, abs=1e-3)
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+@pytest.mark.parametrize("name", sorted(BROKEN))
+def test_broken_files_get_a_translated_message(english, spanish, tmp_path, name, endpoint):
+    path = image_corpus.write(tmp_path, name, BROKEN)
+    key = BROKEN[name][2]
+    for client, lang in ((english, "en"), (spanish, "es")):
+        with pytest.raises(Exception) as raised:
+            call(client, endpoint, path)
+        assert translate(key, lang) in str(raised.value)
+    assert len(call(english, "/classify", image_corpus.write(tmp_path, "rgba", UNUSUAL))[0]["confidences"]) == 5
+
+
+def test_an_upload_over_the_size_limit_is_refused_before_reaching_us(english, app_url, tmp_path):
+    import httpx
+
+    path = tmp_path / "huge.png"
+    path.write_bytes(image_corpus.encode(Image.new("RGB", (8, 8)), "PNG") + b"\0" * (11 * 1024 * 1024))
+    with pytest.raises(Exception, match="exceeds the maximum file size of 10485760"):
+        call(english, "/classify", path)  # gradio_client reads the limit from the app and refuses itself
+    with path.open("rb") as file:  # a client that ignores the limit: the server refuses the upload
+        response = httpx.post(f"{app_url}gradio_api/upload", files={"files": ("huge.png", file, "image/png")},
+                              timeout=60)
+    assert response.status_code == 413
+    assert len(call(english, "/classify", image_corpus.write(tmp_path, "greyscale", UNUSUAL))[0]["confidences"]) == 5
+
+
+def test_a_large_photo_is_downscaled_for_the_kernels_tab(english, tmp_path):
+    path = tmp_path / "large.jpg"
+    ramp = np.linspace(0, 255, 4000, dtype=np.float32)
+    pixels = np.stack([np.broadcast_to(ramp, (3000, 4000)), np.broadcast_to(ramp[::-1], (3000, 4000)),
+                       np.full((3000, 4000), 90.0)], axis=-1)
+    Image.fromarray(pixels.astype(np.uint8)).save(path, quality=80)  # 12 megapixels, a small file
+    picture, notes, *_ = call(english, "/convolve", path)
+    assert Image.open(picture).size == (1024, 768)
+    assert "4000" in notes and "3000" in notes  # the note says it was reduced, and from what
+
+
+@pytest.mark.parametrize("cells", [
+    [["", 0, 0], [0, 1, 0], [0, 0, 0]],
+    [["abc", 0, 0], [0, 1, 0], [0, 0, 0]],
+    [["nan", 0, 0], [0, 1, 0], [0, 0, 0]],
+    [["inf", 0, 0], [0, 1, 0], [0, 0, 0]],
+    [[1e30, 0, 0], [0, 1, 0], [0, 0, 0]],
+])
+def test_bad_custom_kernel_cells_are_refused(english, tmp_path, cells):
+    path = image_corpus.write(tmp_path, "rgba", UNUSUAL)
+    grid = {"headers": ["0", "1", "2"], "data": cells}
+    with pytest.raises(Exception, match="finite number"):
+        english.predict(handle_file(str(path)), "custom", "color", 1, "same", grid, api_name="/convolve")
+
+
+@pytest.mark.parametrize("rows", [[[1]], [[1, 2], [3, 4]], [[0] * 7] * 7, [[0] * 101] * 101])
+def test_custom_kernels_of_absurd_sizes_are_refused(spanish, tmp_path, rows):
+    path = image_corpus.write(tmp_path, "rgba", UNUSUAL)
+    grid = {"headers": [str(i) for i in range(len(rows[0]))], "data": rows}
+    with pytest.raises(Exception, match="3×3 o 5×5"):
+        spanish.predict(handle_file(str(path)), "custom", "color", 1, "same", grid, api_name="/convolve")
+
+
+def test_out_of_range_numbers_are_clamped(english, tmp_path):
+    path = image_corpus.write(tmp_path, "rgba", UNUSUAL)  # 32 x 24
+    picture, _ = english.predict(handle_file(str(path)), "blur", "color", 99, "same", api_name="/convolve")
+    assert Image.open(picture).size == (8, 6)  # stride clamped to 4
+    english.predict(handle_file(str(path)), "blur", "color", 1, "same", None, -50, 10**9, api_name="/explain")
+    pictures = english.predict(handle_file(str(path)), True, 50.0, -3.0, None, "seven", api_name="/augment")
+    assert len(pictures) == 9  # rotation clamped to half a turn, zoom to 0, contrast and seed to defaults
+    with pytest.raises(Exception, match="Invalid setting: kernel 'no-such-kernel'"):
+        english.predict(handle_file(str(path)), "no-such-kernel", api_name="/convolve")
+
+
+@pytest.mark.parametrize("choices", [("sepia", 1, "same"), ("grey", 1, "full")])  # mode, stride, padding
+def test_unknown_choices_get_a_translated_refusal(spanish, tmp_path, choices):
+    path = image_corpus.write(tmp_path, "rgba", UNUSUAL)
+    with pytest.raises(Exception, match="Ajuste no válido"):
+        spanish.predict(handle_file(str(path)), "edge", *choices, api_name="/convolve")
+    with pytest.raises(Exception, match="Preset desconocido"):
+        spanish.predict("no-such-preset", api_name="/train")
+
+
+def test_training_settings_are_clamped_on_the_server(english):
+    job = english.submit("live", 10**9, 0, 10**5, "fast", 7.0, "gpu", api_name="/train")
+    for _ in range(600):
+        outputs = job.outputs()
+        if outputs and outputs[-1][0].startswith("Epoch"):
+            break
+        if job.done():
+            break
+        time.sleep(0.05)
+    english.predict(api_name="/stop")
+    job.result()
+    statuses = [output[0] for output in job.outputs()]
+    assert any("of 30" in status for status in statuses)  # epochs clamped to the server's 30
+    summary = job.outputs()[-1][3]
+    assert "224, 224, 3" in summary  # image size clamped to 224
+
+
+def test_one_students_model_is_never_anothers(app_url, tmp_path):
+    path = image_corpus.write(tmp_path, "rgba", UNUSUAL)
+    trainer = Client(app_url, verbose=False, headers={"Accept-Language": "en"})
+    other = Client(app_url, verbose=False, headers={"Accept-Language": "en"})
+    status, *_ = trainer.predict("live", 1, 8, 32, api_name="/train")
+    assert status.startswith("Done")
+    _, mine = trainer.predict(handle_file(str(path)), api_name="/classify")
+    _, theirs = other.predict(handle_file(str(path)), api_name="/classify")
+    assert "the one you trained in this session" in mine
+    assert "shipped" in theirs and "you trained" not in theirs
+    other.predict(api_name="/stop")  # another student's Stop with nothing running: harmless, touches no one
+
+
+@pytest.mark.parametrize("path", ["/etc/passwd", "app.py", "flower_demo/config.py"])
+def test_no_file_outside_gradio_uploads_is_served(app_url, path):
+    import urllib.error
+    import urllib.request
+
+    from tests.fake_flowers import PROJECT_ROOT
+
+    target = path if path.startswith("/") else str(PROJECT_ROOT / path)
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{app_url}gradio_api/file={target}", timeout=10)
+    assert refused.value.code in (403, 404)
+
+
+def test_the_monitoring_dashboard_is_off(app_url):
+    import urllib.error
+    import urllib.request
+
+    with pytest.raises(urllib.error.HTTPError):
+        urllib.request.urlopen(f"{app_url}gradio_api/monitoring", timeout=10)
