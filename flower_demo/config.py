@@ -105,14 +105,14 @@ PRESETS: dict[str, TrainConfig] = {
     "flower_cnn": TrainConfig(
         preset="flower_cnn",
         architecture="flower_cnn",
-        epochs=18,
-        image_size=128,
+        epochs=28,
+        image_size=112,
         batch_size=32,
         learning_rate=2e-3,
         augmentation=Augmentation(flip=True, rotation=0.1, zoom=0.2, contrast=0.2),
         dropout=0.3,
         label_smoothing=0.1,
-        weight_decay=1e-4,
+        weight_decay=0.05,
         cosine_schedule=True,
     ),
 }

@@ -162,3 +162,15 @@ def test_a_crash_while_saving_keeps_the_previous_model(tmp_path, monkeypatch):
         model_lib.save_model(network, path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["model.keras"]
+
+
+def test_saved_models_leave_the_optimizer_state_out(tmp_path):
+    network = model_lib.build_model(dataclasses.replace(PRESETS["flower_cnn"], image_size=32))
+    pixels = np.random.RandomState(2).randint(0, 256, (4, 32, 32, 3)).astype(np.float32)
+    network.train_on_batch(pixels, np.eye(5, dtype=np.float32)[[0, 1, 2, 3]])  # Adam's moments now exist
+    path = tmp_path / "trained.keras"
+    model_lib.save_model(network, path)
+    weight_bytes = 4 * network.count_params()
+    assert path.stat().st_size < 1.2 * weight_bytes  # the weights once, not three times
+    np.testing.assert_allclose(np.asarray(model_lib.load_model(path)(pixels, training=False)),
+                               np.asarray(network(pixels, training=False)), rtol=1e-5, atol=1e-5)
