@@ -1,0 +1,146 @@
+"""Issue 5: a class of students on one server, through gradio_client against `python app.py`.
+
+    python benchmarks/load.py --data-dir ../shared/flower_photos [--students 30] [--trainers 1]
+        [--seconds 60] [--think 1 3]
+
+Each simulated student is a gradio_client Client of its own (its own session) that, until time is
+up, picks /convolve, /augment or /classify at random with a real photo, waits for the answer, then
+"thinks" for a uniform random time in [--think] seconds (a student looking at the result) before
+the next click. Meanwhile `--trainers` students each click Train (the live preset) over and over.
+Every failure is recorded with its message; the only acceptable one is the queue-full refusal.
+The app's resident memory is sampled every 0.5 s from /proc. Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import threading
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from app_latency import launch  # noqa: E402  (the same launch: a fresh `python app.py` process)
+
+LIGHT = ("/convolve", "/augment", "/classify")
+
+
+def resident_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", default=os.environ.get("FLOWER_DATA_DIR"),
+                        required="FLOWER_DATA_DIR" not in os.environ)
+    parser.add_argument("--students", type=int, default=30)
+    parser.add_argument("--trainers", type=int, default=1)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--think", type=float, nargs=2, default=(1.0, 3.0))
+    args = parser.parse_args()
+    from gradio_client import Client, handle_file
+
+    data_dir = Path(args.data_dir).resolve()
+    photos = [str(p) for folder in sorted(data_dir.iterdir()) if folder.is_dir()
+              for p in sorted(folder.iterdir())[:4]]
+    # The app's usual decode cache (FLOWER_CACHE_DIR or ~/.cache/flower_demo): a class that trains has
+    # decoded the photos once already; app_latency.py measures the first-ever decode.
+    env = {**os.environ, "FLOWER_DATA_DIR": str(data_dir), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    process, url, _ = launch(env)
+
+    latencies: dict[str, list[float]] = defaultdict(list)
+    failures: Counter = Counter()
+    trainings: list[dict] = []
+    memory: list[float] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def call(client, endpoint: str, rng: random.Random):
+        photo = handle_file(rng.choice(photos))
+        if endpoint == "/convolve":
+            return client.predict(photo, rng.choice(["edge", "blur", "sharpen", "sobel_x"]), api_name=endpoint)
+        if endpoint == "/augment":
+            return client.predict(photo, True, 0.1, 0.2, 0.2, rng.randrange(1000), api_name=endpoint)
+        return client.predict(photo, api_name=endpoint)
+
+    def student(number: int) -> None:
+        rng = random.Random(number)
+        client = Client(url, verbose=False, headers={"Accept-Language": rng.choice(["es", "en"])})
+        time.sleep(rng.uniform(0, args.think[1]))  # students do not all click in the same millisecond
+        while not stop.is_set():
+            endpoint = rng.choice(LIGHT)
+            started = time.perf_counter()
+            try:
+                call(client, endpoint, rng)
+                with lock:
+                    latencies[endpoint].append(time.perf_counter() - started)
+            except Exception as problem:  # noqa: BLE001 - every failure is counted with its message
+                with lock:
+                    failures[f"{endpoint}: {str(problem)[:120]}"] += 1
+            stop.wait(rng.uniform(*args.think))
+
+    def trainer(number: int) -> None:
+        client = Client(url, verbose=False)
+        while not stop.is_set():
+            started = time.perf_counter()
+            try:
+                status = client.predict("live", 2, api_name="/train")[0]
+                with lock:
+                    trainings.append({"seconds": round(time.perf_counter() - started, 1), "status": status[:80]})
+            except Exception as problem:  # noqa: BLE001
+                with lock:
+                    failures[f"/train: {str(problem)[:120]}"] += 1
+
+    def sample_memory() -> None:
+        while not stop.is_set():
+            memory.append(resident_mb(process.pid))
+            stop.wait(0.5)
+
+    # Warm up once (the shipped model loaded, the photos decoded for the live preset) before timing.
+    warm = Client(url, verbose=False)
+    call(warm, "/classify", random.Random(0))
+    threads = [threading.Thread(target=sample_memory, daemon=True)]
+    threads += [threading.Thread(target=trainer, args=(n,), daemon=True) for n in range(args.trainers)]
+    threads += [threading.Thread(target=student, args=(n,), daemon=True) for n in range(args.students)]
+    for thread in threads:
+        thread.start()
+    time.sleep(args.seconds)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=120)
+    process.terminate()
+    process.wait(timeout=30)
+
+    def percentile(values: list[float], q: float) -> float:
+        ordered = sorted(values)
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 3) if ordered else float("nan")
+
+    endpoints = {name: {"requests": len(values), "p50_s": round(statistics.median(values), 3) if values else None,
+                        "p95_s": percentile(values, 0.95)} for name, values in sorted(latencies.items())}
+    queue_full = sum(count for message, count in failures.items() if "queue" in message.lower())
+    result = {
+        "students": args.students, "trainers": args.trainers, "seconds": args.seconds, "think_s": args.think,
+        "endpoints": endpoints,
+        "failures": dict(failures),
+        "trainings_finished": trainings,
+        "memory_mb": {"start": round(memory[0], 1) if memory else None, "max": round(max(memory), 1) if memory else None,
+                      "end": round(memory[-1], 1) if memory else None},
+    }
+    result["targets"] = {
+        "no_failures_but_queue_full": sum(failures.values()) == queue_full,
+        "light_p95_at_most_3_s": all(e["p95_s"] <= 3 for e in endpoints.values()),
+    }
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()

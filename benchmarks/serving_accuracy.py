@@ -1,0 +1,71 @@
+"""Issue 3: the shipped model's accuracy when called the way a student calls it, through /classify.
+
+    python benchmarks/serving_accuracy.py --data-dir ../shared/flower_photos [--subset validation]
+
+Launches `python app.py`, sends every held-out validation photo (the original JPEG file, as a
+student would upload it) through gradio_client's /classify, and compares the top class with the
+photo's folder. Also scores the same photos offline (`flower_demo.evaluation.evaluate`, the cached
+uint8 pipeline training uses) and reports how often the two disagree: any gap would be a skew
+between training and serving preprocessing. Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from app_latency import launch  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", default=os.environ.get("FLOWER_DATA_DIR"),
+                        required="FLOWER_DATA_DIR" not in os.environ)
+    args = parser.parse_args()
+    from gradio_client import Client, handle_file
+
+    from flower_demo import config, data, model as model_lib
+    from flower_demo.evaluation import evaluate
+    from flower_demo.i18n import class_label
+
+    data_dir = Path(args.data_dir).resolve()
+    index = data.index_photos(data_dir)
+    _, validation = data.split_positions(len(index.paths), config.VALIDATION_SPLIT)
+    labels_en = {class_label(name, "en"): position for position, name in enumerate(index.class_names)}
+
+    env = {**os.environ, "FLOWER_DATA_DIR": str(data_dir),
+           "FLOWER_CACHE_DIR": tempfile.mkdtemp(prefix="serving-"), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    process, url, _ = launch(env)
+    served = []
+    try:
+        client = Client(url, verbose=False, headers={"Accept-Language": "en"})
+        for position in validation:
+            label, _ = client.predict(handle_file(str(index.paths[position])), api_name="/classify")
+            served.append(labels_en[label["label"]])
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+    truth = [int(index.labels[p]) for p in validation]
+    offline = evaluate(model_lib.shipped_model(), data_dir, subset="validation")
+    served_correct = sum(int(s == t) for s, t in zip(served, truth))
+    print(json.dumps({
+        "model": str(config.SHIPPED_MODEL_PATH.relative_to(ROOT)),
+        "photos": len(truth),
+        "served_accuracy": round(served_correct / len(truth), 4),
+        "offline_accuracy": offline["accuracy"],
+        "offline_photos": offline["photos"],
+        "target_served_at_least_85_percent": served_correct / len(truth) >= 0.85,
+    }, indent=1))
+
+
+if __name__ == "__main__":
+    main()
