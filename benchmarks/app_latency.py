@@ -9,7 +9,9 @@ Launches the app as a student's teacher would (a fresh process, a fresh decode c
   first_run                the first Train click on a fresh cache (the photos are decoded): seconds
                            until training starts (target <= 30 s) and until the first curve point;
   cached_run               a second Train click, photos cached: seconds until the first curve point
-                           (target <= 5 s).
+                           (target <= 5 s);
+  gradio_floor_ms          in the same run, do-nothing endpoints of a bare Gradio app
+                           (benchmarks/gradio_floor.py): what one call costs before any work.
 Prints one JSON object.
 """
 
@@ -119,6 +121,10 @@ def main() -> None:
     convolve_photo = work / "500x375.jpg"
     Image.open(photo).convert("RGB").resize((500, 375)).save(convolve_photo, quality=90)
 
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from gradio_floor import measure
+
+    floor = measure(args.calls)
     process, url, first_page = launch(env)
     try:
         client = Client(url, verbose=False, headers={"Accept-Language": "en"})
@@ -137,6 +143,7 @@ def main() -> None:
         "convolve_500x375_ms": summary(convolve),
         "first_run": first_run,
         "cached_run": cached_run,
+        "gradio_floor_ms": floor,
     }
     result["targets"] = {
         "first_page_at_most_5_s": first_page <= 5,

@@ -1,0 +1,58 @@
+"""The floor under benchmarks/app_latency.py: do-nothing endpoints through gradio_client.
+
+    python benchmarks/gradio_floor.py
+
+A bare Gradio app with three queued endpoints that do no work (text in and out; an uploaded image
+in, text out; an image in and a 500x375 PNG out), called as app_latency.py calls ours (which runs
+this too, in the same run). Whatever our endpoints take beyond these medians is our code.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+
+def measure(calls: int = 30) -> dict:
+    """Median milliseconds per call of each do-nothing endpoint."""
+    import gradio as gr
+    import numpy as np
+    from gradio_client import Client, handle_file
+    from PIL import Image
+
+    photo = str(Path(tempfile.mkdtemp()) / "noise.jpg")
+    Image.fromarray(np.random.RandomState(0).randint(0, 255, (375, 500, 3), np.uint8)).save(photo)
+    with gr.Blocks() as demo:
+        text, image = gr.Textbox(), gr.Image(type="filepath")
+        out_text, out_image = gr.Textbox(), gr.Image(format="png")
+        gr.Button().click(lambda x: x, text, out_text, api_name="text")
+        gr.Button().click(lambda x: "ok", image, out_text, api_name="image_in")
+        gr.Button().click(lambda x: np.zeros((375, 500, 3), np.uint8), image, out_image, api_name="image_out")
+    demo.queue(default_concurrency_limit=4, api_open=False)  # as app.py
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    demo.launch(server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        medians = {}
+        for name, args in [("text", ("hi",)), ("image_in", (handle_file(photo),)),
+                           ("image_out", (handle_file(photo),))]:
+            client.predict(*args, api_name=f"/{name}")
+            durations = []
+            for _ in range(calls):
+                started = time.perf_counter()
+                client.predict(*args, api_name=f"/{name}")
+                durations.append(1000 * (time.perf_counter() - started))
+            medians[name] = round(statistics.median(durations), 1)
+        return medians
+    finally:
+        demo.close()
+
+
+if __name__ == "__main__":
+    print(json.dumps(measure()))
