@@ -208,8 +208,10 @@ def _reporter(run: TrainingRun):
             state = run.state
             done = batch + 1
             every = max(1, state.steps // _POINTS_PER_EPOCH)
-            # The very first batch gets a point too: the class sees the curve start within seconds.
-            if logs and (done == 1 or done % every == 0 or done == state.steps):
+            # The run's very first batch gets a point too, so the class sees the curve start within
+            # seconds (later epochs start from a running mean of `every` batches: a smoother line).
+            first = done == 1 and state.epoch == 0
+            if logs and (first or done % every == 0 or done == state.steps):
                 step = state.epoch + done / state.steps
                 with run._lock:
                     for metric in ("accuracy", "loss"):

@@ -42,6 +42,7 @@ def check_finished(state, train_config):
     validation = [point for point in state.curve if point["series"] == "validation"]
     assert {p["metric"]: p["value"] for p in validation} == {"accuracy": row["val_accuracy"], "loss": row["val_loss"]}
     assert max(point["step"] for point in state.curve) == pytest.approx(1.0)
+    assert min(point["step"] for point in state.curve) == pytest.approx(1 / state.steps)  # after batch 1
     assert state.model is not None
     assert state.model.output_shape == (None, 5)
     assert state.model.input_shape == (None, 32, 32, 3)
