@@ -153,8 +153,9 @@ def _predictor(model):
         if model not in _predictors:
             size = input_size(model)
             spec = tf.TensorSpec((None, size, size, 3), tf.float32)
-            _predictors[model] = tf.function(lambda pixels: tf.nn.softmax(model(pixels, training=False), axis=-1),
-                                             input_signature=[spec])
+            network = weakref.ref(model)  # a strong reference here would keep the key alive forever
+            _predictors[model] = tf.function(
+                lambda pixels: tf.nn.softmax(network()(pixels, training=False), axis=-1), input_signature=[spec])
         return _predictors[model]
 
 

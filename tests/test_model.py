@@ -174,3 +174,14 @@ def test_saved_models_leave_the_optimizer_state_out(tmp_path):
     assert path.stat().st_size < 1.2 * weight_bytes  # the weights once, not three times
     np.testing.assert_allclose(np.asarray(model_lib.load_model(path)(pixels, training=False)),
                                np.asarray(network(pixels, training=False)), rtol=1e-5, atol=1e-5)
+
+
+def test_a_forgotten_model_frees_its_compiled_predictor():
+    import gc
+
+    network = model_lib.build_model(dataclasses.replace(PRESETS["live"], image_size=32))
+    model_lib.predict_probabilities(network, np.zeros((8, 8, 3), np.uint8))
+    before = len(model_lib._predictors)
+    del network
+    gc.collect()
+    assert len(model_lib._predictors) == before - 1
