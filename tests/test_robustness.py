@@ -134,11 +134,9 @@ def test_unknown_choices_get_a_translated_refusal(spanish, tmp_path, choices):
 
 def test_training_settings_are_clamped_on_the_server(english):
     job = english.submit("live", 10**9, 0, 10**5, "fast", 7.0, "gpu", api_name="/train")
-    for _ in range(600):
+    for _ in range(600):  # until training starts (at most 30 s), then stop it
         outputs = job.outputs()
-        if outputs and outputs[-1][0].startswith("Epoch"):
-            break
-        if job.done():
+        if job.done() or (outputs and outputs[-1][0].startswith("Epoch")):
             break
         time.sleep(0.05)
     english.predict(api_name="/stop")
