@@ -110,7 +110,9 @@ def main() -> None:
                         required="FLOWER_DATA_DIR" not in os.environ)
     parser.add_argument("--calls", type=int, default=40)
     args = parser.parse_args()
-    from gradio_client import Client, handle_file
+    from gradio_client import handle_file
+
+    from clients import local_client
     from PIL import Image
 
     data_dir = Path(args.data_dir).resolve()
@@ -127,7 +129,7 @@ def main() -> None:
     floor = measure(args.calls)
     process, url, first_page = launch(env)
     try:
-        client = Client(url, verbose=False, headers={"Accept-Language": "en"})
+        client = local_client(url, "en")
         classify = timed(args.calls, lambda: client.predict(handle_file(str(photo)), api_name="/classify"))
         convolve = timed(args.calls, lambda: client.predict(handle_file(str(convolve_photo)), "edge",
                                                             api_name="/convolve"))

@@ -21,8 +21,10 @@ def measure(calls: int = 30) -> dict:
     """Median milliseconds per call of each do-nothing endpoint."""
     import gradio as gr
     import numpy as np
-    from gradio_client import Client, handle_file
+    from gradio_client import handle_file
     from PIL import Image
+
+    from clients import local_client
 
     photo = str(Path(tempfile.mkdtemp()) / "noise.jpg")
     Image.fromarray(np.random.RandomState(0).randint(0, 255, (375, 500, 3), np.uint8)).save(photo)
@@ -38,7 +40,7 @@ def measure(calls: int = 30) -> dict:
         port = probe.getsockname()[1]
     demo.launch(server_port=port, prevent_thread_lock=True, quiet=True)
     try:
-        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        client = local_client(f"http://127.0.0.1:{port}/")
         medians = {}
         for name, args in [("text", ("hi",)), ("image_in", (handle_file(photo),)),
                            ("image_out", (handle_file(photo),))]:

@@ -30,7 +30,9 @@ def main() -> None:
     parser.add_argument("--data-dir", default=os.environ.get("FLOWER_DATA_DIR"),
                         required="FLOWER_DATA_DIR" not in os.environ)
     args = parser.parse_args()
-    from gradio_client import Client, handle_file
+    from gradio_client import handle_file
+
+    from clients import local_client
 
     from flower_demo import config, data, model as model_lib
     from flower_demo.evaluation import evaluate
@@ -46,7 +48,7 @@ def main() -> None:
     process, url, _ = launch(env)
     served = []
     try:
-        client = Client(url, verbose=False, headers={"Accept-Language": "en"})
+        client = local_client(url, "en")
         for position in validation:
             label, _ = client.predict(handle_file(str(index.paths[position])), api_name="/classify")
             served.append(labels_en[label["label"]])

@@ -5,20 +5,21 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 from PIL import Image
 
+from benchmarks.clients import local_client
 from tests.fake_flowers import synthetic_photo
 
 
 @pytest.fixture()
 def english(app_url):
-    return Client(app_url, verbose=False, headers={"Accept-Language": "en-GB,en;q=0.9"})
+    return local_client(app_url, "en-GB,en;q=0.9")
 
 
 @pytest.fixture()
 def spanish(app_url):
-    return Client(app_url, verbose=False, headers={"Accept-Language": "es-ES"})
+    return local_client(app_url, "es-ES")
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +103,7 @@ def test_classify_uses_the_shipped_model_then_the_students_own(english, photo):
     _, sentence = english.predict(handle_file(photo), api_name="/classify")
     assert "the one you trained in this session (live)" in sentence
 
-    spanish_label, _ = Client(english.src, verbose=False, headers={"Accept-Language": "es"}).predict(
+    spanish_label, _ = local_client(english.src, "es").predict(
         handle_file(photo), api_name="/classify")
     assert "rosas" in {item["label"] for item in spanish_label["confidences"]}
 

@@ -11,9 +11,10 @@ import time
 
 import numpy as np
 import pytest
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 from PIL import Image
 
+from benchmarks.clients import local_client
 from flower_demo.i18n import translate
 from tests import image_corpus
 from tests.image_corpus import BROKEN, UNUSUAL
@@ -23,12 +24,12 @@ ENDPOINTS = ("/convolve", "/augment", "/classify")
 
 @pytest.fixture(scope="module")
 def english(app_url):
-    return Client(app_url, verbose=False, headers={"Accept-Language": "en"})
+    return local_client(app_url, "en")
 
 
 @pytest.fixture(scope="module")
 def spanish(app_url):
-    return Client(app_url, verbose=False, headers={"Accept-Language": "es"})
+    return local_client(app_url, "es")
 
 
 def call(client, endpoint: str, path):
@@ -149,8 +150,8 @@ def test_training_settings_are_clamped_on_the_server(english):
 
 def test_one_students_model_is_never_anothers(app_url, tmp_path):
     path = image_corpus.write(tmp_path, "rgba", UNUSUAL)
-    trainer = Client(app_url, verbose=False, headers={"Accept-Language": "en"})
-    other = Client(app_url, verbose=False, headers={"Accept-Language": "en"})
+    trainer = local_client(app_url, "en")
+    other = local_client(app_url, "en")
     status, *_ = trainer.predict("live", 1, 8, 32, api_name="/train")
     assert status.startswith("Done")
     _, mine = trainer.predict(handle_file(str(path)), api_name="/classify")
