@@ -121,3 +121,12 @@ def test_bad_uploads_get_a_clear_message_and_the_server_keeps_serving(english, s
 
 def test_stop_without_a_run_is_harmless(english):
     english.predict(api_name="/stop")
+
+
+def test_the_queue_keeps_no_per_click_analytics():
+    """app.py's settings reach Gradio's queue (a renamed variable in a Gradio upgrade would fail here)."""
+    import app
+
+    queue = app.build_demo()._queue
+    assert queue.ANALYTICS_MAX_EVENTS == 1
+    assert queue.ANAYLTICS_CACHE_FREQUENCY >= 2**31  # sic: Gradio's spelling
