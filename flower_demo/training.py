@@ -17,6 +17,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from flower_demo import config, data, model as model_lib
+from flower_demo.priority import PRIORITY
 from flower_demo.augment import build_augmentation
 from flower_demo.config import TrainConfig
 
@@ -203,6 +204,12 @@ def _reporter(run: TrainingRun):
     class Reporter(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None) -> None:
             run._update(batch=0, epoch_started=time.monotonic())
+
+        def on_train_batch_begin(self, batch, logs=None) -> None:
+            PRIORITY.yield_to_requests()  # students' clicks first (flower_demo/priority.py)
+
+        def on_test_batch_begin(self, batch, logs=None) -> None:
+            PRIORITY.yield_to_requests()
 
         def on_train_batch_end(self, batch, logs=None) -> None:
             state = run.state

@@ -143,3 +143,13 @@ def test_eta_and_seconds_per_epoch():
     assert state.eta_seconds == pytest.approx((4 - 1.5) * 3.0)
     assert RunState(phase="finished", history=[{"seconds": 1.0}]).eta_seconds is None
     assert RunState().seconds_per_epoch is None
+
+
+def test_training_steps_aside_for_requests_before_every_batch(flower_folder, monkeypatch):
+    from flower_demo import training
+
+    calls = []
+    monkeypatch.setattr(training.PRIORITY, "yield_to_requests", lambda: calls.append(time.monotonic()) or 0.0)
+    state = TrainingRun(tiny("live"), data_dir=flower_folder).run()
+    validation_batches = math.ceil(state.val_count / 8)
+    assert len(calls) == state.steps + validation_batches

@@ -9,6 +9,7 @@ from flower_demo.i18n import class_label, translate
 from flower_demo.tabs import ui
 
 
+@ui.light
 def classify(image, student_model=None, request: gr.Request = None):
     """Top five classes and the tutorial's sentence for one photo.
 

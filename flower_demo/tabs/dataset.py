@@ -10,6 +10,7 @@ from flower_demo import plots
 from flower_demo.tabs import ui
 
 
+@ui.light
 def show_dataset(image_size: int = config.TUTORIAL_IMAGE_SIZE, request: gr.Request = None,
                  progress=gr.Progress()):
     """Locates (or downloads) the photos, decodes them once and describes them as the tutorial does."""

@@ -35,6 +35,7 @@ def _filtered(image, kernel: str, mode: str, stride, padding: str, custom_kernel
         raise ui.error(problem.key, lang, detail=problem.detail) from problem
 
 
+@ui.light
 def convolve(image, kernel: str = "edge", mode: str = "color", stride: int = 1, padding: str = "same",
              custom_kernel=None, request: gr.Request = None):
     """Filters `image` with a preset or custom kernel; returns the filtered picture and notes on it.
@@ -54,6 +55,7 @@ def convolve(image, kernel: str = "edge", mode: str = "color", stride: int = 1, 
     return kernels.to_display(result.response, mapping), "\n\n".join(notes)
 
 
+@ui.light
 def explain(image, kernel: str = "edge", mode: str = "color", stride: int = 1, padding: str = "same",
             custom_kernel=None, pixel_row: int = -1, pixel_col: int = -1, request: gr.Request = None):
     """The kernel as a heatmap and one output pixel worked out (-1: the centre pixel)."""

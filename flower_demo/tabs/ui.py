@@ -5,6 +5,7 @@ Not a tab itself; tabs import this module and the core, never each other.
 
 from __future__ import annotations
 
+import functools
 import math
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import matplotlib
 import numpy as np
 
 from flower_demo import data, images
+from flower_demo.priority import PRIORITY
 from flower_demo.i18n import TEXTS, language_from_header, translate
 
 I18N = gr.I18n(**TEXTS)
@@ -31,6 +33,17 @@ def language(request: gr.Request | None) -> str:
 def error(key: str, lang: str, **values) -> gr.Error:
     """A translated gr.Error: shown to the student as a toast, the server keeps serving."""
     return gr.Error(translate(key, lang, **values), print_exception=False)
+
+
+def light(handler):
+    """Marks a quick endpoint (convolve, augment, classify...): served ahead of a running training."""
+
+    @functools.wraps(handler)  # Gradio reads the signature (gr.Request, defaults) through the wrapper
+    def serve(*args, **kwargs):
+        with PRIORITY.request():
+            return handler(*args, **kwargs)
+
+    return serve
 
 
 def read_image(path: str | None, lang: str) -> np.ndarray:
