@@ -11,6 +11,7 @@ from flower_demo.tabs import ui
 MAX_FACTOR = 0.5  # beyond half a turn or half the side, a photo stops looking like a flower
 
 
+@ui.light
 def augment_image(image, flip: bool = True, rotation: float = 0.1, zoom: float = 0.1, contrast: float = 0.0,
                   seed: int = 0, request: gr.Request = None):
     """Nine augmented versions of `image` at the tutorial's 180 px, deterministic for a seed."""
@@ -43,7 +44,8 @@ def build() -> None:
                 contrast_slider = ui.Slider(0, MAX_FACTOR, value=0.0, step=0.01, label=ui.t("contrast"))
                 seed_number = ui.Number(0, precision=0, minimum=0, label=ui.t("seed"))
                 augment_button = gr.Button(ui.t("augment_button"), variant="primary")
-            augmented_gallery = gr.Gallery(label=ui.t("augmented_grid"), columns=3, height=640, format="png",
+            # Photo previews: JPEG encodes all nine in ~3 ms where PNG took ~120 ms of every click.
+            augmented_gallery = gr.Gallery(label=ui.t("augmented_grid"), columns=3, height=640, format="jpeg",
                                            object_fit="contain")
         preset_dropdown.change(load_preset, preset_dropdown,
                                [flip_checkbox, rotation_slider, zoom_slider, contrast_slider],
