@@ -67,3 +67,14 @@ def test_build_augmentation_layers():
         "RandomFlip", "RandomRotation", "RandomZoom", "RandomContrast"]
     only_zoom = augment.build_augmentation(Augmentation(zoom=0.1))
     assert [type(layer).__name__ for layer in only_zoom.layers] == ["RandomZoom"]
+
+
+def test_previews_are_those_of_fresh_layers_with_that_seed(photo):
+    """Reused (and, from the second use, traced) layers rewound to each seed, against fresh layers."""
+    settings = Augmentation(flip=True, rotation=0.15, zoom=0.1, contrast=0.2)
+    batch = np.repeat(images.prepare_for_model(photo, 32)[None].astype(np.float32), 9, axis=0)
+    for seed in (11, 12, 11, 13):  # eager, traced, traced again for an earlier seed, another
+        expected = np.asarray(augment.build_augmentation(settings, seed=seed)(batch, training=True))
+        expected = np.clip(np.round(expected), 0, 255)
+        pictures = np.stack(augment.augment_grid(photo, settings, 32, seed=seed)).astype(np.float64)
+        np.testing.assert_array_equal(pictures, expected)
