@@ -89,3 +89,16 @@ def augment_grid(rgb: np.ndarray, augmentation: Augmentation, image_size: int, s
     if augmentation.enabled:
         batch = _preview(augmentation)(batch, seed)
     return [np.clip(np.round(picture), 0, 255).astype(np.uint8) for picture in batch]
+
+
+def tile(pictures: list[np.ndarray], columns: int = 3, gap: int = 4, fill: int = 255) -> np.ndarray:
+    """Same-sized pictures in rows of `columns`, `gap` pixels apart: the tutorial's 3x3 figure as one
+    image (one file to encode and fetch per click instead of nine)."""
+    height, width, channels = pictures[0].shape
+    rows = -(-len(pictures) // columns)
+    sheet = np.full((rows * height + (rows - 1) * gap, columns * width + (columns - 1) * gap, channels),
+                    fill, dtype=pictures[0].dtype)
+    for index, picture in enumerate(pictures):
+        top, left = (index // columns) * (height + gap), (index % columns) * (width + gap)
+        sheet[top : top + height, left : left + width] = picture
+    return sheet

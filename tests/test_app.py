@@ -72,11 +72,11 @@ def test_convolve_custom_kernel_and_refusals(english, spanish, photo):
 def test_augment_is_deterministic_for_a_seed(english, photo):
     first = english.predict(handle_file(photo), True, 0.2, 0.2, 0.1, 7, api_name="/augment")
     second = english.predict(handle_file(photo), True, 0.2, 0.2, 0.1, 7, api_name="/augment")
-    assert len(first) == 9
-    pixels = [np.asarray(Image.open(item["image"])) for item in first]
-    assert all(p.shape == (180, 180, 3) for p in pixels)
-    for a, b in zip(first, second):
-        np.testing.assert_array_equal(np.asarray(Image.open(a["image"])), np.asarray(Image.open(b["image"])))
+    other = english.predict(handle_file(photo), True, 0.2, 0.2, 0.1, 8, api_name="/augment")
+    grid = np.asarray(Image.open(first))
+    assert grid.shape == (3 * 180 + 2 * 4, 3 * 180 + 2 * 4, 3)  # nine 180 px pictures, 4 px apart
+    np.testing.assert_array_equal(grid, np.asarray(Image.open(second)))
+    assert not np.array_equal(grid, np.asarray(Image.open(other)))
 
 
 def test_dataset_describes_the_folder(english):

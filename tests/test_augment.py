@@ -78,3 +78,12 @@ def test_previews_are_those_of_fresh_layers_with_that_seed(photo):
         expected = np.clip(np.round(expected), 0, 255)
         pictures = np.stack(augment.augment_grid(photo, settings, 32, seed=seed)).astype(np.float64)
         np.testing.assert_array_equal(pictures, expected)
+
+
+def test_tile_lays_pictures_out_in_rows_with_gaps():
+    pictures = [np.full((2, 3, 3), value, np.uint8) for value in range(1, 6)]
+    sheet = augment.tile(pictures, columns=3, gap=1, fill=0)
+    assert sheet.shape == (2 * 2 + 1, 3 * 3 + 2, 3)
+    assert sheet[0, 0, 0] == 1 and sheet[0, 4, 0] == 2 and sheet[0, 8, 0] == 3  # first row
+    assert sheet[3, 0, 0] == 4 and sheet[3, 4, 0] == 5 and sheet[3, 8, 0] == 0  # second row, one empty slot
+    assert not sheet[2].any() and not sheet[:, 3].any()  # the gaps

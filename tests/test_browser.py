@@ -60,7 +60,7 @@ def test_a_student_visits_every_tab_trains_and_classifies(app_url, browser, lang
 
     page.get_by_role("tab", name=text["tabs"][2], exact=True).click()
     page.get_by_role("button", name=text["augment"]).click()
-    page.locator("#tabs, body").get_by_role("button").locator("img").nth(8).wait_for()
+    page.locator("#augmented img").wait_for()
 
     page.get_by_role("tab", name=text["tabs"][3], exact=True).click()
     epochs = page.locator(f'input[aria-label="number input for {text["epochs"]}"]')

@@ -48,7 +48,7 @@ def test_unusual_but_valid_pictures_work(english, tmp_path, name, endpoint):
         scale = min(1.0, 1024 / max(height, width))  # the Kernels tab works on at most 1024 px a side
         assert shown.size == (max(1, round(width * scale)), max(1, round(height * scale)))  # upright, same shape
     elif endpoint == "/augment":
-        assert len(result) == 9 and all(np.asarray(Image.open(item["image"])).ndim == 3 for item in result)
+        assert np.asarray(Image.open(result)).shape == (548, 548, 3)  # nine 180 px RGB pictures
     else:
         label, _ = result
         assert sum(item["confidence"] for item in label["confidences"]) == pytest.approx(1, abs=1e-3)
@@ -118,8 +118,8 @@ def test_out_of_range_numbers_are_clamped(english, tmp_path):
     picture, _ = english.predict(handle_file(str(path)), "blur", "color", 99, "same", api_name="/convolve")
     assert Image.open(picture).size == (8, 6)  # stride clamped to 4
     english.predict(handle_file(str(path)), "blur", "color", 1, "same", None, -50, 10**9, api_name="/explain")
-    pictures = english.predict(handle_file(str(path)), True, 50.0, -3.0, None, "seven", api_name="/augment")
-    assert len(pictures) == 9  # rotation clamped to half a turn, zoom to 0, contrast and seed to defaults
+    grid = english.predict(handle_file(str(path)), True, 50.0, -3.0, None, "seven", api_name="/augment")
+    assert Image.open(grid).size == (548, 548)  # rotation clamped to half a turn, zoom to 0, contrast and seed to defaults
     with pytest.raises(Exception, match="Invalid setting: kernel 'no-such-kernel'"):
         english.predict(handle_file(str(path)), "no-such-kernel", api_name="/convolve")
 
