@@ -149,7 +149,9 @@ def main() -> None:
         "trainings_finished": trainings,
         "cpu": cpu,
         "memory_mb": {"start": round(memory[0], 1) if memory else None, "max": round(max(memory), 1) if memory else None,
-                      "end": round(memory[-1], 1) if memory else None},
+                      "end": round(memory[-1], 1) if memory else None,
+                      # the highest sample of every 30 s: whether the app levels off or keeps growing
+                      "max_per_30_s": [round(max(memory[i : i + 60]), 1) for i in range(0, len(memory), 60)]},
     }
     result["targets"] = {
         "no_failures_but_queue_full": sum(failures.values()) == queue_full,
