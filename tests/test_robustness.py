@@ -7,7 +7,10 @@ never another's.
 
 from __future__ import annotations
 
+import concurrent.futures
+import os
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -180,3 +183,39 @@ def test_the_monitoring_dashboard_is_off(app_url):
 
     with pytest.raises(urllib.error.HTTPError):
         urllib.request.urlopen(f"{app_url}gradio_api/monitoring", timeout=10)
+
+
+def test_an_output_picture_file_is_never_rewritten_while_it_may_be_read(monkeypatch):
+    """Two students with the same picture share one file: the second answer must not truncate it."""
+    from flower_demo.tabs import ui
+
+    written_over = []
+    write_bytes = Path.write_bytes
+
+    def watched(path, data):
+        if path.exists():
+            written_over.append(path)
+        return write_bytes(path, data)
+
+    monkeypatch.setattr(Path, "write_bytes", watched)
+    output = ui.PictureOutput(format="png", render=False)
+    picture = np.random.RandomState(0).randint(0, 255, (300, 400, 3), np.uint8)
+    first = output.postprocess(picture)
+    second = output.postprocess(picture)
+    assert second.path == first.path and not written_over  # gr.Image rewrites the file in place here
+    np.testing.assert_array_equal(np.asarray(Image.open(first.path)), picture)
+    assert not [p for p in Path(first.path).parent.iterdir() if p.name.endswith(".partial")]
+
+
+def test_students_asking_for_the_same_picture_at_once_all_get_it_whole(app_url, tmp_path):
+    path = tmp_path / "noise.png"
+    Image.fromarray(np.random.RandomState(1).randint(0, 255, (300, 400, 3), np.uint8)).save(path)
+    clients = [local_client(app_url, "en") for _ in range(6)]
+
+    def convolve(client):
+        return [np.asarray(Image.open(client.predict(handle_file(str(path)), "edge", api_name="/convolve")[0]))
+                for _ in range(3)]
+
+    with concurrent.futures.ThreadPoolExecutor(len(clients)) as pool:
+        answers = [picture for pictures in pool.map(convolve, clients) for picture in pictures]
+    assert all(np.array_equal(answer, answers[0]) for answer in answers)

@@ -46,8 +46,8 @@ def build() -> None:
                 augment_button = gr.Button(ui.t("augment_button"), variant="primary")
             # One JPEG of the nine photos: ~3 ms to encode and one file to fetch, where nine PNGs in a
             # gallery took ~120 ms to encode and nine requests (~9 ms of server CPU each) per click.
-            augmented_grid = gr.Image(label=ui.t("augmented_grid"), format="jpeg", interactive=False,
-                                      height=640, elem_id="augmented")
+            augmented_grid = ui.PictureOutput(label=ui.t("augmented_grid"), format="jpeg", interactive=False,
+                                              height=640, elem_id="augmented")
         preset_dropdown.change(load_preset, preset_dropdown,
                                [flip_checkbox, rotation_slider, zoom_slider, contrast_slider],
                                api_visibility="private")

@@ -102,7 +102,7 @@ def build(demo: gr.Blocks) -> None:
                                             row_count=3, column_count=3)
                 convolve_button = gr.Button(ui.t("convolve_button"), variant="primary")
             with gr.Column():
-                output_image = gr.Image(label=ui.t("filtered_image"), format="png", interactive=False, height=320)
+                output_image = ui.PictureOutput(label=ui.t("filtered_image"), format="png", interactive=False, height=320)
                 notes_markdown = gr.Markdown()
                 kernel_plot = gr.Plot(label=ui.t("kernel_heatmap"))
         with gr.Row():

@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import functools
 import math
+import os
+import uuid
 from pathlib import Path
 
 import gradio as gr
 import matplotlib
 import numpy as np
+import PIL.Image
+from gradio import processing_utils
 
 from flower_demo import data, images
 from flower_demo.priority import PRIORITY
@@ -71,6 +75,33 @@ class PhotoInput(gr.Image):
         if payload is None or payload.path is None:
             return super().preprocess(payload)  # webcam/clipboard data URLs: Gradio writes the file
         return payload.path
+
+
+class PictureOutput(gr.Image):
+    """A gr.Image output whose file is written under a temporary name and renamed into place.
+
+    Gradio names an output file after a hash of its bytes and rewrites it in place, so when two
+    students get the same picture (the sample photo, the same kernel) the second write truncated the
+    file while the first student's browser was still fetching it (benchmarks/load.py saw "peer
+    closed connection ... received 196608 bytes, expected 409216"). A reader keeps the old file.
+    """
+
+    def get_block_name(self) -> str:
+        return "image"
+
+    def postprocess(self, value):
+        if isinstance(value, np.ndarray):
+            encoded = processing_utils.encode_pil_to_bytes(PIL.Image.fromarray(value), self.format)
+            path = Path(self.GRADIO_CACHE) / processing_utils.hash_bytes(encoded) / f"image.{self.format}"
+            try:  # same bytes, same name: an existing file is complete; touched, as delete_cache ages by time
+                os.utime(path)
+            except FileNotFoundError:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                partial = path.with_name(f".{uuid.uuid4().hex}.partial")
+                partial.write_bytes(encoded)
+                os.replace(partial, path)
+            value = str(path)  # inside Gradio's cache, so Gradio serves it without another copy
+        return super().postprocess(value)
 
 
 class _Clamping:
