@@ -11,7 +11,9 @@ Launches the app as a student's teacher would (a fresh process, a fresh decode c
   cached_run               a second Train click, photos cached: seconds until the first curve point
                            (target <= 5 s);
   gradio_floor_ms          in the same run, do-nothing endpoints of a bare Gradio app
-                           (benchmarks/gradio_floor.py): what one call costs before any work.
+                           (benchmarks/gradio_floor.py): what one call costs before any work;
+  import_gradio_seconds    in the same run, a bare `python -c "import gradio"` (median of 3): the
+                           first page cannot come before Gradio is imported.
 Prints one JSON object.
 """
 
@@ -124,9 +126,10 @@ def main() -> None:
     Image.open(photo).convert("RGB").resize((500, 375)).save(convolve_photo, quality=90)
 
     sys.path.insert(0, str(ROOT / "benchmarks"))
-    from gradio_floor import measure
+    from gradio_floor import import_seconds, measure
 
     floor = measure(args.calls)
+    gradio_import = import_seconds()
     process, url, first_page = launch(env)
     try:
         client = local_client(url, "en")
@@ -146,6 +149,7 @@ def main() -> None:
         "first_run": first_run,
         "cached_run": cached_run,
         "gradio_floor_ms": floor,
+        "import_gradio_seconds": gradio_import,  # the first page's floor: a bare `import gradio`
     }
     result["targets"] = {
         "first_page_at_most_5_s": first_page <= 5,
