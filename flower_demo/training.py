@@ -180,9 +180,13 @@ class TrainingRun:
             network = model_lib.build_model(self.config, len(photos.class_names), steps_per_epoch=steps)
             self._update(summary=model_lib.summary_text(network), phase="training",
                          epoch_started=time.monotonic())
-            # shuffle=False: the tf.data pipeline already reshuffles every epoch (Keras would only warn).
-            network.fit(train_ds, validation_data=val_ds, epochs=self.config.epochs, verbose=0, shuffle=False,
-                        callbacks=[_reporter(self)])
+            registered = _custom_gradients()
+            try:
+                # shuffle=False: the tf.data pipeline already reshuffles every epoch (Keras would only warn).
+                network.fit(train_ds, validation_data=val_ds, epochs=self.config.epochs, verbose=0,
+                            shuffle=False, callbacks=[_reporter(self)])
+            finally:
+                _forget_custom_gradients(registered)
         timed_out = self._out_of_time()
         self._update(model=network, timed_out=timed_out,
                      phase="stopped" if self._stop.is_set() or timed_out else "finished")
@@ -195,6 +199,32 @@ class TrainingRun:
 
     def _out_of_time(self) -> bool:
         return self.max_seconds is not None and time.monotonic() - self.state.started > self.max_seconds
+
+
+def _gradient_registry() -> dict:
+    """TensorFlow's process-wide table of gradient functions (empty if a TensorFlow version moves it)."""
+    from tensorflow.python.framework import ops
+
+    return getattr(getattr(ops, "_gradient_registry", None), "_registry", {})
+
+
+def _custom_gradients() -> set[str]:
+    return {name for name in _gradient_registry() if name.startswith("CustomGradient-")}
+
+
+def _forget_custom_gradients(before: set[str]) -> None:
+    """Drops the custom gradients a run's tracing registered, which TensorFlow never drops itself.
+
+    Keras' optimizer step goes through tf.distribute's all_reduce, a graph-mode tf.custom_gradient:
+    each trace of a train step registers two entries in a process-wide table, and each holds the
+    whole traced step graph, ~16 MB per run kept forever (a server training all day grew by that
+    much per run). The table is only read while a gradient graph is being built, i.e. during the
+    trace; the finished step (and the saved model) never read it again. The app trains one run at a
+    time, so no other run's trace is under way.
+    """
+    registry = _gradient_registry()
+    for name in _custom_gradients() - before:
+        registry.pop(name, None)
 
 
 def _reporter(run: TrainingRun):
