@@ -17,9 +17,9 @@ from typing import Callable, Iterator
 import numpy as np
 
 from flower_demo import config, data, model as model_lib
-from flower_demo.priority import PRIORITY
 from flower_demo.augment import build_augmentation
 from flower_demo.config import TrainConfig
+from flower_demo.priority import PRIORITY
 
 _POINTS_PER_EPOCH = 10  # training-curve points inside an epoch: smooth growth, little data to send
 

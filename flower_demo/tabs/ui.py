@@ -18,8 +18,8 @@ import PIL.Image
 from gradio import processing_utils
 
 from flower_demo import data, images
-from flower_demo.priority import PRIORITY
 from flower_demo.i18n import TEXTS, language_from_header, translate
+from flower_demo.priority import PRIORITY
 
 I18N = gr.I18n(**TEXTS)
 t = I18N  # t("key") marks a label, Markdown text or choice for translation in the browser
