@@ -113,9 +113,9 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=40)
     args = parser.parse_args()
     from gradio_client import handle_file
+    from PIL import Image
 
     from clients import local_client
-    from PIL import Image
 
     data_dir = Path(args.data_dir).resolve()
     work = Path(tempfile.mkdtemp(prefix="app-latency-"))
