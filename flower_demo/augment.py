@@ -1,13 +1,17 @@
 """Data augmentation: the one module both training and the Augmentation tab use.
 
-Keras' random layers (the tutorial's RandomFlip, RandomRotation and RandomZoom, plus RandomContrast)
-are applied to whole batches in the input pipeline, so the saved model is only the classifier.
+The tutorial stacks Keras' RandomFlip, RandomRotation and RandomZoom layers (plus RandomContrast in
+the shipped recipe): each geometric layer resamples every picture again. Here a flip, a rotation and
+a zoom are one affine map, so each picture is resampled once (bilinear, edges reflected, as those
+layers do), with the same ranges: rotation by up to `rotation` of a full turn either way, zoom by up
+to `zoom` of the side in or out, contrast scaled by up to `contrast` either way about each channel's
+mean. Draws are stateless: a seed fixes the pictures, so a preview can be shown again.
 """
 
 from __future__ import annotations
 
-import collections
-import threading
+import functools
+import math
 
 import numpy as np
 
@@ -15,79 +19,90 @@ from flower_demo import images
 from flower_demo.config import Augmentation
 
 
-def build_augmentation(augmentation: Augmentation, seed: int | None = None):
-    """Returns a keras.Sequential of the enabled random layers, or None when nothing is enabled."""
-    if not augmentation.enabled:
-        return None
-    import keras  # lazy: importing TensorFlow takes seconds
+def affine_transform(batch, flips, angles, scales):
+    """Resamples each picture of a float batch (N, H, W, C) through its own flip, turn and zoom.
 
-    layers = []
-    if augmentation.flip:
-        layers.append(keras.layers.RandomFlip("horizontal", seed=seed))
-    if augmentation.rotation > 0:
-        layers.append(keras.layers.RandomRotation(augmentation.rotation, fill_mode="reflect", seed=seed))
-    if augmentation.zoom > 0:
-        layers.append(keras.layers.RandomZoom(augmentation.zoom, fill_mode="reflect", seed=seed))
-    if augmentation.contrast > 0:
-        layers.append(keras.layers.RandomContrast(augmentation.contrast, value_range=(0, 255), seed=seed))
-    return keras.Sequential(layers, name="augmentation")
-
-
-class _Preview:
-    """One settings' layers, reused across calls, rewound to a seed before each (fresh-layer pictures).
-
-    Building the layers and running them eagerly cost ~100 ms of a /augment call, most of it Python
-    holding the GIL while a class is waiting; traced once, the same layers run in ~30 ms. A trace
-    costs ~300 ms, so a setting is traced only when it is asked for a second time (a student moving
-    a slider makes many settings that are each used once).
+    Output pixel p takes the input at c + scale * R(angle) * F * (p - c), where c is the centre and
+    F mirrors left-right when flips[i] is true: a scale above 1 shows more of the photo (zoom out).
     """
+    import tensorflow as tf
 
-    def __init__(self, augmentation: Augmentation):
-        self.pipeline = build_augmentation(augmentation, seed=0)
-        self.uses = 0
-        self.traced = None
-        self.lock = threading.Lock()  # rewinding and drawing must not interleave between two students
-
-    def __call__(self, batch: np.ndarray, seed: int) -> np.ndarray:
-        with self.lock:
-            self.uses += 1
-            if self.uses == 2:
-                import tensorflow as tf
-
-                self.traced = tf.function(lambda x: self.pipeline(x, training=True))
-            # Every random layer draws from a SeedGenerator whose state a fresh one starts at [seed, 0].
-            for variable in self.pipeline.non_trainable_variables:
-                if variable.path.endswith("seed_generator_state"):
-                    variable.assign(np.array([seed, 0], dtype=variable.dtype))
-            run = self.traced or (lambda x: self.pipeline(x, training=True))
-            return np.asarray(run(batch))
+    batch = tf.convert_to_tensor(batch, tf.float32)
+    height, width = tf.shape(batch)[1], tf.shape(batch)[2]
+    centre_x = (tf.cast(width, tf.float32) - 1) / 2
+    centre_y = (tf.cast(height, tf.float32) - 1) / 2
+    mirror = tf.where(tf.cast(flips, tf.bool), -1.0, 1.0)
+    cos, sin = tf.cos(angles) * scales, tf.sin(angles) * scales
+    a0, a1, b0, b1 = cos * mirror, -sin, sin * mirror, cos
+    zeros = tf.zeros_like(a0)
+    transforms = tf.stack([a0, a1, centre_x - a0 * centre_x - a1 * centre_y,
+                           b0, b1, centre_y - b0 * centre_x - b1 * centre_y, zeros, zeros], axis=1)
+    return tf.raw_ops.ImageProjectiveTransformV3(
+        images=batch, transforms=transforms, output_shape=tf.stack([height, width]), fill_value=0.0,
+        interpolation="BILINEAR", fill_mode="REFLECT")
 
 
-_PREVIEWS: collections.OrderedDict[Augmentation, _Preview] = collections.OrderedDict()
-_PREVIEWS_KEPT = 8  # the presets' settings and a few of a class's current slider positions
-_PREVIEWS_LOCK = threading.Lock()
+def random_augment(batch, augmentation: Augmentation, seed):
+    """`batch` (N, H, W, 3 floats, 0-255) randomly transformed as `augmentation` says; same seed, same result.
+
+    `seed` is two integers (a stateless seed). Works eagerly and inside tf.data or tf.function.
+    """
+    if not augmentation.enabled:
+        import tensorflow as tf
+
+        return tf.convert_to_tensor(batch, tf.float32)
+    geometry = augmentation.flip or augmentation.rotation > 0 or augmentation.zoom > 0
+    return _augment(batch, seed, float(augmentation.flip), augmentation.rotation, augmentation.zoom,
+                    augmentation.contrast, geometry=geometry, contrast_stage=augmentation.contrast > 0)
 
 
-def _preview(augmentation: Augmentation) -> _Preview:
-    with _PREVIEWS_LOCK:
-        preview = _PREVIEWS.pop(augmentation, None) or _Preview(augmentation)
-        _PREVIEWS[augmentation] = preview  # most recently used last
-        while len(_PREVIEWS) > _PREVIEWS_KEPT:
-            _PREVIEWS.popitem(last=False)
-        return preview
+def _augment(batch, seed, flip, rotation, zoom, contrast, geometry=True, contrast_stage=True):
+    """The draws and transforms; the four settings may be tensors (one traced graph serves them all)."""
+    import tensorflow as tf
+
+    batch = tf.convert_to_tensor(batch, tf.float32)
+    count = tf.shape(batch)[0]
+    flip_seed, angle_seed, scale_seed, contrast_seed = tf.unstack(
+        tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 4))
+
+    def uniform(draw_seed, half_width, centre=0.0):
+        draw = tf.random.stateless_uniform([count], draw_seed, -1.0, 1.0)
+        return centre + draw * tf.cast(half_width, tf.float32)
+
+    if geometry:
+        flips = uniform(flip_seed, 1.0) < tf.cast(flip, tf.float32) - 1  # half the time when flip is 1
+        angles = uniform(angle_seed, 2 * math.pi * tf.cast(rotation, tf.float32))
+        scales = uniform(scale_seed, zoom, centre=1.0)
+        batch = affine_transform(batch, flips, angles, scales)
+    if contrast_stage:
+        factors = uniform(contrast_seed, contrast, centre=1.0)
+        means = tf.reduce_mean(batch, axis=(1, 2), keepdims=True)
+        batch = tf.clip_by_value((batch - means) * factors[:, None, None, None] + means, 0.0, 255.0)
+    return batch
+
+
+@functools.cache
+def _preview_graph():
+    """One traced graph for every setting and seed: a preview costs ~30 ms instead of ~100 ms eagerly,
+    and settings sent by a whole class never add graphs (a graph per setting would grow forever)."""
+    import tensorflow as tf
+
+    return tf.function(_augment, input_signature=[
+        tf.TensorSpec([None, None, None, 3], tf.float32), tf.TensorSpec([2], tf.int64),
+        *[tf.TensorSpec([], tf.float32)] * 4])
 
 
 def augment_grid(rgb: np.ndarray, augmentation: Augmentation, image_size: int, seed: int,
                  count: int = 9) -> list[np.ndarray]:
     """`count` augmented versions of one photo at the size training sees it, as uint8 arrays.
 
-    The same photo, settings and seed always give the same pictures: those of fresh layers built
-    with that seed.
+    The same photo, settings and seed always give the same pictures.
     """
     pixels = images.prepare_for_model(images.to_rgb(rgb), image_size)
     batch = np.repeat(pixels[None].astype(np.float32), count, axis=0)
     if augmentation.enabled:
-        batch = _preview(augmentation)(batch, seed)
+        settings = (float(augmentation.flip), augmentation.rotation, augmentation.zoom, augmentation.contrast)
+        batch = np.asarray(_preview_graph()(batch, np.array([seed, 0], np.int64), *map(np.float32, settings)))
     return [np.clip(np.round(picture), 0, 255).astype(np.uint8) for picture in batch]
 
 

@@ -17,7 +17,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from flower_demo import config, data, model as model_lib
-from flower_demo.augment import build_augmentation
+from flower_demo.augment import random_augment
 from flower_demo.config import TrainConfig
 from flower_demo.priority import PRIORITY
 
@@ -76,22 +76,27 @@ def make_datasets(photos: data.DecodedPhotos, train_config: TrainConfig):
     (x_train, y_train), (x_val, y_val) = data.split(photos, train_config.validation_split)
     num_classes = len(photos.class_names)
     one_hot = train_config.label_smoothing > 0
-    augmentation = build_augmentation(train_config.augmentation, seed=train_config.seed)
 
-    def to_inputs(x, y, training: bool):
+    def to_inputs(x, y, seed=None):
         x = tf.cast(x, tf.float32)
-        if training and augmentation is not None:
-            x = augmentation(x, training=True)
+        if seed is not None:
+            x = random_augment(x, train_config.augmentation, seed)
         return x, (tf.one_hot(y, num_classes) if one_hot else y)
 
     train = (tf.data.Dataset.from_tensor_slices((x_train, y_train))
              .shuffle(len(x_train), seed=train_config.seed, reshuffle_each_iteration=True)
-             .batch(train_config.batch_size)
-             .map(lambda x, y: to_inputs(x, y, True), num_parallel_calls=tf.data.AUTOTUNE)
-             .prefetch(tf.data.AUTOTUNE))
+             .batch(train_config.batch_size))
+    if train_config.augmentation.enabled:
+        # A fresh stateless seed per batch, different every epoch, reproducible for the run's seed.
+        seeds = tf.data.Dataset.random(seed=train_config.seed, rerandomize_each_iteration=True).batch(2)
+        train = tf.data.Dataset.zip(train, seeds).map(lambda xy, seed: to_inputs(*xy, seed),
+                                                      num_parallel_calls=tf.data.AUTOTUNE)
+    else:
+        train = train.map(to_inputs, num_parallel_calls=tf.data.AUTOTUNE)
+    train = train.prefetch(tf.data.AUTOTUNE)
     validation = (tf.data.Dataset.from_tensor_slices((x_val, y_val))
                   .batch(train_config.batch_size)
-                  .map(lambda x, y: to_inputs(x, y, False))
+                  .map(to_inputs)
                   .prefetch(tf.data.AUTOTUNE))
     return train, validation, len(x_train), len(x_val)
 
