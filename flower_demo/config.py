@@ -106,8 +106,8 @@ PRESETS: dict[str, TrainConfig] = {
     "flower_cnn": TrainConfig(
         preset="flower_cnn",
         architecture="flower_cnn",
-        epochs=28,
-        image_size=112,
+        epochs=22,
+        image_size=176,
         batch_size=32,
         learning_rate=2e-3,
         augmentation=Augmentation(flip=True, rotation=0.1, zoom=0.2, contrast=0.2),
