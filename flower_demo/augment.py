@@ -83,8 +83,9 @@ def _augment(batch, seed, flip, rotation, zoom, contrast, geometry=True, contras
 
 @functools.cache
 def _preview_graph():
-    """One traced graph for every setting and seed: a preview costs ~30 ms instead of ~100 ms eagerly,
-    and settings sent by a whole class never add graphs (a graph per setting would grow forever)."""
+    """One traced graph for every setting and seed: nine 180 px previews cost ~23 ms, where Keras'
+    layers run eagerly took ~100 ms, and settings sent by a whole class never add graphs (a graph per
+    setting would grow forever)."""
     import tensorflow as tf
 
     return tf.function(_augment, input_signature=[
