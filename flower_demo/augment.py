@@ -47,10 +47,6 @@ def random_augment(batch, augmentation: Augmentation, seed):
 
     `seed` is two integers (a stateless seed). Works eagerly and inside tf.data or tf.function.
     """
-    if not augmentation.enabled:
-        import tensorflow as tf
-
-        return tf.convert_to_tensor(batch, tf.float32)
     geometry = augmentation.flip or augmentation.rotation > 0 or augmentation.zoom > 0
     return _augment(batch, seed, float(augmentation.flip), augmentation.rotation, augmentation.zoom,
                     augmentation.contrast, geometry=geometry, contrast_stage=augmentation.contrast > 0)
