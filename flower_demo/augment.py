@@ -19,40 +19,50 @@ from flower_demo import images
 from flower_demo.config import Augmentation
 
 
-def affine_transform(batch, flips, angles, scales):
+def affine_transform(batch, flips, angles, scales, output_size=None):
     """Resamples each picture of a float batch (N, H, W, C) through its own flip, turn and zoom.
 
     Output pixel p takes the input at c + scale * R(angle) * F * (p - c), where c is the centre and
     F mirrors left-right when flips[i] is true: a scale above 1 shows more of the photo (zoom out).
+    With `output_size` (a side, int or scalar tensor), the same view is resampled onto that many
+    pixels a side, as a bilinear resize with half-pixel centres would map them.
     """
     import tensorflow as tf
 
     batch = tf.convert_to_tensor(batch, tf.float32)
     height, width = tf.shape(batch)[1], tf.shape(batch)[2]
-    centre_x = (tf.cast(width, tf.float32) - 1) / 2
-    centre_y = (tf.cast(height, tf.float32) - 1) / 2
+    if output_size is None:
+        out_height, out_width = height, width
+    else:
+        out_height = out_width = tf.cast(output_size, tf.int32)
+    in_x, in_y, out_x, out_y = (tf.cast(side, tf.float32) for side in (width, height, out_width, out_height))
+    ratio_x, ratio_y = in_x / out_x, in_y / out_y  # input pixels per output pixel
     mirror = tf.where(tf.cast(flips, tf.bool), -1.0, 1.0)
     cos, sin = tf.cos(angles) * scales, tf.sin(angles) * scales
-    a0, a1, b0, b1 = cos * mirror, -sin, sin * mirror, cos
+    a0, a1, b0, b1 = cos * mirror * ratio_x, -sin * ratio_x, sin * mirror * ratio_y, cos * ratio_y
     zeros = tf.zeros_like(a0)
-    transforms = tf.stack([a0, a1, centre_x - a0 * centre_x - a1 * centre_y,
-                           b0, b1, centre_y - b0 * centre_x - b1 * centre_y, zeros, zeros], axis=1)
+    # Centres (side - 1) / 2 of the output map onto centres of the input.
+    transforms = tf.stack([a0, a1, (in_x - 1) / 2 - a0 * (out_x - 1) / 2 - a1 * (out_y - 1) / 2,
+                           b0, b1, (in_y - 1) / 2 - b0 * (out_x - 1) / 2 - b1 * (out_y - 1) / 2, zeros, zeros],
+                          axis=1)
     return tf.raw_ops.ImageProjectiveTransformV3(
-        images=batch, transforms=transforms, output_shape=tf.stack([height, width]), fill_value=0.0,
+        images=batch, transforms=transforms, output_shape=tf.stack([out_height, out_width]), fill_value=0.0,
         interpolation="BILINEAR", fill_mode="REFLECT")
 
 
-def random_augment(batch, augmentation: Augmentation, seed):
+def random_augment(batch, augmentation: Augmentation, seed, output_size=None):
     """`batch` (N, H, W, 3 floats, 0-255) randomly transformed as `augmentation` says; same seed, same result.
 
-    `seed` is two integers (a stateless seed). Works eagerly and inside tf.data or tf.function.
+    `seed` is two integers (a stateless seed). With `output_size`, the pictures come out that many
+    pixels a side (the same resampling does the resize). Works eagerly and inside tf.data or tf.function.
     """
-    geometry = augmentation.flip or augmentation.rotation > 0 or augmentation.zoom > 0
+    geometry = augmentation.flip or augmentation.rotation > 0 or augmentation.zoom > 0 or output_size is not None
     return _augment(batch, seed, float(augmentation.flip), augmentation.rotation, augmentation.zoom,
-                    augmentation.contrast, geometry=geometry, contrast_stage=augmentation.contrast > 0)
+                    augmentation.contrast, geometry=geometry, contrast_stage=augmentation.contrast > 0,
+                    output_size=output_size)
 
 
-def _augment(batch, seed, flip, rotation, zoom, contrast, geometry=True, contrast_stage=True):
+def _augment(batch, seed, flip, rotation, zoom, contrast, geometry=True, contrast_stage=True, output_size=None):
     """The draws and transforms; the four settings may be tensors (one traced graph serves them all)."""
     import tensorflow as tf
 
@@ -69,7 +79,7 @@ def _augment(batch, seed, flip, rotation, zoom, contrast, geometry=True, contras
         flips = uniform(flip_seed, 1.0) < tf.cast(flip, tf.float32) - 1  # half the time when flip is 1
         angles = uniform(angle_seed, 2 * math.pi * tf.cast(rotation, tf.float32))
         scales = uniform(scale_seed, zoom, centre=1.0)
-        batch = affine_transform(batch, flips, angles, scales)
+        batch = affine_transform(batch, flips, angles, scales, output_size)
     if contrast_stage:
         factors = uniform(contrast_seed, contrast, centre=1.0)
         means = tf.reduce_mean(batch, axis=(1, 2), keepdims=True)

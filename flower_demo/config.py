@@ -74,7 +74,17 @@ class TrainConfig:
     label_smoothing: float = 0.0
     weight_decay: float = 0.0  # AdamW's decoupled decay when > 0
     cosine_schedule: bool = False  # cosine decay of the learning rate to zero over the run
+    # Progressive resizing: the run is cut into equal parts that train at these smaller sizes in
+    # turn, then at image_size (the size the model is saved, validated and served at).
+    progressive_sizes: tuple[int, ...] = ()
     seed: int = SPLIT_SEED
+
+    def epoch_sizes(self) -> tuple[int, ...]:
+        """The picture size each epoch trains at; the last epoch always at image_size (batch norm's
+        statistics must come from pictures of the size the model is served at)."""
+        stages = (*self.progressive_sizes, self.image_size)
+        early = tuple(stages[epoch * len(stages) // self.epochs] for epoch in range(self.epochs - 1))
+        return (*early, self.image_size)
 
 
 PRESETS: dict[str, TrainConfig] = {
@@ -106,7 +116,7 @@ PRESETS: dict[str, TrainConfig] = {
     "flower_cnn": TrainConfig(
         preset="flower_cnn",
         architecture="flower_cnn",
-        epochs=22,
+        epochs=32,
         image_size=176,
         batch_size=32,
         learning_rate=2e-3,
@@ -115,6 +125,7 @@ PRESETS: dict[str, TrainConfig] = {
         label_smoothing=0.1,
         weight_decay=0.05,
         cosine_schedule=True,
+        progressive_sizes=(112, 128, 144),
     ),
 }
 DEFAULT_PRESET = "live"
@@ -134,10 +145,13 @@ def clamp_config(config: TrainConfig, max_epochs: int | None = None) -> TrainCon
     epochs = max(1, int(config.epochs))
     if max_epochs is not None:
         epochs = min(epochs, max_epochs)
+    image_size = int(min(max(int(config.image_size), MIN_IMAGE_SIZE), MAX_IMAGE_SIZE))
     return dataclasses.replace(
         config,
         epochs=epochs,
-        image_size=int(min(max(int(config.image_size), MIN_IMAGE_SIZE), MAX_IMAGE_SIZE)),
+        image_size=image_size,
+        # Never above image_size: a student's smaller size on a slider trains at that size throughout.
+        progressive_sizes=tuple(min(max(int(size), MIN_IMAGE_SIZE), image_size) for size in config.progressive_sizes),
         batch_size=int(min(max(int(config.batch_size), MIN_BATCH_SIZE), MAX_BATCH_SIZE)),
         learning_rate=float(min(max(float(config.learning_rate), MIN_LEARNING_RATE), MAX_LEARNING_RATE)),
         validation_split=float(

@@ -105,7 +105,9 @@ def build_model(train_config: TrainConfig, num_classes: int = len(config.CLASS_N
 
     if train_config.architecture not in ARCHITECTURES:
         raise ValueError(f"Expected one of {sorted(ARCHITECTURES)}. Received: {train_config.architecture!r}")
-    inputs = keras.Input((train_config.image_size, train_config.image_size, 3), name="pixels")
+    # Progressive resizing trains on several sizes: the same weights, an input of any size.
+    side = None if train_config.progressive_sizes else train_config.image_size
+    inputs = keras.Input((side, side, 3), name="pixels")
     outputs = ARCHITECTURES[train_config.architecture](inputs, train_config, num_classes)
     model = keras.Model(inputs, outputs, name=train_config.preset)
 
@@ -126,6 +128,22 @@ def build_model(train_config: TrainConfig, num_classes: int = len(config.CLASS_N
         metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
     model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
     return model
+
+
+def with_input_size(model, size: int):
+    """`model` itself when its input is `size` pixels a side, else the same layers and weights with
+    that input (what a progressively resized run hands out: the app needs the size to resize to)."""
+    import keras
+
+    if model.input_shape[1:3] == (size, size):
+        return model
+    network_config = model.get_config()
+    for layer in network_config["layers"]:
+        if layer["class_name"] == "InputLayer":
+            layer["config"]["batch_shape"] = [None, size, size, model.input_shape[-1]]
+    network = keras.Model.from_config(network_config)
+    network.set_weights(model.get_weights())
+    return network
 
 
 def summary_text(model) -> str:

@@ -68,29 +68,36 @@ class RunState:
 def make_datasets(photos: data.DecodedPhotos, train_config: TrainConfig):
     """tf.data pipelines: shuffled, augmented training batches and held-out validation batches.
 
-    Unlike the tutorial (whose `val_ds = train_ds.cache()...` line validates on training photos),
-    validation uses the photos the split set aside.
+    The training pipeline runs through all the epochs in one go (fit it with `steps_per_epoch`), so
+    each batch knows its epoch and the size that epoch trains at. Unlike the tutorial (whose
+    `val_ds = train_ds.cache()...` line validates on training photos), validation uses the photos
+    the split set aside, always at image_size.
     """
     import tensorflow as tf
 
     (x_train, y_train), (x_val, y_val) = data.split(photos, train_config.validation_split)
     num_classes = len(photos.class_names)
     one_hot = train_config.label_smoothing > 0
+    steps = math.ceil(len(x_train) / train_config.batch_size)
+    resizing = any(size != train_config.image_size for size in train_config.epoch_sizes())
+    sizes = tf.constant(train_config.epoch_sizes(), tf.int32)
 
-    def to_inputs(x, y, seed=None):
+    def to_inputs(x, y, seed=None, batch_number=None):
         x = tf.cast(x, tf.float32)
         if seed is not None:
-            x = random_augment(x, train_config.augmentation, seed)
+            output_size = sizes[batch_number // steps] if resizing else None
+            x = random_augment(x, train_config.augmentation, seed, output_size)
         return x, (tf.one_hot(y, num_classes) if one_hot else y)
 
     train = (tf.data.Dataset.from_tensor_slices((x_train, y_train))
              .shuffle(len(x_train), seed=train_config.seed, reshuffle_each_iteration=True)
-             .batch(train_config.batch_size))
-    if train_config.augmentation.enabled:
-        # A fresh stateless seed per batch, different every epoch, reproducible for the run's seed.
-        seeds = tf.data.Dataset.random(seed=train_config.seed, rerandomize_each_iteration=True).batch(2)
-        train = tf.data.Dataset.zip(train, seeds).map(lambda xy, seed: to_inputs(*xy, seed),
-                                                      num_parallel_calls=tf.data.AUTOTUNE)
+             .batch(train_config.batch_size)
+             .repeat(train_config.epochs))
+    if train_config.augmentation.enabled or resizing:
+        # A fresh stateless seed per batch, reproducible for the run's seed, and the batch's number.
+        seeds = tf.data.Dataset.random(seed=train_config.seed).batch(2)
+        train = tf.data.Dataset.zip(train, seeds, tf.data.Dataset.range(train_config.epochs * steps)).map(
+            lambda xy, seed, number: to_inputs(*xy, seed, number), num_parallel_calls=tf.data.AUTOTUNE)
     else:
         train = train.map(to_inputs, num_parallel_calls=tf.data.AUTOTUNE)
     train = train.prefetch(tf.data.AUTOTUNE)
@@ -188,10 +195,11 @@ class TrainingRun:
             registered = _custom_gradients()
             try:
                 # shuffle=False: the tf.data pipeline already reshuffles every epoch (Keras would only warn).
-                network.fit(train_ds, validation_data=val_ds, epochs=self.config.epochs, verbose=0,
-                            shuffle=False, callbacks=[_reporter(self)])
+                network.fit(train_ds, validation_data=val_ds, epochs=self.config.epochs, steps_per_epoch=steps,
+                            verbose=0, shuffle=False, callbacks=[_reporter(self)])
             finally:
                 _forget_custom_gradients(registered)
+            network = model_lib.with_input_size(network, self.config.image_size)
         timed_out = self._out_of_time()
         self._update(model=network, timed_out=timed_out,
                      phase="stopped" if self._stop.is_set() or timed_out else "finished")

@@ -82,6 +82,20 @@ def test_affine_transform_against_numpy():
     np.testing.assert_allclose(out[2], zoomed_in, atol=1e-3)  # the middle half, twice as big
 
 
+def test_output_size_resamples_the_view_as_a_bilinear_resize():
+    picture = np.random.RandomState(3).uniform(0, 255, (12, 12, 3)).astype(np.float32)
+    out = np.asarray(augment.affine_transform(np.stack([picture] * 2), flips=[False, True],
+                                              angles=np.float32([0, 0]), scales=np.float32([1, 1]), output_size=8))
+    assert out.shape == (2, 8, 8, 3)
+    centres = (np.arange(8) + 0.5) * 12 / 8 - 0.5  # half-pixel centres, as tf.image.resize maps them
+    rows, columns = np.meshgrid(centres, centres, indexing="ij")
+    resized = _bilinear(picture.astype(np.float64), rows, columns)
+    np.testing.assert_allclose(out[0], resized, atol=1e-3)
+    np.testing.assert_allclose(out[1], resized[:, ::-1], atol=1e-3)
+    drawn = augment.random_augment(np.stack([picture] * 2), TUTORIAL_AUGMENTATION, np.int64([1, 2]), output_size=5)
+    assert drawn.shape == (2, 5, 5, 3)
+
+
 def test_contrast_scales_each_picture_about_its_mean_within_the_range():
     photo = np.random.RandomState(1).uniform(80, 170, (16, 16, 3)).astype(np.uint8)
     pictures = augment.augment_grid(photo, Augmentation(contrast=0.3), 16, seed=2)

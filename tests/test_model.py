@@ -117,6 +117,27 @@ def test_clamp_config_keeps_values_inside_the_limits():
         assert clamp_config(preset) == preset
 
 
+def test_epoch_sizes_end_at_the_served_size():
+    staged = dataclasses.replace(PRESETS["seed"], image_size=64, progressive_sizes=(32, 48), epochs=6)
+    assert staged.epoch_sizes() == (32, 32, 48, 48, 64, 64)  # equal parts, smallest first
+    assert dataclasses.replace(staged, epochs=2).epoch_sizes() == (32, 64)
+    assert dataclasses.replace(staged, epochs=1).epoch_sizes() == (64,)  # never ends below image_size
+    assert PRESETS["seed"].epoch_sizes() == (180,) * 10
+    clamped = clamp_config(dataclasses.replace(staged, image_size=40, progressive_sizes=(8, 48)))
+    assert clamped.progressive_sizes == (config.MIN_IMAGE_SIZE, 40)
+
+
+def test_a_progressive_network_takes_any_size_and_is_fixed_for_serving():
+    network = model_lib.build_model(small(PRESETS["seed"], architecture="flower_cnn", progressive_sizes=(32,)))
+    assert network.input_shape == (None, None, None, 3)
+    pixels = np.random.RandomState(2).randint(0, 256, (2, 64, 64, 3)).astype(np.float32)
+    assert network(pixels[:, :48, :48]).shape == (2, 5)
+    fixed = model_lib.with_input_size(network, 64)
+    assert fixed.input_shape == (None, 64, 64, 3) and model_lib.input_size(fixed) == 64
+    np.testing.assert_allclose(np.asarray(fixed(pixels)), np.asarray(network(pixels)), atol=1e-5)
+    assert model_lib.with_input_size(fixed, 64) is fixed
+
+
 @pytest.mark.parametrize("field", ["epochs", "image_size", "batch_size", "learning_rate", "validation_split"])
 @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, "10", None])
 def test_clamp_config_refuses_values_that_are_not_numbers(field, value):

@@ -11,7 +11,7 @@ import pytest
 
 from tests.fake_flowers import BROKEN_FILE, PHOTOS_PER_CLASS
 from flower_demo import config, data
-from flower_demo.training import TrainingRun
+from flower_demo.training import TrainingRun, make_datasets
 
 HISTORY_KEYS = {"epoch", "seconds", "loss", "accuracy", "val_loss", "val_accuracy"}
 DECODABLE = 5 * PHOTOS_PER_CLASS
@@ -62,6 +62,19 @@ def test_one_epoch_run_finishes(flower_folder, preset):
     photos = data.load_photos(flower_folder, 32)
     probabilities = np.asarray(state.model(photos.images[:4].astype(np.float32), training=False))
     assert probabilities.shape == (4, 5) and np.isfinite(probabilities).all()
+
+
+def test_progressive_resizing_trains_each_epoch_at_its_size_and_serves_the_last(flower_folder):
+    train_config = tiny("flower_cnn", image_size=40, epochs=2, progressive_sizes=(32,))
+    train, validation, train_count, _ = make_datasets(data.load_photos(flower_folder, 40), train_config)
+    steps = math.ceil(train_count / train_config.batch_size)
+    assert [int(x.shape[1]) for x, _ in train] == [32] * steps + [40] * steps
+    assert {int(x.shape[1]) for x, _ in validation} == {40}
+
+    state = TrainingRun(train_config, data_dir=flower_folder).run()
+
+    assert state.phase == "finished" and [row["epoch"] for row in state.history] == [1, 2]
+    assert state.model.input_shape == (None, 40, 40, 3)
 
 
 def test_stream_yields_copies_and_ends(flower_folder):
