@@ -70,10 +70,10 @@ def make_datasets(photos: data.DecodedPhotos, train_config: TrainConfig):
 
     Both pipelines run through all the epochs in one go (fit them with `steps_per_epoch` and
     `validation_steps`), so each batch knows its epoch and the size that epoch trains at; validation
-    photos are shown at that size too, so each point of the curves measures the network at the size
-    it is learning (the served size in the last stage). Unlike the tutorial (whose
-    `val_ds = train_ds.cache()...` line validates on training photos), validation uses the photos
-    the split set aside.
+    sees the same size, so the curves compare like with like (at the final size only, a network that
+    has just learnt at 112 px guesses one class for every photo until its last stage). Unlike the
+    tutorial (whose `val_ds = train_ds.cache()...` line validates on training photos), validation
+    uses the photos the split set aside.
     """
     import tensorflow as tf
 
