@@ -68,12 +68,10 @@ class RunState:
 def make_datasets(photos: data.DecodedPhotos, train_config: TrainConfig):
     """tf.data pipelines: shuffled, augmented training batches and held-out validation batches.
 
-    Both pipelines run through all the epochs in one go (fit them with `steps_per_epoch` and
-    `validation_steps`), so each batch knows its epoch and the size that epoch trains at; validation
-    sees the same size, so the curves compare like with like (at the final size only, a network that
-    has just learnt at 112 px guesses one class for every photo until its last stage). Unlike the
-    tutorial (whose `val_ds = train_ds.cache()...` line validates on training photos), validation
-    uses the photos the split set aside.
+    The training pipeline runs through all the epochs in one go (fit it with `steps_per_epoch`), so
+    each batch knows its epoch and the size that epoch trains at. Unlike the tutorial (whose
+    `val_ds = train_ds.cache()...` line validates on training photos), validation uses the photos
+    the split set aside, always at image_size.
     """
     import tensorflow as tf
 
@@ -81,7 +79,6 @@ def make_datasets(photos: data.DecodedPhotos, train_config: TrainConfig):
     num_classes = len(photos.class_names)
     one_hot = train_config.label_smoothing > 0
     steps = math.ceil(len(x_train) / train_config.batch_size)
-    val_steps = math.ceil(len(x_val) / train_config.batch_size)
     resizing = any(size != train_config.image_size for size in train_config.epoch_sizes())
     sizes = tf.constant(train_config.epoch_sizes(), tf.int32)
 
@@ -106,18 +103,9 @@ def make_datasets(photos: data.DecodedPhotos, train_config: TrainConfig):
     train = train.prefetch(tf.data.AUTOTUNE)
     validation = (tf.data.Dataset.from_tensor_slices((x_val, y_val))
                   .batch(train_config.batch_size)
-                  .repeat(train_config.epochs))
-    if resizing:
-        def resized(x, y, number):
-            x, y = to_inputs(x, y)
-            size = sizes[number // val_steps]
-            return tf.image.resize(x, tf.stack([size, size]), method="bilinear"), y  # the same map as training's
-
-        validation = tf.data.Dataset.zip(validation, tf.data.Dataset.range(train_config.epochs * val_steps)).map(
-            lambda xy, number: resized(*xy, number))
-    else:
-        validation = validation.map(to_inputs)
-    return train, validation.prefetch(tf.data.AUTOTUNE), len(x_train), len(x_val)
+                  .map(to_inputs)
+                  .prefetch(tf.data.AUTOTUNE))
+    return train, validation, len(x_train), len(x_val)
 
 
 def gpu_available() -> bool:
@@ -193,7 +181,6 @@ class TrainingRun:
         photos = data.load_photos(root, self.config.image_size, progress=self._on_loading)
         train_ds, val_ds, train_count, val_count = make_datasets(photos, self.config)
         steps = math.ceil(train_count / self.config.batch_size)
-        val_steps = math.ceil(val_count / self.config.batch_size)
         self._update(skipped=photos.skipped, train_count=train_count, val_count=val_count, steps=steps)
         if self._stop.is_set():
             self._update(phase="stopped")
@@ -209,7 +196,7 @@ class TrainingRun:
             try:
                 # shuffle=False: the tf.data pipeline already reshuffles every epoch (Keras would only warn).
                 network.fit(train_ds, validation_data=val_ds, epochs=self.config.epochs, steps_per_epoch=steps,
-                            validation_steps=val_steps, verbose=0, shuffle=False, callbacks=[_reporter(self)])
+                            verbose=0, shuffle=False, callbacks=[_reporter(self)])
             finally:
                 _forget_custom_gradients(registered)
             network = model_lib.with_input_size(network, self.config.image_size)

@@ -66,10 +66,10 @@ def test_one_epoch_run_finishes(flower_folder, preset):
 
 def test_progressive_resizing_trains_each_epoch_at_its_size_and_serves_the_last(flower_folder):
     train_config = tiny("flower_cnn", image_size=40, epochs=2, progressive_sizes=(32,))
-    train, validation, train_count, val_count = make_datasets(data.load_photos(flower_folder, 40), train_config)
-    steps, val_steps = (math.ceil(count / train_config.batch_size) for count in (train_count, val_count))
+    train, validation, train_count, _ = make_datasets(data.load_photos(flower_folder, 40), train_config)
+    steps = math.ceil(train_count / train_config.batch_size)
     assert [int(x.shape[1]) for x, _ in train] == [32] * steps + [40] * steps
-    assert [int(x.shape[1]) for x, _ in validation] == [32] * val_steps + [40] * val_steps  # like with like
+    assert {int(x.shape[1]) for x, _ in validation} == {40}
 
     state = TrainingRun(train_config, data_dir=flower_folder).run()
 
