@@ -116,8 +116,8 @@ PRESETS: dict[str, TrainConfig] = {
     "flower_cnn": TrainConfig(
         preset="flower_cnn",
         architecture="flower_cnn",
-        epochs=32,
-        image_size=176,
+        epochs=28,
+        image_size=208,
         batch_size=32,
         learning_rate=2e-3,
         augmentation=Augmentation(flip=True, rotation=0.1, zoom=0.2, contrast=0.2),
@@ -125,7 +125,7 @@ PRESETS: dict[str, TrainConfig] = {
         label_smoothing=0.1,
         weight_decay=0.05,
         cosine_schedule=True,
-        progressive_sizes=(112, 128, 144),
+        progressive_sizes=(96, 128, 160),
     ),
 }
 DEFAULT_PRESET = "live"
