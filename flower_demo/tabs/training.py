@@ -11,7 +11,7 @@ from flower_demo import config, plots
 from flower_demo.i18n import translate
 from flower_demo.tabs import ui
 
-LIVE_EPOCH_CAP = {"flower_cnn": 8}  # the full recipe takes ~20 min; 8 epochs (2 per size) take ~5 in class
+LIVE_EPOCH_CAP = {"flower_cnn": 8}  # the full recipe takes ~20 min; 8 epochs (2 per size) ~5 min, ~9 when stalled
 _active_runs: dict[str, object] = {}  # session hash -> its TrainingRun, so Stop reaches only that run
 _active_lock = threading.Lock()
 
