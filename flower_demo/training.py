@@ -79,8 +79,9 @@ def make_datasets(photos: data.DecodedPhotos, train_config: TrainConfig):
     num_classes = len(photos.class_names)
     one_hot = train_config.label_smoothing > 0
     steps = math.ceil(len(x_train) / train_config.batch_size)
-    resizing = any(size != train_config.image_size for size in train_config.epoch_sizes())
-    sizes = tf.constant(train_config.epoch_sizes(), tf.int32)
+    epoch_sizes = train_config.epoch_sizes()
+    resizing = any(size != train_config.image_size for size in epoch_sizes)
+    sizes = tf.constant(epoch_sizes, tf.int32)
 
     def to_inputs(x, y, seed=None, batch_number=None):
         x = tf.cast(x, tf.float32)
