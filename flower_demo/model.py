@@ -34,11 +34,17 @@ def _tutorial(inputs, config_: TrainConfig, num_classes: int):
     return layers.Dense(num_classes)(x)
 
 
-def _conv_bn_relu(x, filters: int, momentum: float = 0.99):
+# Batch norm's running statistics follow the last ~10 batches, not Keras' default ~100 (momentum
+# 0.99): with fast-moving weights the default's averages lag, and validation sits at chance (one
+# class for every photo) for the first epochs. Training itself never reads them.
+BN_MOMENTUM = 0.9
+
+
+def _conv_bn_relu(x, filters: int):
     from keras import layers
 
     x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
-    x = layers.BatchNormalization(momentum=momentum)(x)
+    x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
     return layers.ReLU()(x)
 
 
@@ -48,9 +54,7 @@ def _compact(inputs, config_: TrainConfig, num_classes: int):
 
     x = layers.Rescaling(1.0 / 255)(inputs)
     for filters in (16, 32, 64, 128):
-        # A live run has only a few hundred steps: with Keras' default momentum (0.99) the running
-        # statistics lag the weights and validation sits near chance for the first epochs.
-        x = _conv_bn_relu(x, filters, momentum=0.9)
+        x = _conv_bn_relu(x, filters)
         x = layers.MaxPooling2D()(x)
     x = layers.GlobalAveragePooling2D()(x)
     if config_.dropout:
@@ -64,11 +68,11 @@ def _residual_stage(x, filters: int):
 
     y = _conv_bn_relu(x, filters)
     y = layers.Conv2D(filters, 3, padding="same", use_bias=False)(y)
-    y = layers.BatchNormalization()(y)
+    y = layers.BatchNormalization(momentum=BN_MOMENTUM)(y)
     shortcut = x
     if x.shape[-1] != filters:
         shortcut = layers.Conv2D(filters, 1, use_bias=False)(x)
-        shortcut = layers.BatchNormalization()(shortcut)
+        shortcut = layers.BatchNormalization(momentum=BN_MOMENTUM)(shortcut)
     return layers.ReLU()(layers.Add()([y, shortcut]))
 
 
@@ -83,7 +87,7 @@ def _flower_cnn(inputs, config_: TrainConfig, num_classes: int):
 
     x = layers.Rescaling(1.0 / 255)(inputs)
     x = layers.Conv2D(32, 3, strides=2, padding="same", use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
+    x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
     x = layers.ReLU()(x)
     x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
     for stage, filters in enumerate((48, 96, 192, 320)):
@@ -217,7 +221,8 @@ def load_model(path: str | Path):
 
 @functools.cache
 def shipped_model():
-    """The model in assets/, loaded once and shared read-only by every student; None if absent."""
-    if not config.SHIPPED_MODEL_PATH.exists():
+    """The model in assets/ (or $FLOWER_MODEL_PATH), loaded once and shared read-only by every
+    student; None if absent."""
+    if not config.CLASSIFIER_PATH.exists():
         return None
-    return load_model(config.SHIPPED_MODEL_PATH)
+    return load_model(config.CLASSIFIER_PATH)
