@@ -25,16 +25,16 @@ def _train(args) -> int:
         "epochs": args.epochs, "image_size": args.image_size, "batch_size": args.batch_size,
         "learning_rate": args.learning_rate, "validation_split": args.validation_split,
     }.items() if value is not None}
-    train_config = config.clamp_config(dataclasses.replace(config.PRESETS[args.preset], **overrides))
+    train_config = config.clamp_config(dataclasses.replace(config.PRESETS[args.preset], **overrides), final_fit=True)
 
     def report(row: dict) -> None:
         if args.log_json:
             print(json.dumps(row), flush=True)
         else:
+            # A final fit (--validation-split 0) has no validation photos, hence no val_ figures.
             print(f"epoch {row['epoch']}/{train_config.epochs} {row['seconds']:.1f}s "
-                  f"loss {row['loss']:.4f} accuracy {row['accuracy']:.4f} "
-                  f"val_loss {row.get('val_loss', float('nan')):.4f} "
-                  f"val_accuracy {row.get('val_accuracy', float('nan')):.4f}", file=sys.stderr, flush=True)
+                  + " ".join(f"{key} {row[key]:.4f}" for key in ("loss", "accuracy", "val_loss", "val_accuracy")
+                             if key in row), file=sys.stderr, flush=True)
 
     started = time.monotonic()
     run = TrainingRun(train_config, data_dir=args.data_dir, device=args.device, on_epoch=report)
@@ -74,7 +74,8 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("--image-size", type=int)
     train.add_argument("--batch-size", type=int)
     train.add_argument("--learning-rate", type=float)
-    train.add_argument("--validation-split", type=float)
+    train.add_argument("--validation-split", type=float,
+                       help="fraction held out for validation; 0 trains on every photo (a final fit)")
     train.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
     train.add_argument("--out", required=True, help="where to save the model (.keras)")
     train.add_argument("--log-json", action="store_true", help="one JSON object per epoch on stdout")

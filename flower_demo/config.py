@@ -25,6 +25,10 @@ VALIDATION_SPLIT = 0.2
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 SHIPPED_MODEL_PATH = ASSETS_DIR / "flower_cnn.keras"
+# The Classify tab's default model is the shipped one unless this names another .keras file (a
+# teacher's own `train --out` file, or a recipe's validation-split model to measure serving with).
+CLASSIFIER_ENV = "FLOWER_MODEL_PATH"
+CLASSIFIER_PATH = Path(os.environ.get(CLASSIFIER_ENV) or SHIPPED_MODEL_PATH)
 # Decoded, resized photos are kept here between runs (one .npz per folder fingerprint and size).
 CACHE_DIR = Path(os.environ.get("FLOWER_CACHE_DIR", Path.home() / ".cache" / "flower_demo"))
 
@@ -112,11 +116,15 @@ PRESETS: dict[str, TrainConfig] = {
         dropout=0.2,
         cosine_schedule=True,
     ),
-    # The shipped model's recipe (assets/flower_cnn.keras): see the README's model card.
+    # The shipped model's recipe (assets/flower_cnn.keras): see the README's model card. Its recipe
+    # was chosen on the 80/20 split (28 epochs of 2,347 photos); the shipped file is the final fit of
+    # that recipe on every photo (validation_split 0) for the same number of steps, 22 epochs of 2,934.
+    # The Training tab always validates (live_preset).
     "flower_cnn": TrainConfig(
         preset="flower_cnn",
         architecture="flower_cnn",
-        epochs=28,
+        epochs=22,
+        validation_split=0.0,
         image_size=208,
         batch_size=32,
         learning_rate=2e-3,
@@ -131,8 +139,18 @@ PRESETS: dict[str, TrainConfig] = {
 DEFAULT_PRESET = "live"
 
 
-def clamp_config(config: TrainConfig, max_epochs: int | None = None) -> TrainConfig:
+def live_preset(key: str) -> TrainConfig:
+    """A preset as the app trains it: a final fit (no validation photos) validates on the usual
+    split instead, since the curves of a live run are there to show over-fitting."""
+    preset = PRESETS.get(key, PRESETS[DEFAULT_PRESET])
+    return preset if preset.validation_split else dataclasses.replace(preset, validation_split=VALIDATION_SPLIT)
+
+
+def clamp_config(config: TrainConfig, max_epochs: int | None = None, final_fit: bool = False) -> TrainConfig:
     """Returns `config` with every field inside the server's limits.
+
+    `final_fit` keeps a validation split of exactly 0 (every photo trains: the command line's
+    final fit of a chosen recipe); otherwise the split is at least MIN_VALIDATION_SPLIT.
 
     Raises:
         ValueError: when a value is not a finite number at all.
@@ -154,7 +172,7 @@ def clamp_config(config: TrainConfig, max_epochs: int | None = None) -> TrainCon
         progressive_sizes=tuple(min(max(int(size), MIN_IMAGE_SIZE), image_size) for size in config.progressive_sizes),
         batch_size=int(min(max(int(config.batch_size), MIN_BATCH_SIZE), MAX_BATCH_SIZE)),
         learning_rate=float(min(max(float(config.learning_rate), MIN_LEARNING_RATE), MAX_LEARNING_RATE)),
-        validation_split=float(
+        validation_split=0.0 if final_fit and config.validation_split == 0 else float(
             min(max(float(config.validation_split), MIN_VALIDATION_SPLIT), MAX_VALIDATION_SPLIT)
         ),
     )

@@ -71,7 +71,7 @@ def make_datasets(photos: data.DecodedPhotos, train_config: TrainConfig):
     The training pipeline runs through all the epochs in one go (fit it with `steps_per_epoch`), so
     each batch knows its epoch and the size that epoch trains at. Unlike the tutorial (whose
     `val_ds = train_ds.cache()...` line validates on training photos), validation uses the photos
-    the split set aside, always at image_size.
+    the split set aside, always at image_size (None when validation_split is 0).
     """
     import tensorflow as tf
 
@@ -102,6 +102,8 @@ def make_datasets(photos: data.DecodedPhotos, train_config: TrainConfig):
     else:
         train = train.map(to_inputs, num_parallel_calls=tf.data.AUTOTUNE)
     train = train.prefetch(tf.data.AUTOTUNE)
+    if not len(x_val):  # a final fit: every photo trains
+        return train, None, len(x_train), 0
     validation = (tf.data.Dataset.from_tensor_slices((x_val, y_val))
                   .batch(train_config.batch_size)
                   .map(to_inputs)

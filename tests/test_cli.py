@@ -109,3 +109,13 @@ def test_evaluate_on_the_validation_side_counts_only_held_out_photos(trained, ca
     _, (val_images, _) = data.split(photos, config.VALIDATION_SPLIT)
     assert result["subset"] == "validation"
     assert result["photos"] == len(val_images) == np.asarray(result["confusion_matrix"]).sum()
+
+
+def test_a_final_fit_trains_on_every_photo(flower_folder, tmp_path, capsys):
+    """`--validation-split 0`, the shipped model's final fit: no photo is held out, no val_ figures."""
+    out = tmp_path / "final.keras"
+    assert cli.main(["train", "--preset", "seed", "--data-dir", str(flower_folder), "--epochs", "1",
+                     "--image-size", "32", "--batch-size", "8", "--validation-split", "0", "--out", str(out)]) == 0
+    epoch_line = next(line for line in capsys.readouterr().err.splitlines() if line.startswith("epoch 1/1"))
+    assert "loss" in epoch_line and "val_" not in epoch_line
+    assert model_lib.load_model(out).output_shape == (None, 5)

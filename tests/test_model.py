@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -113,8 +117,22 @@ def test_clamp_config_keeps_values_inside_the_limits():
     assert (fractional.epochs, fractional.image_size, fractional.batch_size) == (3, 100, 16)
     assert all(type(value) is int for value in (fractional.epochs, fractional.image_size, fractional.batch_size))
     assert clamp_config(base) == base  # the presets are inside the limits already
-    for preset in PRESETS.values():
-        assert clamp_config(preset) == preset
+    for key, preset in PRESETS.items():
+        assert clamp_config(preset, final_fit=True) == preset
+        assert clamp_config(config.live_preset(key)) == config.live_preset(key)
+
+
+def test_only_a_final_fit_trains_without_validation_photos():
+    every_photo = dataclasses.replace(PRESETS["seed"], validation_split=0.0)
+    assert clamp_config(every_photo, final_fit=True).validation_split == 0.0
+    assert clamp_config(every_photo).validation_split == config.MIN_VALIDATION_SPLIT  # the app's limit
+    assert clamp_config(dataclasses.replace(every_photo, validation_split=0.01), final_fit=True).validation_split \
+        == config.MIN_VALIDATION_SPLIT
+    # The shipped recipe's final fit validates on the usual split when a class trains it live.
+    assert PRESETS["flower_cnn"].validation_split == 0.0
+    live = config.live_preset("flower_cnn")
+    assert live == dataclasses.replace(PRESETS["flower_cnn"], validation_split=config.VALIDATION_SPLIT)
+    assert config.live_preset("live") is PRESETS["live"]
 
 
 def test_epoch_sizes_end_at_the_served_size():
@@ -165,6 +183,22 @@ def test_the_shipped_model_keeps_its_contract():
         probabilities = model_lib.predict_probabilities(network, synthetic_photo(class_name, 0, size=(90, 70)))
         assert probabilities.shape == (5,) and np.isfinite(probabilities).all()
         assert probabilities.sum() == pytest.approx(1.0, abs=1e-5)
+
+
+def test_flower_model_path_names_the_classify_tabs_default_model(tmp_path, monkeypatch):
+    own = tmp_path / "teachers.keras"
+    model_lib.save_model(model_lib.build_model(dataclasses.replace(PRESETS["live"], image_size=32)), own)
+    printed = subprocess.run([sys.executable, "-c", "from flower_demo import config; print(config.CLASSIFIER_PATH)"],
+                             env={**os.environ, config.CLASSIFIER_ENV: str(own)}, capture_output=True, text=True,
+                             cwd=Path(__file__).resolve().parent.parent, check=True).stdout.strip()
+    assert printed == str(own)
+    assert config.CLASSIFIER_PATH == config.SHIPPED_MODEL_PATH  # unset here: the shipped model
+    monkeypatch.setattr(config, "CLASSIFIER_PATH", own)
+    model_lib.shipped_model.cache_clear()
+    try:
+        assert model_lib.shipped_model().name == "live"
+    finally:
+        model_lib.shipped_model.cache_clear()
 
 
 def test_a_crash_while_saving_keeps_the_previous_model(tmp_path, monkeypatch):

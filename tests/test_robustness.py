@@ -219,3 +219,12 @@ def test_students_asking_for_the_same_picture_at_once_all_get_it_whole(app_url, 
     with concurrent.futures.ThreadPoolExecutor(len(clients)) as pool:
         answers = [picture for pictures in pool.map(convolve, clients) for picture in pictures]
     assert all(np.array_equal(answer, answers[0]) for answer in answers)
+
+
+def test_the_shipped_recipe_validates_when_a_class_trains_it_live():
+    """flower_cnn's final fit has no validation photos; its live runs must still draw validation curves."""
+    from flower_demo import config
+    from flower_demo.tabs import training as tab
+
+    epochs, *_, split = tab.load_preset("flower_cnn")
+    assert (epochs, split) == (tab.LIVE_EPOCH_CAP["flower_cnn"], config.VALIDATION_SPLIT)

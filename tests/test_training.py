@@ -65,7 +65,7 @@ def test_one_epoch_run_finishes(flower_folder, preset):
 
 
 def test_progressive_resizing_trains_each_epoch_at_its_size_and_serves_the_last(flower_folder):
-    train_config = tiny("flower_cnn", image_size=40, epochs=2, progressive_sizes=(32,))
+    train_config = tiny("flower_cnn", image_size=40, epochs=2, progressive_sizes=(32,), validation_split=0.2)
     train, validation, train_count, _ = make_datasets(data.load_photos(flower_folder, 40), train_config)
     steps = math.ceil(train_count / train_config.batch_size)
     assert [int(x.shape[1]) for x, _ in train] == [32] * steps + [40] * steps
@@ -75,6 +75,20 @@ def test_progressive_resizing_trains_each_epoch_at_its_size_and_serves_the_last(
 
     assert state.phase == "finished" and [row["epoch"] for row in state.history] == [1, 2]
     assert state.model.input_shape == (None, 40, 40, 3)
+
+
+def test_a_final_fit_trains_on_every_photo_without_validation(flower_folder):
+    train_config = tiny("seed", validation_split=0.0)
+    train, validation, train_count, val_count = make_datasets(data.load_photos(flower_folder, 32), train_config)
+    assert (train_count, val_count, validation) == (DECODABLE, 0, None)
+    assert sum(int(y.shape[0]) for _, y in train) == DECODABLE
+
+    state = TrainingRun(train_config, data_dir=flower_folder).run()
+
+    assert state.phase == "finished" and (state.train_count, state.val_count) == (DECODABLE, 0)
+    assert set(state.history[0]) == {"epoch", "seconds", "loss", "accuracy"}
+    assert {point["series"] for point in state.curve} == {"training"}
+    assert state.model.input_shape == (None, 32, 32, 3)
 
 
 def test_stream_yields_copies_and_ends(flower_folder):

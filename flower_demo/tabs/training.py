@@ -64,7 +64,7 @@ def train(preset: str = config.DEFAULT_PRESET, epochs: int | None = None, batch_
     lang = ui.language(request)
     if preset not in config.PRESETS:
         raise ui.error("error_unknown_preset", lang, detail=repr(preset))
-    base = config.PRESETS[preset]
+    base = config.live_preset(preset)
     overrides = {"epochs": epochs, "batch_size": batch_size, "image_size": image_size,
                  "learning_rate": learning_rate, "validation_split": validation_split}
     base = dataclasses.replace(base, **{k: v for k, v in overrides.items() if v is not None})
@@ -107,7 +107,7 @@ def stop_training(request: gr.Request = None) -> None:
 
 def load_preset(preset: str):
     """A preset's settings into the sliders (epochs shown as capped for live use)."""
-    chosen = config.PRESETS.get(preset, config.PRESETS[config.DEFAULT_PRESET])
+    chosen = config.live_preset(preset)
     epochs = min(chosen.epochs, LIVE_EPOCH_CAP.get(chosen.preset, chosen.epochs))
     return epochs, chosen.batch_size, chosen.image_size, chosen.learning_rate, chosen.validation_split
 
