@@ -4,9 +4,9 @@
 
 Launches `python app.py` (serving `--model` through $FLOWER_MODEL_PATH; default the shipped model),
 sends every held-out validation photo (the original JPEG file, as a student would upload it) through
-gradio_client's /classify, and compares the top class with the photo's folder. Also scores the same photos offline (`flower_demo.evaluation.evaluate`, the cached
-uint8 pipeline training uses) and reports how often the two disagree: any gap would be a skew
-between training and serving preprocessing. Prints one JSON object.
+gradio_client's /classify, and compares the top class with the photo's folder. Also scores the same
+photos offline (`flower_demo.evaluation.evaluate`, the cached uint8 pipeline training uses): any gap
+between the two would be a skew between training and serving preprocessing. Prints one JSON object.
 
 The shipped file is a final fit on every photo, so its score here is on photos it trained on: it
 shows the two paths agree, not its accuracy. Pass the recipe's validation-split model (README, model

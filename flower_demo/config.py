@@ -117,7 +117,7 @@ PRESETS: dict[str, TrainConfig] = {
         cosine_schedule=True,
     ),
     # The shipped model's recipe (assets/flower_cnn.keras): see the README's model card. Its recipe
-    # was chosen on the 80/20 split (28 epochs of 2,347 photos); the shipped file is the final fit of
+    # was chosen on the 80/20 split (28 epochs of 2,348 photos); the shipped file is the final fit of
     # that recipe on every photo (validation_split 0) for the same number of steps, 22 epochs of 2,934.
     # The Training tab always validates (live_preset).
     "flower_cnn": TrainConfig(
