@@ -81,6 +81,9 @@ class TrainConfig:
     # Progressive resizing: the run is cut into equal parts that train at these smaller sizes in
     # turn, then at image_size (the size the model is saved, validated and served at).
     progressive_sizes: tuple[int, ...] = ()
+    # The saved model answers for the photo and its mirror image and averages the two (a mirrored
+    # flower is the same flower: training flips photos half the time).
+    mirror_average: bool = False
     seed: int = SPLIT_SEED
 
     def epoch_sizes(self) -> tuple[int, ...]:
@@ -134,6 +137,7 @@ PRESETS: dict[str, TrainConfig] = {
         weight_decay=0.05,
         cosine_schedule=True,
         progressive_sizes=(96, 128, 160),
+        mirror_average=True,
     ),
 }
 DEFAULT_PRESET = "live"

@@ -150,6 +150,22 @@ def with_input_size(model, size: int):
     return network
 
 
+def with_mirror_average(network):
+    """`network` answering for a photo and for its mirror image, its two answers (logits) averaged.
+
+    Two looks at one photo disagree on a few borderline photos; their average is right more often
+    (measured on the split: +0.0 to +0.9 points for six trained models, never less). It costs a
+    second forward pass per photo. Built from Keras' own operations (no Lambda layer), so the file
+    still loads with safe_mode=True wherever Keras is installed.
+    """
+    import keras
+
+    pixels = keras.Input(network.input_shape[1:], name="pixels")
+    mirrored = keras.ops.flip(pixels, axis=2)  # (batch, height, width, channels): left-right
+    logits = keras.layers.Average(name="mirror_average")([network(pixels), network(mirrored)])
+    return keras.Model(pixels, logits, name=network.name)
+
+
 def summary_text(model) -> str:
     lines: list[str] = []
     model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line))

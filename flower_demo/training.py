@@ -203,6 +203,8 @@ class TrainingRun:
             finally:
                 _forget_custom_gradients(registered)
             network = model_lib.with_input_size(network, self.config.image_size)
+            if self.config.mirror_average:
+                network = model_lib.with_mirror_average(network)
         timed_out = self._out_of_time()
         self._update(model=network, timed_out=timed_out,
                      phase="stopped" if self._stop.is_set() or timed_out else "finished")

@@ -163,6 +163,25 @@ def test_clamp_config_refuses_values_that_are_not_numbers(field, value):
         clamp_config(dataclasses.replace(PRESETS["live"], **{field: value}))
 
 
+def test_the_mirror_average_is_the_mean_of_the_two_answers_and_loads_safely(tmp_path):
+    import keras
+
+    network = model_lib.build_model(small(PRESETS["live"]))
+    averaged = model_lib.with_mirror_average(network)
+    assert averaged.name == network.name and averaged.input_shape == network.input_shape
+    assert averaged.count_params() == network.count_params()  # the same weights, looking twice
+    pixels = np.random.RandomState(4).randint(0, 256, (3, 64, 64, 3)).astype(np.float32)
+    expected = (np.asarray(network(pixels)) + np.asarray(network(pixels[:, :, ::-1]))) / 2
+    np.testing.assert_allclose(np.asarray(averaged(pixels)), expected, rtol=1e-5, atol=1e-5)
+    assert not np.allclose(np.asarray(network(pixels)), expected, atol=1e-4)  # the mirror does count
+
+    path = tmp_path / "mirror.keras"
+    model_lib.save_model(averaged, path)
+    loaded = keras.models.load_model(path, safe_mode=True, compile=False)  # plain Keras, no flower_demo code
+    np.testing.assert_allclose(np.asarray(loaded(pixels)), expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(np.asarray(loaded(pixels[:, :, ::-1])), expected, rtol=1e-5, atol=1e-5)
+
+
 def test_summary_text_keeps_every_column():
     text = model_lib.summary_text(model_lib.build_model(dataclasses.replace(config.PRESETS["live"], image_size=64)))
     assert "Param #" in text and "Total params: 98,805" in text  # no column cut off by a narrow console

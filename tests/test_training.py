@@ -75,6 +75,11 @@ def test_progressive_resizing_trains_each_epoch_at_its_size_and_serves_the_last(
 
     assert state.phase == "finished" and [row["epoch"] for row in state.history] == [1, 2]
     assert state.model.input_shape == (None, 40, 40, 3)
+    # flower_cnn's model is handed out with its mirror average: a photo and its mirror score alike.
+    assert state.model.get_layer("mirror_average")
+    pixels = data.load_photos(flower_folder, 40).images[:3].astype(np.float32)
+    np.testing.assert_allclose(np.asarray(state.model(pixels[:, :, ::-1])), np.asarray(state.model(pixels)),
+                               rtol=1e-5, atol=1e-5)
 
 
 def test_a_final_fit_trains_on_every_photo_without_validation(flower_folder):
