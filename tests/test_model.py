@@ -197,11 +197,16 @@ def test_the_shipped_model_keeps_its_contract():
     size = PRESETS["flower_cnn"].image_size
     assert network.input_shape == (None, size, size, 3)
     assert network.output_shape == (None, len(config.CLASS_NAMES))
-    assert type(network.layers[1]).__name__ == "Rescaling"  # raw 0-255 pixels in, rescaled inside
+    # The recipe's network, called on the photo and on its mirror image (the mirror average):
+    assert [type(layer).__name__ for layer in network.layers] == ["InputLayer", "Functional", "Average"]
+    assert type(network.layers[1].layers[1]).__name__ == "Rescaling"  # raw 0-255 pixels in, rescaled inside
     for class_name in config.CLASS_NAMES:
-        probabilities = model_lib.predict_probabilities(network, synthetic_photo(class_name, 0, size=(90, 70)))
+        photo = synthetic_photo(class_name, 0, size=(90, 70))
+        probabilities = model_lib.predict_probabilities(network, photo)
         assert probabilities.shape == (5,) and np.isfinite(probabilities).all()
         assert probabilities.sum() == pytest.approx(1.0, abs=1e-5)
+        mirrored = model_lib.predict_probabilities(network, photo[:, ::-1])
+        np.testing.assert_allclose(mirrored, probabilities, atol=1e-4)  # float summation order only
 
 
 def test_flower_model_path_names_the_classify_tabs_default_model(tmp_path, monkeypatch):
