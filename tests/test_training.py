@@ -79,7 +79,7 @@ def test_progressive_resizing_trains_each_epoch_at_its_size_and_serves_the_last(
     assert state.model.get_layer("mirror_average")
     pixels = data.load_photos(flower_folder, 40).images[:3].astype(np.float32)
     np.testing.assert_allclose(np.asarray(state.model(pixels[:, :, ::-1])), np.asarray(state.model(pixels)),
-                               rtol=1e-5, atol=1e-5)
+                               rtol=1e-4, atol=1e-4)  # float summation order only
 
 
 def test_a_final_fit_trains_on_every_photo_without_validation(flower_folder):
