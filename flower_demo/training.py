@@ -182,6 +182,10 @@ class TrainingRun:
         root = data.locate_dataset(self.data_dir, progress=self._on_download)
         self._update(phase="loading", loading_done=0, loading_total=0)
         photos = data.load_photos(root, self.config.image_size, progress=self._on_loading)
+        # Process-wide (the app trains one run at a time), and before the pipeline is built: tf.data
+        # derives its shuffle and augmentation seeds from the global seed as well as its own, so a
+        # run repeats the same photo order whatever ran in this process before it.
+        keras.utils.set_random_seed(self.config.seed)
         train_ds, val_ds, train_count, val_count = make_datasets(photos, self.config)
         steps = math.ceil(train_count / self.config.batch_size)
         self._update(skipped=photos.skipped, train_count=train_count, val_count=val_count, steps=steps)
@@ -189,7 +193,6 @@ class TrainingRun:
             self._update(phase="stopped")
             return
 
-        keras.utils.set_random_seed(self.config.seed)  # process-wide: the app trains one run at a time
         device = "/GPU:0" if self.device == "gpu" and gpu_available() else "/CPU:0"
         with tf.device(device):
             network = model_lib.build_model(self.config, len(photos.class_names), steps_per_epoch=steps)

@@ -82,6 +82,20 @@ def test_progressive_resizing_trains_each_epoch_at_its_size_and_serves_the_last(
                                rtol=1e-4, atol=1e-4)  # float summation order only
 
 
+def test_the_same_settings_train_the_same_model_twice_in_one_process(flower_folder):
+    """A class that runs the same settings again sees the same curves: nothing an earlier run left in
+    the process (TensorFlow's global seed) changes the photo order, augmentation or initial weights."""
+    train_config = tiny("live", epochs=2, validation_split=0.2)
+    pixels = data.load_photos(flower_folder, 32).images[:4].astype(np.float32)
+    first = TrainingRun(train_config, data_dir=flower_folder).run()
+    TrainingRun(dataclasses.replace(train_config, seed=7), data_dir=flower_folder).run()  # leaves seed 7 behind
+    again = TrainingRun(train_config, data_dir=flower_folder).run()
+
+    assert [row["loss"] for row in again.history] == pytest.approx([row["loss"] for row in first.history], rel=1e-4)
+    np.testing.assert_allclose(np.asarray(again.model(pixels, training=False)),
+                               np.asarray(first.model(pixels, training=False)), rtol=1e-4, atol=1e-4)
+
+
 def test_a_final_fit_trains_on_every_photo_without_validation(flower_folder):
     train_config = tiny("seed", validation_split=0.0)
     train, validation, train_count, val_count = make_datasets(data.load_photos(flower_folder, 32), train_config)
