@@ -1,4 +1,4 @@
-"""The CNN classroom app: five tabs on the flower_demo core. Assembly only.
+"""The CNN classroom app: six tabs on the flower_demo core. Assembly only.
 
     python app.py            # http://127.0.0.1:7860 (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT to change)
 """
@@ -36,7 +36,7 @@ _fewer_malloc_arenas()
 import gradio as gr  # noqa: E402  (after the settings above)
 
 from flower_demo import config
-from flower_demo.tabs import augmentation, classify, dataset, kernels, training, ui
+from flower_demo.tabs import augmentation, classify, dataset, inside, kernels, training, ui
 
 QUEUE_SIZE = 64  # a class of 30 with a couple of requests each; beyond that "queue full, try again"
 LIGHT_CONCURRENCY = 4  # convolve/augment/classify at once: each takes tens of ms on 2 cores
@@ -54,6 +54,7 @@ def build_demo() -> gr.Blocks:
             augmentation.build()
             training.build(demo, student_model)
             classify.build(student_model)
+            inside.build(student_model)
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=LIGHT_CONCURRENCY, api_open=False)
     return demo
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from PIL import Image
 
 from flower_demo.i18n import class_label, translate
 
@@ -102,3 +103,106 @@ def curve_frame(curve: list[dict], metric: str, language: str, previous: list[di
 def series_colors(language: str) -> dict[str, str]:
     names = ("series_training", "series_validation", "series_previous_training", "series_previous_validation")
     return {translate(name, language): colour for name, colour in zip(names, SERIES_COLORS)}
+
+
+# Pictures of a network's insides: plain arrays through a colour map (tens of pictures per click
+# cost a few milliseconds this way, where matplotlib figures would cost hundreds).
+def _coloured(values: np.ndarray, cmap: str, low: float, high: float) -> np.ndarray:
+    """Values to RGB uint8 through a matplotlib colour map, `low`..`high` spanning it."""
+    import matplotlib
+
+    scaled = (values - low) / (high - low) if high > low else np.zeros_like(values)
+    return (matplotlib.colormaps[cmap](np.clip(scaled, 0, 1))[..., :3] * 255).astype(np.uint8)
+
+
+def _enlarged(picture: np.ndarray, side: int) -> np.ndarray:
+    """A small picture scaled up to about `side` pixels with visible cells (nearest neighbour)."""
+    factor = max(1, side // max(picture.shape[:2]))
+    return np.repeat(np.repeat(picture, factor, axis=0), factor, axis=1)
+
+
+def _font(size: int):
+    """DejaVu Sans, which matplotlib ships: it has the accents and the × that PIL's own font lacks."""
+    from matplotlib import font_manager
+    from PIL import ImageFont
+
+    return ImageFont.truetype(font_manager.findfont("DejaVu Sans"), size)
+
+
+def _label(tile: np.ndarray, text: str) -> np.ndarray:
+    """`text` in a corner of a picture, white on a dark box, readable on any colour map."""
+    from PIL import ImageDraw
+
+    picture = Image.fromarray(tile)
+    draw = ImageDraw.Draw(picture)
+    font = _font(max(11, tile.shape[0] // 6))
+    box = draw.textbbox((2, 1), text, font=font)
+    draw.rectangle((0, 0, box[2] + 2, box[3] + 2), fill=(0, 0, 0))
+    draw.text((2, 1), text, fill=(255, 255, 255), font=font)
+    return np.asarray(picture)
+
+
+def _title_bar(text: str, width: int, height: int = 26) -> np.ndarray:
+    from PIL import ImageDraw
+
+    bar = Image.new("RGB", (width, height), (255, 255, 255))
+    ImageDraw.Draw(bar).text((2, 3), text, fill=(0, 0, 0), font=_font(height - 9))
+    return np.asarray(bar)
+
+
+def feature_map_sheet(rows, columns: int = 12, tile: int = 72) -> np.ndarray:
+    """One picture of a network's stages, top to bottom: for each (title, maps, channels) a title bar
+    and its maps (height, width, n) as heatmaps, each scaled to its own maximum (a quiet channel's
+    pattern stays visible) and labelled with its channel index."""
+    gap = 4
+    width = columns * (tile + gap) - gap
+    parts = []
+    for title, maps, channels in rows:
+        parts.append(_title_bar(title, width))
+        for start in range(0, len(channels), columns):
+            line = np.full((tile, width, 3), 255, np.uint8)
+            for offset, channel in enumerate(channels[start : start + columns]):
+                values = maps[:, :, start + offset]
+                picture = Image.fromarray(_coloured(values, "viridis", 0.0, float(values.max()) or 1.0))
+                # Small maps keep their visible cells; large ones are averaged down, not aliased.
+                method = Image.Resampling.NEAREST if values.shape[0] <= tile else Image.Resampling.BOX
+                picture = np.asarray(picture.resize((tile, tile), method))
+                left = offset * (tile + gap)
+                line[:, left : left + tile] = _label(picture, f"#{channel}")
+            parts.append(line)
+        parts.append(np.full((gap * 2, width, 3), 255, np.uint8))
+    return np.concatenate(parts[:-1])
+
+
+def filter_picture(weights: np.ndarray, side: int = 60) -> np.ndarray:
+    """One learned (k, k, 3) filter: its RGB picture, then its R, G and B weights as heatmaps (2 x 2).
+
+    Both scaled symmetrically around zero for this filter alone, so a student sees sign: in the
+    picture grey is 0, in the heatmaps white is 0, red positive and blue negative."""
+    limit = float(np.abs(weights).max()) or 1.0
+    rgb = np.clip((weights / limit + 1) / 2 * 255, 0, 255).astype(np.uint8)
+    panels = [_enlarged(rgb, side)] + [_enlarged(_coloured(weights[:, :, c], "RdBu_r", -limit, limit), side)
+                                       for c in range(weights.shape[-1])]
+    gap = 4
+    panel = panels[0].shape[0]
+    square = np.full((2 * panel + gap, 2 * panel + gap, 3), 255, np.uint8)  # picture, R / G, B: a square
+    for index, picture in enumerate(panels[:4]):
+        top, left = (index // 2) * (panel + gap), (index % 2) * (panel + gap)
+        square[top : top + panel, left : left + panel] = picture
+    return square
+
+
+def response_picture(response: np.ndarray) -> np.ndarray:
+    """A filter's signed response as red (positive) and blue (negative) on white, scaled to its
+    99th percentile of size so a few extreme pixels do not wash the rest out."""
+    limit = float(np.percentile(np.abs(response), 99)) or 1.0
+    return _coloured(response, "RdBu_r", -limit, limit)
+
+
+def saliency_overlay(rgb: np.ndarray, heatmap: np.ndarray, opacity: float) -> np.ndarray:
+    """A [0, 1] heatmap, smoothly resized to the photo, blended over it (hot = evidence)."""
+    height, width = rgb.shape[:2]
+    resized = np.asarray(Image.fromarray(heatmap.astype(np.float32)).resize((width, height), Image.Resampling.BILINEAR))
+    heat = _coloured(resized, "inferno", 0.0, 1.0).astype(np.float32)
+    alpha = float(opacity)  # inferno's cold end is black: where no evidence was found the photo dims
+    return np.round(rgb * (1 - alpha) + heat * alpha).astype(np.uint8)

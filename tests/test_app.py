@@ -31,7 +31,8 @@ def photo(tmp_path_factory) -> str:
 
 def test_named_endpoints_are_stable(english):
     names = set(english.view_api(print_info=False, return_format="dict")["named_endpoints"])
-    assert {"/convolve", "/explain", "/dataset", "/augment", "/train", "/stop", "/classify"} <= names
+    assert {"/convolve", "/explain", "/dataset", "/augment", "/train", "/stop", "/classify", "/feature_maps", "/filters",
+            "/saliency"} <= names
 
 
 def test_convolve_blur_matches_numpy_reference(english, photo):
@@ -130,3 +131,42 @@ def test_the_queue_keeps_no_per_click_analytics():
     queue = app.build_demo()._queue
     assert queue.ANALYTICS_MAX_EVENTS == 1
     assert queue.ANAYLTICS_CACHE_FREQUENCY >= 2**31  # sic: Gradio's spelling
+
+
+def test_inside_the_network_shows_the_shipped_model_then_the_students_own(english, spanish, photo):
+    sheet, notes = english.predict(handle_file(photo), api_name="/feature_maps")
+    assert Image.open(sheet).mode == "RGB"
+    assert "not trained a model in this session yet" in notes
+    assert notes.count("- Stage ") == 5 and "6 × 6 × 320 · the 12 most active channels" in notes
+    gallery, learned, handmade, filter_notes = english.predict(handle_file(photo), "shipped", 3, api_name="/filters")
+    assert len(gallery) == 32 and all(" ≈ " in item["caption"] for item in gallery)
+    assert Image.open(learned).size == Image.open(handmade).size == (60, 45)
+    assert filter_notes.startswith("Filter **#3** of `conv2d` is most like")
+    overlay, saliency_notes = english.predict(handle_file(photo), "shipped", "tulips", 0.6, api_name="/saliency")
+    assert Image.open(overlay).size == (60, 45)
+    assert "evidence for **tulips**" in saliency_notes and "mirror image" in saliency_notes
+
+    job = english.submit("live", 1, 8, 32, 0.003, 0.2, "cpu", api_name="/train")
+    job.result()
+    _, notes = english.predict(handle_file(photo), "own", 6, api_name="/feature_maps")
+    assert "not trained" not in notes and notes.count("- Stage ") == 4
+    assert "4 × 4 × 128 · the 6 most active channels" in notes  # the compact network trained at 32 px
+    _, _, _, filter_notes = english.predict(handle_file(photo), "own", 99, api_name="/filters")
+    assert filter_notes.startswith("Filter **#15**")  # clamped to the 16 filters of its first layer
+    _, saliency_notes = english.predict(handle_file(photo), api_name="/saliency")
+    assert "mirror image" not in saliency_notes
+    _, spanish_notes = spanish.predict(handle_file(photo), "own", api_name="/feature_maps")
+    assert "Etapa 1" in spanish_notes and "Aún no has entrenado" in spanish_notes  # another student's session
+
+
+def test_inside_the_network_refuses_bad_input_in_the_students_language(english, spanish, photo, tmp_path):
+    with pytest.raises(Exception, match="Invalid setting: model 'theirs'"):
+        english.predict(handle_file(photo), "theirs", api_name="/feature_maps")
+    with pytest.raises(Exception, match="Ajuste no válido: class 'orchids'"):
+        spanish.predict(handle_file(photo), "shipped", "orchids", api_name="/saliency")
+    fake = tmp_path / "page.png"
+    fake.write_text("<html>not a picture</html>")
+    with pytest.raises(Exception, match="no es una imagen"):
+        spanish.predict(handle_file(str(fake)), api_name="/filters")
+    _, notes = english.predict(handle_file(photo), "shipped", None, api_name="/feature_maps")  # null: the default
+    assert notes.count("- Stage ") == 5

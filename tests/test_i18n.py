@@ -26,7 +26,7 @@ CORE_SOURCES = {path: text for path, text in SOURCES.items() if "tabs" not in pa
 
 # ui.t("key"), t("key"), translate("key", ...), ui.error("key", ...): plain string literals only (not f-strings).
 USED_KEY = re.compile(r"\b(?:t|translate|error)\s*\(\s*(?<![fF])[\"']([A-Za-z0-9_]+)[\"']")
-RAISED_KEY = re.compile(r"\b(?:ImageError|KernelError|DatasetError)\s*\(\s*[\"']([A-Za-z0-9_]+)[\"']")
+RAISED_KEY = re.compile(r"\b(?:ImageError|KernelError|DatasetError|InspectError)\s*\(\s*[\"']([A-Za-z0-9_]+)[\"']")
 
 
 def placeholders(text: str) -> set[str]:

@@ -41,9 +41,21 @@ def build(student_model: gr.State) -> None:
             with gr.Column():
                 top_label = gr.Label(num_top_classes=5, label=ui.t("top_classes"))
                 sentence_markdown = gr.Markdown()
-        classify_button.click(classify, [input_image, student_model], [top_label, sentence_markdown],
-                              api_name="classify")
-        input_image.upload(classify, [input_image, student_model], [top_label, sentence_markdown],
-                           api_visibility="private")
-        dataset_photo_event.success(classify, [input_image, student_model], [top_label, sentence_markdown],
-                                    api_visibility="private")
+        with gr.Accordion(ui.t("saliency_title"), open=True):
+            # The same network Classify uses: this student's, else the shipped one.
+            saliency_inputs, saliency_outputs, saliency_changes = ui.saliency_panel(input_image, gr.State("own"),
+                                                                                    student_model)
+        classified = [
+            classify_button.click(classify, [input_image, student_model], [top_label, sentence_markdown],
+                                  api_name="classify"),
+            input_image.upload(classify, [input_image, student_model], [top_label, sentence_markdown],
+                               api_visibility="private"),
+            dataset_photo_event.success(classify, [input_image, student_model], [top_label, sentence_markdown],
+                                        api_visibility="private"),
+        ]
+        # Where it looked follows each answer (after it: the answer never waits for the gradients).
+        for event in classified:
+            event.success(ui.show_saliency, saliency_inputs, saliency_outputs, api_visibility="private",
+                          show_progress="minimal")
+        gr.on(saliency_changes, ui.show_saliency, saliency_inputs, saliency_outputs, api_visibility="private",
+              show_progress="minimal")

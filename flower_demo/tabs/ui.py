@@ -17,8 +17,8 @@ import numpy as np
 import PIL.Image
 from gradio import processing_utils
 
-from flower_demo import data, images
-from flower_demo.i18n import TEXTS, language_from_header, translate
+from flower_demo import config, data, images, plots
+from flower_demo.i18n import TEXTS, class_label, language_from_header, translate
 from flower_demo.priority import PRIORITY
 
 I18N = gr.I18n(**TEXTS)
@@ -193,3 +193,65 @@ def clamp_float(value, low: float, high: float, default: float) -> float:
 def clamp_int(value, low: int, high: int, default: int) -> int:
     return int(round(clamp_float(value, low, high, default)))
 
+
+
+MODEL_CHOICES = ("own", "shipped")  # whose network a view shows: this student's (else the shipped one), or the shipped one
+
+
+def chosen_model(choice: str, student_model, lang: str):
+    """(network, note): this student's model or the shipped one, never another student's.
+
+    Raises a translated gr.Error for an unknown choice or when there is no model at all.
+    """
+    from flower_demo import model as model_lib  # lazy: the page never waits for TensorFlow
+
+    if choice not in MODEL_CHOICES:
+        raise error("error_setting", lang, detail=f"model {choice!r}")
+    if choice == "own" and student_model is not None:
+        return student_model, ""
+    network = model_lib.shipped_model()
+    if network is None:
+        raise error("error_no_model", lang)
+    return network, translate("inside_fallback", lang) if choice == "own" else ""
+
+
+@light
+def show_saliency(image, model: str = "own", class_name: str = "predicted", opacity: float = 0.5,
+                  student_model=None, request: gr.Request = None):
+    """Grad-CAM over the photo: where the model found evidence for its answer or for `class_name`."""
+    from flower_demo import inside  # lazy: TensorFlow
+
+    lang = language(request)
+    rgb = read_image(image, lang)
+    if class_name != "predicted" and class_name not in config.CLASS_NAMES:
+        raise error("error_setting", lang, detail=f"class {class_name!r}")
+    network, note = chosen_model(model, student_model, lang)
+    target = None if class_name == "predicted" else config.CLASS_NAMES.index(class_name)
+    try:
+        cam = inside.grad_cam(network, rgb, target)
+    except inside.InspectError as problem:
+        raise error(problem.key, lang, detail=problem.detail) from problem
+    names = [class_label(name, lang) for name in config.CLASS_NAMES]
+    answer = int(cam.probabilities.argmax())
+    text = translate("saliency_text", lang, answer=names[answer], confidence=100 * cam.probabilities[answer],
+                     target=names[cam.class_index], probability=100 * cam.probabilities[cam.class_index],
+                     height=cam.heatmap.shape[0], width=cam.heatmap.shape[1], layer=cam.layer)
+    if inside.is_mirror_averaged(network):
+        text += translate("saliency_mirror", lang)
+    overlay = plots.saliency_overlay(images.fit_within(rgb, config.MAX_KERNEL_SIDE), cam.heatmap,
+                                     clamp_float(opacity, 0.0, 1.0, 0.5))
+    return overlay, "\n\n".join(part for part in (text, note) if part)
+
+
+def saliency_panel(input_image, model_choice, student_model):
+    """Grad-CAM's controls and picture (class to explain, opacity); returns what to chain on:
+    (the handler's inputs, its outputs, the controls' change events)."""
+    class_choices = [(t("saliency_predicted"), "predicted")] + [(t(f"class_{name}"), name)
+                                                                 for name in config.CLASS_NAMES]
+    with gr.Row():
+        class_dropdown = Dropdown(class_choices, value="predicted", label=t("saliency_class"))
+        opacity_slider = Slider(0, 1, value=0.5, step=0.05, label=t("saliency_opacity"))
+    saliency_image = PictureOutput(label=t("saliency_image"), format="jpeg", interactive=False, height=360)
+    saliency_markdown = gr.Markdown()
+    inputs = [input_image, model_choice, class_dropdown, opacity_slider, student_model]
+    return inputs, [saliency_image, saliency_markdown], [class_dropdown.change, opacity_slider.release]

@@ -1,0 +1,153 @@
+"""Inside the network tab: a trained CNN's feature maps, its learned filters beside the hand-made
+kernels, and where it looked (Grad-CAM)."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from flower_demo import config, kernels, plots
+from flower_demo.i18n import translate
+from flower_demo.tabs import ui
+
+MAX_PER_STAGE = 24  # maps per stage: 24 heatmaps already fill a projector's row of mosaics
+
+
+def _inspected(image, model: str, student_model, lang: str):
+    """(rgb, network, note) for a request, or a translated gr.Error."""
+    rgb = ui.read_image(image, lang)
+    network, note = ui.chosen_model(model, student_model, lang)
+    return rgb, network, note
+
+
+def _first_filters(network, lang: str):
+    from flower_demo import inside
+
+    try:
+        return inside.learned_filters(network)
+    except inside.InspectError as problem:
+        raise ui.error(problem.key, lang, detail=problem.detail) from problem
+
+
+@ui.light
+def show_feature_maps(image, model: str = "own", per_stage: int = 12, student_model=None,
+                      request: gr.Request = None):
+    """Each convolution stage's most active maps for a photo, as captioned mosaics."""
+    from flower_demo import inside  # lazy: TensorFlow
+
+    lang = ui.language(request)
+    rgb, network, note = _inspected(image, model, student_model, lang)
+    try:
+        stages = inside.feature_maps(network, rgb, ui.clamp_int(per_stage, 1, MAX_PER_STAGE, 12))
+    except inside.InspectError as problem:
+        raise ui.error(problem.key, lang, detail=problem.detail) from problem
+    titles = [translate("stage_caption", lang, index=index, layer=stage.layer, height=stage.shape[0],
+                        width=stage.shape[1], channels=stage.shape[2], shown=len(stage.channels))
+              for index, stage in enumerate(stages, start=1)]
+    sheet = plots.feature_map_sheet([(title, stage.maps, stage.channels) for title, stage in zip(titles, stages)])
+    listing = "\n".join(f"- {title}" for title in titles)  # the picture's titles as text, for readers and clients
+    return sheet, "\n\n".join(part for part in (note, listing) if part)
+
+
+def _short(kernel_name: str) -> str:
+    """A kernel's name without its explanation in brackets ("Sobel X (vertical edges)" -> "Sobel X")."""
+    return kernel_name.split(" (")[0]
+
+
+def _filter_comparison(rgb, filters, index: int, lang: str):
+    """The learned filter `index` and its closest hand-made kernel, each applied to the photo."""
+    from flower_demo import inside
+
+    weights = filters.weights[..., index]
+    name, similarity = inside.closest_kernel(inside.grey_version(weights))
+    learned = inside.apply_learned_filter(rgb, weights)
+    handmade = kernels.apply(rgb, kernels.KERNELS[name], "grey", max_side=max(learned.shape)).response[:, :, 0]
+    kernel_name = translate(f"kernel_{name}", lang)
+    notes = translate("filter_notes", lang, index=index, layer=filters.layer, kernel=kernel_name,
+                      similarity=similarity)
+    return plots.response_picture(learned), plots.response_picture(handmade), notes
+
+
+@ui.light
+def show_filters(image, model: str = "own", filter_index: int = 0, student_model=None, request: gr.Request = None):
+    """The first convolution's filters (with their closest hand-made kernels) and one of them applied."""
+    from flower_demo import inside
+
+    lang = ui.language(request)
+    rgb, network, note = _inspected(image, model, student_model, lang)
+    filters = _first_filters(network, lang)
+    gallery = []
+    for index in range(filters.weights.shape[-1]):
+        name, similarity = inside.closest_kernel(inside.grey_version(filters.weights[..., index]))
+        gallery.append((plots.filter_picture(filters.weights[..., index]),
+                        translate("filter_caption", lang, index=index, kernel=_short(translate(f"kernel_{name}", lang)),
+                                  similarity=similarity)))
+    index = ui.clamp_int(filter_index, 0, filters.weights.shape[-1] - 1, 0)
+    learned, handmade, notes = _filter_comparison(rgb, filters, index, lang)
+    return gallery, learned, handmade, "\n\n".join(part for part in (notes, note) if part)
+
+
+@ui.light
+def apply_filter(image, model: str = "own", filter_index: int = 0, student_model=None,
+                 request: gr.Request = None):
+    """One learned filter and its closest hand-made kernel on the photo (the gallery's click)."""
+    lang = ui.language(request)
+    rgb, network, note = _inspected(image, model, student_model, lang)
+    filters = _first_filters(network, lang)
+    index = ui.clamp_int(filter_index, 0, filters.weights.shape[-1] - 1, 0)
+    learned, handmade, notes = _filter_comparison(rgb, filters, index, lang)
+    return learned, handmade, "\n\n".join(part for part in (notes, note) if part)
+
+
+def select_filter(selection: gr.SelectData):
+    return selection.index
+
+
+def build(student_model: gr.State) -> None:
+    with gr.Tab(ui.t("tab_inside"), id="inside") as tab:
+        gr.Markdown(ui.t("inside_intro"))
+        with gr.Row():
+            with gr.Column(scale=1):
+                input_image = ui.image_input(value=ui.SAMPLE_PHOTO, height=280)
+                ui.dataset_photo_button(input_image)
+                model_radio = ui.Radio([(ui.t(f"inside_model_{key}"), key) for key in ui.MODEL_CHOICES],
+                                       value="own", label=ui.t("inside_model"))
+                per_stage_slider = ui.Slider(1, MAX_PER_STAGE, value=12, step=1, label=ui.t("per_stage"))
+                inside_button = gr.Button(ui.t("inside_button"), variant="primary")
+            with gr.Column(scale=2):
+                gr.Markdown(ui.t("feature_maps_intro"))
+                maps_note = gr.Markdown()
+                # No label chip: it would cover the first stage's title (the heading above names it).
+                maps_image = ui.PictureOutput(label=ui.t("feature_maps"), show_label=False, format="png",
+                                              interactive=False, elem_id="feature-maps")
+        gr.Markdown(ui.t("filters_intro"))
+        with gr.Row():
+            filters_gallery = gr.Gallery(label=ui.t("learned_filters"), columns=4, height=520, format="png",
+                                         object_fit="contain", allow_preview=False, elem_id="learned-filters")
+            with gr.Column():
+                filter_number = ui.Number(0, precision=0, minimum=0, label=ui.t("filter_number"))
+                with gr.Row():
+                    learned_image = ui.PictureOutput(label=ui.t("learned_response"), format="jpeg",
+                                                     interactive=False, height=240)
+                    handmade_image = ui.PictureOutput(label=ui.t("handmade_response"), format="jpeg",
+                                                      interactive=False, height=240)
+                filter_markdown = gr.Markdown()
+        gr.Markdown(ui.t("saliency_intro"))
+        saliency_inputs, saliency_outputs, saliency_changes = ui.saliency_panel(input_image, model_radio,
+                                                                                student_model)
+
+        maps_inputs = [input_image, model_radio, per_stage_slider, student_model]
+        filter_inputs = [input_image, model_radio, filter_number, student_model]
+        filter_outputs = [filters_gallery, learned_image, handmade_image, filter_markdown]
+        inside_button.click(show_feature_maps, maps_inputs, [maps_image, maps_note], api_name="feature_maps")
+        inside_button.click(show_filters, filter_inputs, filter_outputs, api_name="filters")
+        inside_button.click(ui.show_saliency, saliency_inputs, saliency_outputs, api_name="saliency")
+        # Opening the tab, a new photo or another model show everything again at once.
+        refresh = [tab.select, input_image.change, model_radio.change]
+        gr.on([*refresh, per_stage_slider.release], show_feature_maps, maps_inputs, [maps_image, maps_note], api_visibility="private",
+              show_progress="minimal")
+        gr.on(refresh, show_filters, filter_inputs, filter_outputs, api_visibility="private", show_progress="minimal")
+        gr.on([*refresh, *saliency_changes], ui.show_saliency, saliency_inputs, saliency_outputs,
+              api_visibility="private", show_progress="minimal")
+        filters_gallery.select(select_filter, None, filter_number, api_visibility="private")
+        filter_number.change(apply_filter, filter_inputs, [learned_image, handmade_image, filter_markdown],
+                             api_visibility="private", show_progress="minimal")
