@@ -4,7 +4,7 @@
         [--seconds 60] [--think 1 3]
 
 Each simulated student is a gradio_client Client of its own (its own session) that, until time is
-up, picks /convolve, /augment or /classify at random with a real photo, waits for the answer, then
+up, picks one of the light endpoints (LIGHT) at random with a real photo, waits for the answer, then
 "thinks" for a uniform random time in [--think] seconds (a student looking at the result) before
 the next click. Meanwhile `--trainers` students each click Train (the live preset) over and over.
 Every failure is recorded with its message; the only acceptable one is the queue-full refusal.
@@ -27,7 +27,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from app_latency import launch  # noqa: E402  (the same launch: a fresh `python app.py` process)
 
-LIGHT = ("/convolve", "/augment", "/classify")
+# What students click; "Inside the network" (maps, filters, where it looked) included.
+LIGHT = ("/convolve", "/augment", "/classify", "/feature_maps", "/filters", "/saliency")
 
 
 def resident_mb(pid: int) -> float:

@@ -15,14 +15,18 @@ pytestmark = pytest.mark.skipif(not shutil.which("chromium") and not shutil.whic
                                 reason="Debian's chromium is not installed (.ci/run installs it)")
 
 TEXT = {
-    "es": {"tabs": ["Kernels", "Datos", "Aumento de datos", "Entrenamiento", "Clasificar"],
+    "es": {"tabs": ["Kernels", "Datos", "Aumento de datos", "Entrenamiento", "Clasificar", "Dentro de la red"],
            "kernel_note": "valor absoluto", "load": "Cargar el conjunto de datos", "loaded": "fotos en 5 clases",
            "augment": "Generar 9 variaciones", "epochs": "Épocas", "train": "Entrenar", "done": "Listo: 2 épocas",
-           "classify": "Clasificar", "sentence": "probablemente pertenece a", "own": "el que entrenaste"},
-    "en": {"tabs": ["Kernels", "Dataset", "Augmentation", "Training", "Classify"],
+           "classify": "Clasificar", "sentence": "probablemente pertenece a", "own": "el que entrenaste",
+           "stage": "Etapa 1:", "fallback": "Aún no has entrenado", "filter": "El filtro **#", "evidence": "evidencia de",
+           "class_box": "Clase a explicar", "tulips": "tulipanes"},
+    "en": {"tabs": ["Kernels", "Dataset", "Augmentation", "Training", "Classify", "Inside the network"],
            "kernel_note": "absolute value", "load": "Load the dataset", "loaded": "photos in 5 classes",
            "augment": "Make 9 variations", "epochs": "Epochs", "train": "Train", "done": "Done: 2 epochs",
-           "classify": "Classify", "sentence": "most likely belongs to", "own": "the one you trained"},
+           "classify": "Classify", "sentence": "most likely belongs to", "own": "the one you trained",
+           "stage": "Stage 1:", "fallback": "You have not trained", "filter": "Filter **#", "evidence": "evidence for",
+           "class_box": "Class to explain", "tulips": "tulips"},
 }
 
 
@@ -74,7 +78,40 @@ def test_a_student_visits_every_tab_trains_and_classifies(app_url, browser, lang
     page.locator("input[type=file]").last.set_input_files(str(photo))
     page.get_by_text(text["sentence"]).wait_for()
     assert page.get_by_text(text["own"]).count() == 1
+    page.get_by_text(text["evidence"]).first.wait_for()  # where it looked follows the answer
     page.screenshot(path=str(tmp_path / f"classify-{language}.png"), full_page=True)
+
+    # Inside the network: the student's own model (no fallback note), its stages and filters.
+    page.get_by_role("tab", name=text["tabs"][5], exact=True).click()
+    page.locator("#feature-maps img").wait_for()
+    page.get_by_text(text["stage"]).first.wait_for()
+    assert page.get_by_text(text["fallback"]).count() == 0
+    page.close()
+
+
+VIEWPORTS = {"projector": {"width": 1366, "height": 768}, "tablet": {"width": 768, "height": 1024}}
+
+
+@pytest.mark.parametrize("language,viewport", [("es", "projector"), ("en", "tablet")])
+def test_a_student_looks_inside_the_shipped_network(app_url, browser, language, viewport, tmp_path):
+    text = TEXT[language]
+    page = browser.new_page(locale=language, extra_http_headers={"Accept-Language": language},
+                            viewport=VIEWPORTS[viewport])
+    page.set_default_timeout(60_000)
+    page.goto(app_url)
+    page.get_by_role("tab", name=text["tabs"][5], exact=True).click()  # opening the tab shows everything
+    page.locator("#feature-maps img").wait_for()
+    page.get_by_text(text["fallback"]).first.wait_for()
+    for stage in range(1, 6):
+        page.get_by_text(text["stage"].replace("1", str(stage))).first.wait_for()
+
+    page.locator("#learned-filters button.thumbnail-item").nth(5).click()  # a filter applied to the photo
+    page.get_by_text(f'{text["filter"]}5'.replace("**", "")).wait_for()
+
+    page.get_by_label(text["class_box"]).first.click()
+    page.get_by_role("option", name=text["tulips"], exact=True).click()
+    page.get_by_text(f'{text["evidence"]} {text["tulips"]}').wait_for()
+    page.screenshot(path=str(tmp_path / f"inside-{language}-{viewport}.png"), full_page=True)
     page.close()
 
 

@@ -116,9 +116,10 @@ def build(student_model: gr.State) -> None:
             with gr.Column(scale=2):
                 gr.Markdown(ui.t("feature_maps_intro"))
                 maps_note = gr.Markdown()
-                # No label chip: it would cover the first stage's title (the heading above names it).
-                maps_image = ui.PictureOutput(label=ui.t("feature_maps"), show_label=False, format="png",
-                                              interactive=False, elem_id="feature-maps")
+        # Full width, so a tablet still shows the maps large. No label chip: it would cover the first
+        # stage's title (the heading above names the picture).
+        maps_image = ui.PictureOutput(label=ui.t("feature_maps"), show_label=False, format="png", interactive=False,
+                                      elem_id="feature-maps")
         gr.Markdown(ui.t("filters_intro"))
         with gr.Row():
             filters_gallery = gr.Gallery(label=ui.t("learned_filters"), columns=4, height=520, format="png",
