@@ -9,8 +9,8 @@ photos offline (`flower_demo.evaluation.evaluate`, the cached uint8 pipeline tra
 between the two would be a skew between training and serving preprocessing. Prints one JSON object.
 
 The shipped file is a final fit on every photo, so its score here is on photos it trained on: it
-shows the two paths agree, not its accuracy. Pass the recipe's validation-split model (README, model
-card) for the accuracy on photos the model never saw.
+shows the two paths agree, not its accuracy. Pass the recipe's validation-split model
+(docs/model-card.md) for the accuracy on photos the model never saw.
 """
 
 from __future__ import annotations

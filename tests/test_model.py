@@ -190,7 +190,7 @@ def test_summary_text_keeps_every_column():
 def test_the_shipped_model_keeps_its_contract():
     """assets/flower_cnn.keras: safe_mode loading, raw RGB in at its size, one score per class out.
 
-    Its accuracy needs the dataset (README, model card); this checks what the app relies on.
+    Its accuracy needs the dataset (docs/model-card.md); this checks what the app relies on.
     """
     assert config.SHIPPED_MODEL_PATH.stat().st_size < 10 * 1024 * 1024  # Spaces without LFS
     network = model_lib.load_model(config.SHIPPED_MODEL_PATH)

@@ -1,0 +1,130 @@
+"""Screenshots of the real app for the README, taken in headless Chromium as the browser tests drive it.
+
+    python docs/screenshots.py --photo ../shared/flower_photos/sunflowers/1008566138_6927679c8a.jpg
+    python docs/screenshots.py --all --out /tmp/tabs      # every tab the app has, one picture each
+
+Launches the app on a free local port, opens it in Debian's chromium (Playwright's own browser
+download does not work here) and saves small PNGs: a 1366×768 viewport reduced to 256 colours
+(100-160 KB each; tests/test_docs.py keeps every picture the docs show under 200 KB). The Kernels tab shows the sample
+photo it opens with; the Classify tab is shown after `--photo` (a dataset photo: none is kept in this
+repository) has been classified by the shipped model. `--all` clicks every tab the page has, by name,
+whatever tabs this version of the app has.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import socket
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+VIEWPORT = {"width": 1366, "height": 768}
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+SENTENCE = {"es": "probablemente pertenece a", "en": "most likely belongs to"}
+EDGE_NOTE = {"es": "valor absoluto", "en": "absolute value"}  # the notes under the edge-filtered photo
+
+
+def start_app() -> tuple[object, str]:
+    """The whole app, as `python app.py` builds it, on a free port; returns (demo, url)."""
+    sys.path.insert(0, str(ROOT))
+    import app
+
+    demo = app.build_demo()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app.launch(demo, server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    return demo, f"http://127.0.0.1:{port}/"
+
+
+def save_small(page, path: Path, colours: int = 256) -> int:
+    """The visible part of the page as a palette PNG; returns its size in bytes."""
+    full = path.with_suffix(".full.png")
+    page.screenshot(path=str(full))
+    with Image.open(full) as picture:
+        picture.convert("RGB").quantize(colours, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
+    full.unlink()
+    return path.stat().st_size
+
+
+def open_page(browser, url: str, language: str):
+    page = browser.new_page(locale=language, extra_http_headers={"Accept-Language": language}, viewport=VIEWPORT)
+    page.set_default_timeout(120_000)
+    page.goto(url)
+    page.get_by_role("tab").first.wait_for()
+    return page
+
+
+def shoot_kernels(browser, url: str, out: Path, language: str) -> Path:
+    page = open_page(browser, url, language)
+    page.get_by_role("tab").first.click()  # Kernels is the first tab, in both languages
+    page.get_by_text(EDGE_NOTE[language]).wait_for()  # the sample photo is filtered on load (edge kernel)
+    page.wait_for_timeout(1500)  # the step-by-step figure arrives just after
+    path = out / "kernels.png"
+    print(f"{path}: {save_small(page, path):,} bytes")
+    page.close()
+    return path
+
+
+def shoot_classify(browser, url: str, out: Path, language: str, photo: Path) -> Path:
+    page = open_page(browser, url, language)
+    page.get_by_role("tab", name={"es": "Clasificar", "en": "Classify"}[language], exact=True).click()
+    page.locator("input[type=file]").last.set_input_files(str(photo))
+    page.get_by_text(SENTENCE[language]).wait_for()
+    page.wait_for_timeout(500)
+    path = out / "classify.png"
+    print(f"{path}: {save_small(page, path):,} bytes")
+    page.close()
+    return path
+
+
+def shoot_every_tab(browser, url: str, out: Path, language: str) -> list[Path]:
+    page = open_page(browser, url, language)
+    names = [name.strip() for name in page.get_by_role("tab").all_inner_texts()]
+    paths = []
+    for number, name in enumerate(names, 1):
+        page.get_by_role("tab", name=name, exact=True).click()
+        page.wait_for_timeout(1500)
+        path = out / f"tab-{number}-{name.lower().replace(' ', '-')}.png"
+        print(f"{path}: {save_small(page, path):,} bytes")
+        paths.append(path)
+    page.close()
+    return paths
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs")
+    parser.add_argument("--photo", type=Path, help="a flower photo for the Classify tab (none: that shot is skipped)")
+    parser.add_argument("--kernels-language", choices=("es", "en"), default="en")
+    parser.add_argument("--classify-language", choices=("es", "en"), default="es")
+    parser.add_argument("--all", action="store_true", help="one picture of every tab instead (in --kernels-language)")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    from playwright.sync_api import sync_playwright
+
+    demo, url = start_app()
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium",
+                                                 headless=True, args=CHROMIUM_ARGS)
+            if args.all:
+                shoot_every_tab(browser, url, args.out, args.kernels_language)
+            else:
+                shoot_kernels(browser, url, args.out, args.kernels_language)
+                if args.photo:
+                    shoot_classify(browser, url, args.out, args.classify_language, args.photo)
+            browser.close()
+    finally:
+        demo.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
