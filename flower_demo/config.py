@@ -119,7 +119,7 @@ PRESETS: dict[str, TrainConfig] = {
         dropout=0.2,
         cosine_schedule=True,
     ),
-    # The shipped model's recipe (assets/flower_cnn.keras): see the README's model card. Its recipe
+    # The shipped model's recipe (assets/flower_cnn.keras): see docs/model-card.md. Its recipe
     # was chosen on the 80/20 split (28 epochs of 2,348 photos); the shipped file is the final fit of
     # that recipe on every photo (validation_split 0) for the same number of steps, 22 epochs of 2,934.
     # The Training tab always validates (live_preset).
