@@ -69,6 +69,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "status_failed": "No se pudo entrenar: {message}",
         "status_skipped": " Se omitieron {count} archivo(s) ilegibles.",
         "status_stop_requested": "Deteniendo tras el lote actual…",
+        "status_queued": "En cola: eres el número {place}; empezarás en unos {eta}.",
+        "status_starting": "Arrancando tu entrenamiento en una máquina del clúster…",
         "series_training": "entrenamiento", "series_validation": "validación",
         "series_previous_training": "entrenamiento (anterior)", "series_previous_validation": "validación (anterior)",
         "epoch_axis": "época",
@@ -123,6 +125,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "error_unknown_preset": "Preset desconocido: {detail}.",
         "error_training_busy": "Ya estás entrenando un modelo en esta sesión.",
         "error_time_limit": "Se alcanzó el límite de {seconds} s por entrenamiento.",
+        "error_worker_lost": "la máquina que entrenaba tu modelo dejó de responder ({detail}). Tu puesto quedó libre: pulsa Entrenar para empezar de nuevo.",
     },
     "en": {
         "app_title": "# How convolutional networks see images\nAn interactive tutorial on the flowers dataset (daisy, dandelion, roses, sunflowers, tulips).",
@@ -177,6 +180,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "status_failed": "Training failed: {message}",
         "status_skipped": " {count} unreadable file(s) skipped.",
         "status_stop_requested": "Stopping after the current batch…",
+        "status_queued": "Queued: you are number {place}; yours starts in about {eta}.",
+        "status_starting": "Starting your training on a machine of the cluster…",
         "series_training": "training", "series_validation": "validation",
         "series_previous_training": "training (previous)", "series_previous_validation": "validation (previous)",
         "epoch_axis": "epoch",
@@ -229,6 +234,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "error_unknown_preset": "Unknown preset: {detail}.",
         "error_training_busy": "You are already training a model in this session.",
         "error_time_limit": "The {seconds} s limit per training run was reached.",
+        "error_worker_lost": "the machine training your model stopped answering ({detail}). Your place is free again: press Train to start over.",
     },
 }
 

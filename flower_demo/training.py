@@ -28,7 +28,7 @@ _POINTS_PER_EPOCH = 10  # training-curve points inside an epoch: smooth growth, 
 class RunState:
     """What a run has done so far; `stream()` hands out deep copies of it (never the live one)."""
 
-    phase: str = "waiting"  # waiting, downloading, loading, training, finished, stopped, failed
+    phase: str = "waiting"  # waiting, downloading, loading, queued, starting, training, finished, stopped, failed
     loading_done: int = 0
     loading_total: int = 0
     epochs: int = 0
@@ -43,6 +43,8 @@ class RunState:
     epoch_started: float = 0.0
     started: float = 0.0
     timed_out: bool = False  # stopped by the server's time limit rather than by the student
+    queue_place: int = 0  # while queued: 1 = next to start (a cluster's line, flower_demo/cluster.py)
+    queue_seconds: float = 0.0  # while queued: about how long until it starts
     error_key: str = ""
     error_detail: str = ""
     summary: str = ""
@@ -121,9 +123,11 @@ class TrainingRun:
     """One training run of one TrainConfig on one photo folder."""
 
     def __init__(self, train_config: TrainConfig, data_dir=None, device: str = "cpu",
-                 max_seconds: float | None = None, on_epoch: Callable[[dict], None] | None = None):
+                 max_seconds: float | None = None, on_epoch: Callable[[dict], None] | None = None,
+                 photos: data.DecodedPhotos | None = None):
         self.config = train_config
         self.data_dir = data_dir
+        self.photos = photos  # already decoded at config.image_size (a cluster worker gets them so)
         self.device = device
         self.max_seconds = max_seconds
         self.on_epoch = on_epoch
@@ -179,9 +183,11 @@ class TrainingRun:
         import keras
         import tensorflow as tf
 
-        root = data.locate_dataset(self.data_dir, progress=self._on_download)
-        self._update(phase="loading", loading_done=0, loading_total=0)
-        photos = data.load_photos(root, self.config.image_size, progress=self._on_loading)
+        photos = self.photos
+        if photos is None:
+            root = data.locate_dataset(self.data_dir, progress=self._on_download)
+            self._update(phase="loading", loading_done=0, loading_total=0)
+            photos = data.load_photos(root, self.config.image_size, progress=self._on_loading)
         # Process-wide (the app trains one run at a time), and before the pipeline is built: tf.data
         # derives its shuffle and augmentation seeds from the global seed as well as its own, so a
         # run repeats the same photo order whatever ran in this process before it.

@@ -71,12 +71,12 @@ def test_imported_modules_sees_relative_and_from_imports(tmp_path):
 @pytest.mark.parametrize("modules", [
     ["flower_demo.kernels", "flower_demo.images"],
     ["flower_demo.config", "flower_demo.i18n", "flower_demo.data", "flower_demo.augment", "flower_demo.model",
-     "flower_demo.training", "flower_demo.evaluation", "flower_demo.cli"],
+     "flower_demo.training", "flower_demo.evaluation", "flower_demo.cli", "flower_demo.inside", "flower_demo.cluster"],
 ], ids=["kernels+images", "rest of the core"])
 def test_light_imports_do_not_load_tensorflow(modules):
     code = ("import importlib, json, sys\n"
             f"for name in {modules!r}: importlib.import_module(name)\n"
-            "print(json.dumps(sorted(m for m in ('tensorflow', 'keras', 'gradio') if m in sys.modules)))\n")
+            "print(json.dumps(sorted(m for m in ('tensorflow', 'keras', 'gradio', 'ray') if m in sys.modules)))\n")
     completed = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True,
                                timeout=120, env=dict(os.environ, PYTHONPATH=str(PROJECT_ROOT)))
     assert completed.returncode == 0, completed.stderr

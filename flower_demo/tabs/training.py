@@ -30,6 +30,10 @@ def _code(text: str) -> str:
 def _status(state, lang: str, stop_requested: bool) -> str:
     if state.phase == "downloading":
         text = translate("status_downloading", lang, done=state.loading_done / 1e6, total=state.loading_total / 1e6)
+    elif state.phase == "queued":
+        text = translate("status_queued", lang, place=state.queue_place, eta=_duration(state.queue_seconds))
+    elif state.phase == "starting":
+        text = translate("status_starting", lang)
     elif state.phase in ("waiting", "loading"):
         text = translate("status_loading", lang, done=state.loading_done, total=state.loading_total or "?")
     elif state.phase == "training":
@@ -73,8 +77,13 @@ def train(preset: str = config.DEFAULT_PRESET, epochs: int | None = None, batch_
     except ValueError as problem:
         raise ui.error("error_setting", lang, detail=str(problem)) from problem
     session = getattr(request, "session_hash", None) or str(id(request))
-    run = TrainingRun(run_config, device="gpu" if device == "gpu" else "cpu",
-                      max_seconds=config.MAX_TRAIN_SECONDS_APP)
+    if config.ray_address():  # a Ray cluster trains it (FLOWER_RAY_ADDRESS); else this process does
+        from flower_demo.cluster import ClusterRun
+
+        run = ClusterRun(run_config, max_seconds=config.MAX_TRAIN_SECONDS_APP)
+    else:
+        run = TrainingRun(run_config, device="gpu" if device == "gpu" else "cpu",
+                          max_seconds=config.MAX_TRAIN_SECONDS_APP)
     with _active_lock:
         if session in _active_runs:
             raise ui.error("error_training_busy", lang)
@@ -160,7 +169,9 @@ def build(demo: gr.Blocks, student_model: gr.State) -> None:
             [preset_dropdown, epochs_slider, batch_slider, size_slider, rate_number, split_slider, device_radio,
              last_curve],
             [status_markdown, accuracy_plot, loss_plot, summary_markdown, student_model, last_curve],
-            api_name="train", concurrency_limit=1, concurrency_id="training", show_progress_on=[status_markdown],
+            # One run at a time in this process; with a cluster, as many as it has room for (its own line).
+            api_name="train", concurrency_limit=None if config.ray_address() else 1, concurrency_id="training",
+            show_progress_on=[status_markdown],
         )
         stop_button.click(stop_training, None, None, queue=False, api_name="stop")
         demo.load(detect_gpu, None, device_radio, api_visibility="private")

@@ -1,0 +1,295 @@
+"""Training on a Ray cluster: each student's run is an actor there, and the app streams its progress.
+
+With FLOWER_RAY_ADDRESS unset (the default) nothing here is used: the app trains in its own process.
+Set (e.g. `ray://head:10001`, `head:6379`, or `auto` on a machine of the cluster), every Train click
+becomes a `ClusterRun`, with the same `stream()` / `stop()` as `TrainingRun`:
+
+1. The photos are decoded once on the app's machine (its decode cache) and put into Ray's object
+   store once per folder and size; each run's actor reads them from there (a machine of the cluster
+   receives them once), never from the folder.
+2. A run waits its turn in a first-come, first-served line while the cluster has no room: the room is
+   the cluster's CPUs over FLOWER_RAY_CPUS_PER_RUN, read again at every look, so machines that join
+   the cluster are used at once. A waiting run reports its place and an estimate.
+3. Its turn come, a `RemoteRun` actor trains it (the same `TrainingRun` as the app's own), and the app
+   polls it about twice a second for a snapshot. Stop reaches the actor at once and the fit ends
+   within a batch; closing the tab kills the actor. The trained model comes back as `.keras` bytes
+   and loads with safe_mode=True.
+4. A worker that dies mid-run ends that run in phase "failed" (`error_worker_lost`) and frees its place.
+
+Ray is an optional dependency (requirements-cluster.txt), imported only when a cluster is configured.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Iterator
+
+from flower_demo import config, data, model as model_lib
+from flower_demo.config import TrainConfig
+from flower_demo.training import RunState, TrainingRun
+
+CPUS_ENV = "FLOWER_RAY_CPUS_PER_RUN"
+# One core a run: on a 2-core machine two students train at once, each at a bit more than half the
+# speed of one run alone (benchmarks/cluster_load.py), so the line moves as fast and nobody waits idle.
+DEFAULT_CPUS_PER_RUN = 1
+_FINISHED = ("finished", "stopped", "failed")
+
+
+def cpus_per_run() -> int:
+    try:
+        return max(1, int(os.environ.get(CPUS_ENV, DEFAULT_CPUS_PER_RUN)))
+    except ValueError:
+        return DEFAULT_CPUS_PER_RUN
+
+
+def connect(cluster_address: str | None = None, **options) -> None:
+    """Joins the cluster once per process (a no-op when this process already has); `options` go to
+    `ray.init` (a test starts a local cluster with `cluster_address="local", num_cpus=2`)."""
+    import ray
+
+    if ray.is_initialized():
+        return
+    package = Path(__file__).resolve().parent
+    # The workers import this package from what the app sends them (py_modules), so a machine of the
+    # cluster needs Ray and TensorFlow installed but not this project.
+    ray.init(address=cluster_address or config.ray_address(), namespace="flower_demo", log_to_driver=False,
+             runtime_env={"py_modules": [str(package)], "env_vars": {"TF_CPP_MIN_LOG_LEVEL": "2"}}, **options)
+
+
+@functools.cache
+def _actor_class(cpus: int):
+    import ray
+
+    return ray.remote(num_cpus=cpus, max_restarts=0)(RemoteRun)
+
+
+def room() -> int:
+    """How many runs the cluster has room for at once, now."""
+    import ray
+
+    return max(1, int(ray.cluster_resources().get("CPU", 0) // cpus_per_run()))
+
+
+class RemoteRun:
+    """What runs on a machine of the cluster: one `TrainingRun` in a thread, polled by the app."""
+
+    def __init__(self, train_config: TrainConfig, max_seconds: float | None, threads: int):
+        import tensorflow as tf
+
+        # TensorFlow would use every core of the machine; this actor was given `threads` of them.
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+        self.config = train_config
+        self.max_seconds = max_seconds
+        self.run: TrainingRun | None = None
+        self.model_bytes: bytes | None = None
+
+    def start(self, photos: data.DecodedPhotos) -> int:
+        self.run = TrainingRun(self.config, max_seconds=self.max_seconds, photos=photos)
+        threading.Thread(target=self.run.run, name="training", daemon=True).start()
+        return os.getpid()
+
+    def poll(self) -> tuple[RunState, bytes | None]:
+        """A snapshot without the model, and the model as .keras bytes once the run has ended."""
+        snapshot = self.run.snapshot()
+        network, snapshot.model = snapshot.model, None
+        if snapshot.phase in _FINISHED and network is not None and self.model_bytes is None:
+            with tempfile.TemporaryDirectory() as folder:
+                model_lib.save_model(network, Path(folder) / "model.keras")
+                self.model_bytes = (Path(folder) / "model.keras").read_bytes()
+        return snapshot, self.model_bytes if snapshot.phase in _FINISHED else None
+
+    def stop(self) -> None:
+        if self.run is not None:
+            self.run.stop()
+
+
+class _Line:
+    """First come, first served: runs wait here until the cluster has room for them."""
+
+    def __init__(self):
+        self._waiting: list[object] = []
+        self._running = 0
+        self._changed = threading.Condition()
+        self._recent_seconds: list[float] = []  # how long the last runs held their place
+
+    def join(self, run) -> None:
+        with self._changed:
+            self._waiting.append(run)
+
+    def place(self, run) -> int:
+        """1 for the next run to start; 0 once it has started (or left)."""
+        with self._changed:
+            return self._waiting.index(run) + 1 if run in self._waiting else 0
+
+    def try_start(self, run, capacity: int) -> bool:
+        with self._changed:
+            if self._waiting and self._waiting[0] is run and self._running < capacity:
+                self._waiting.pop(0)
+                self._running += 1
+                return True
+            return False
+
+    def wait(self, seconds: float) -> None:
+        with self._changed:
+            self._changed.wait(seconds)
+
+    def leave(self, run, started: bool, seconds: float | None = None) -> None:
+        with self._changed:
+            if run in self._waiting:
+                self._waiting.remove(run)
+            if started:
+                self._running -= 1
+                if seconds is not None:
+                    self._recent_seconds = (self._recent_seconds + [seconds])[-20:]
+            self._changed.notify_all()
+
+    def estimate(self, place: int, capacity: int, default_seconds: float) -> float:
+        """Seconds until a run at `place` starts: the runs ahead of it, `capacity` at a time."""
+        with self._changed:
+            per_run = statistics.median(self._recent_seconds) if self._recent_seconds else default_seconds
+            return -(-(place + self._running - capacity) // capacity) * per_run if place + self._running > capacity \
+                else 0.0
+
+
+LINE = _Line()
+_photos: dict[tuple[str, int], object] = {}  # (folder fingerprint, size) -> ObjectRef, put once per server
+_photos_lock = threading.Lock()
+
+
+def _photos_ref(photos: data.DecodedPhotos, key: tuple[str, int]):
+    import ray
+
+    with _photos_lock:
+        if key not in _photos:
+            _photos[key] = ray.put(photos)
+        return _photos[key]
+
+
+# A run's length before any has finished on this server: epochs x this (the live preset's epoch on
+# 2 cores with one core each, measured in benchmarks/cluster_load.py, rounded up).
+DEFAULT_EPOCH_SECONDS = 15.0
+
+
+class ClusterRun:
+    """One student's run on the cluster, with TrainingRun's `stream()`, `stop()` and `stopping`."""
+
+    def __init__(self, train_config: TrainConfig, data_dir=None, max_seconds: float | None = None):
+        self.config = train_config
+        self.data_dir = data_dir
+        self.max_seconds = max_seconds
+        self.state = RunState(epochs=train_config.epochs)
+        self._stop = threading.Event()
+        self._actor = None
+        self.worker_pid: int | None = None  # the process training it, on its machine
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._actor is not None:
+            self._actor.stop.remote()  # asynchronous: returns at once
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def _ended(self, **changes) -> RunState:
+        self.state = dataclasses.replace(self.state, **changes)
+        return self.state
+
+    def stream(self, interval: float = config.CURVE_UPDATE_SECONDS) -> Iterator[RunState]:
+        import ray
+
+        started = False
+        began = time.monotonic()
+        LINE.join(self)
+        try:
+            connect()
+            loading = _Loading(self)
+            while not loading.done.wait(interval):
+                yield self.state
+            if loading.error is not None:
+                yield self._ended(phase="failed", error_key=loading.error.key, error_detail=loading.error.detail)
+                return
+            while not (started := LINE.try_start(self, room())):
+                if self._stop.is_set():
+                    yield self._ended(phase="stopped")
+                    return
+                place = LINE.place(self)
+                eta = LINE.estimate(place, room(), DEFAULT_EPOCH_SECONDS * self.config.epochs)
+                yield self._ended(phase="queued", queue_place=place, queue_seconds=eta)
+                LINE.wait(interval)
+            began = time.monotonic()
+            yield from self._train(ray, loading.reference)
+        finally:
+            if self._actor is not None:
+                ray.kill(self._actor, no_restart=True)  # O(1): asynchronous; a closed tab ends the run
+            LINE.leave(self, started, time.monotonic() - began if started else None)
+
+    def _train(self, ray, photos_ref) -> Iterator[RunState]:
+        self._actor = _actor_class(cpus_per_run()).remote(self.config, self.max_seconds, cpus_per_run())
+        try:
+            starting = self._actor.start.remote(photos_ref)
+            while not ray.wait([starting], timeout=config.CURVE_UPDATE_SECONDS)[0]:
+                yield self._ended(phase="starting")  # a worker process starts and imports TensorFlow
+            self.worker_pid = ray.get(starting)
+            if self._stop.is_set():
+                self._actor.stop.remote()
+            while True:
+                snapshot, model_bytes = ray.get(self._actor.poll.remote())
+                if snapshot.phase in _FINISHED:
+                    yield self._ended(**_fields(snapshot), model=_load(model_bytes))
+                    return
+                self.state = snapshot
+                yield snapshot
+                time.sleep(config.CURVE_UPDATE_SECONDS)
+        except ray.exceptions.RayActorError as error:
+            yield self._ended(phase="failed", error_key="error_worker_lost", error_detail=type(error).__name__)
+
+
+class _Loading:
+    """The photos found, decoded (the app's decode cache) and put into the object store, in a thread
+    of its own so the stream can show "Preparing the photos: n of N" meanwhile."""
+
+    def __init__(self, run: ClusterRun):
+        self.run = run
+        self.reference = None
+        self.error: data.DatasetError | None = None
+        self.done = threading.Event()
+        threading.Thread(target=self._load, name="cluster-photos", daemon=True).start()
+
+    def _progress(self, phase: str):
+        def report(done: int, total: int) -> None:
+            self.run.state = dataclasses.replace(self.run.state, phase=phase, loading_done=done, loading_total=total)
+
+        return report
+
+    def _load(self) -> None:
+        try:
+            root = data.locate_dataset(self.run.data_dir, progress=self._progress("downloading"))
+            photos = data.load_photos(root, self.run.config.image_size, progress=self._progress("loading"))
+            key = (data.index_photos(root).fingerprint(), self.run.config.image_size)
+            self.reference = _photos_ref(photos, key)
+        except data.DatasetError as error:
+            self.error = error
+        finally:
+            self.done.set()
+
+
+def _fields(snapshot: RunState) -> dict:
+    return {field.name: getattr(snapshot, field.name) for field in dataclasses.fields(snapshot) if field.name != "model"}
+
+
+def _load(model_bytes: bytes | None):
+    if model_bytes is None:
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.keras"
+        path.write_bytes(model_bytes)
+        return model_lib.load_model(path)

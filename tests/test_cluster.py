@@ -1,0 +1,135 @@
+"""flower_demo.cluster against a real local Ray cluster of 2 CPUs, started inside the test run (no network)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from flower_demo import config, model as model_lib
+from flower_demo.training import RunState
+from tests.fake_flowers import synthetic_photo
+
+ray = pytest.importorskip("ray", reason="Ray is an optional extra (requirements-cluster.txt)")
+
+from flower_demo import cluster  # noqa: E402
+
+TINY = dataclasses.replace(config.PRESETS["live"], epochs=2, image_size=32, batch_size=8)
+
+
+@pytest.fixture(scope="module")
+def local_cluster():
+    cluster.connect("local", num_cpus=2, include_dashboard=False)
+    assert cluster.room() == 2  # one CPU a run
+    yield
+    ray.shutdown()
+
+
+@pytest.fixture
+def photos(make_flower_folder):
+    return make_flower_folder("cluster_photos", per_class=8, broken=False)
+
+
+def run_through(run) -> list[RunState]:
+    return list(run.stream())
+
+
+def test_a_run_streams_curves_and_brings_back_a_model_that_classifies(local_cluster, photos):
+    states = run_through(cluster.ClusterRun(TINY, data_dir=photos, max_seconds=120))
+    phases = [state.phase for state in states]
+    assert "starting" in phases and "training" in phases and phases[-1] == "finished"
+    final = states[-1]
+    assert final.epoch == 2 and len(final.history) == 2 and "val_accuracy" in final.history[-1]
+    training_points = [len(state.curve) for state in states if state.phase == "training"]
+    assert final.curve and training_points == sorted(training_points)  # the curve only grows
+    probabilities = model_lib.predict_probabilities(final.model, synthetic_photo("roses", 0, size=(50, 40)))
+    assert probabilities.shape == (5,) and probabilities.sum() == pytest.approx(1, abs=1e-5)
+    assert final.model.name == "live" and model_lib.input_size(final.model) == 32
+
+
+def test_stop_reaches_the_job_within_a_batch_and_keeps_the_model(local_cluster, photos):
+    run = cluster.ClusterRun(dataclasses.replace(TINY, epochs=30), data_dir=photos, max_seconds=120)
+    states = []
+    for state in run.stream():
+        states.append(state)
+        if state.phase == "training" and state.batch >= 1 and not run.stopping:
+            run.stop()
+    assert run.stopping and states[-1].phase == "stopped" and states[-1].epoch < 30
+    assert states[-1].model is not None
+
+
+def test_two_students_train_at_once_and_a_third_waits_its_turn(local_cluster, photos):
+    runs = [cluster.ClusterRun(dataclasses.replace(TINY, epochs=3), data_dir=photos, max_seconds=120)
+            for _ in range(3)]
+    seen: dict[int, list[tuple[float, RunState]]] = {index: [] for index in range(3)}
+
+    def student(index: int) -> None:
+        for state in runs[index].stream():
+            seen[index].append((time.monotonic(), state))
+
+    threads = []
+    for index in range(3):  # in this order: the line is first come, first served
+        threads.append(threading.Thread(target=student, args=(index,)))
+        threads[-1].start()
+        time.sleep(0.3)
+    for thread in threads:
+        thread.join(timeout=300)
+    assert all(states[-1][1].phase == "finished" for states in seen.values())
+
+    def training_span(index):
+        times = [moment for moment, state in seen[index] if state.phase == "training"]
+        return min(times), max(times)
+
+    first, second, third = (training_span(index) for index in range(3))
+    assert first[0] < second[1] and second[0] < first[1]  # the first two trained at the same time
+    queued = [state for _, state in seen[2] if state.phase == "queued"]
+    assert queued and queued[0].queue_place == 1 and queued[0].queue_seconds > 0
+    assert third[0] > min(first[1], second[1])  # and the third only once one of them had finished
+
+
+def test_a_worker_that_dies_gives_that_student_a_message_and_frees_the_place(local_cluster, photos):
+    run = cluster.ClusterRun(dataclasses.replace(TINY, epochs=30), data_dir=photos, max_seconds=120)
+    states = []
+    for state in run.stream():
+        states.append(state)
+        if state.phase == "training" and run.worker_pid and len(states) < 1000:
+            os.kill(run.worker_pid, signal.SIGKILL)
+            run.worker_pid = None
+    assert states[-1].phase == "failed" and states[-1].error_key == "error_worker_lost"
+    # Its place is free: the next student starts without queueing.
+    phases = [state.phase for state in run_through(cluster.ClusterRun(TINY, data_dir=photos, max_seconds=120))]
+    assert "queued" not in phases and phases[-1] == "finished"
+
+
+def test_the_lost_worker_message_is_translated():
+    from flower_demo.tabs import training
+
+    lost = RunState(phase="failed", error_key="error_worker_lost", error_detail="ActorDiedError")
+    assert "dejó de responder" in training._status(lost, "es", False)
+    assert "stopped answering" in training._status(lost, "en", False)
+    queued = RunState(phase="queued", queue_place=3, queue_seconds=95)
+    assert training._status(queued, "en", False) == "Queued: you are number 3; yours starts in about 1 min 35 s."
+
+
+def test_the_app_trains_on_the_cluster_when_one_is_configured(local_cluster, app_url, monkeypatch, tmp_path):
+    from gradio_client import handle_file
+    from PIL import Image
+
+    from benchmarks.clients import local_client
+
+    monkeypatch.setenv(config.RAY_ADDRESS_ENV, "local")  # read when a run starts; this process is connected
+    client = local_client(app_url, "en")
+    job = client.submit("live", 1, 8, 32, 0.003, 0.2, "cpu", api_name="/train")
+    job.result()
+    statuses = [output[0] for output in job.outputs()]
+    assert any(status.startswith("Starting your training on a machine of the cluster") for status in statuses)
+    assert statuses[-1].startswith("Done: 1 epochs")
+    photo = tmp_path / "tulip.png"
+    Image.fromarray(synthetic_photo("tulips", 0, size=(40, 30))).save(photo)
+    _, sentence = client.predict(handle_file(str(photo)), api_name="/classify")
+    assert "the one you trained in this session (live)" in sentence
