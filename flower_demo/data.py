@@ -26,17 +26,13 @@ from typing import Callable
 import numpy as np
 
 from flower_demo import config, images
+from flower_demo.errors import KeyedError
 
 Progress = Callable[[int, int], None]  # (done, total)
 
 
-class DatasetError(RuntimeError):
-    """The photos cannot be had. `key` names the message in flower_demo.i18n."""
-
-    def __init__(self, key: str, detail: str = ""):
-        super().__init__(f"{key}: {detail}" if detail else key)
-        self.key = key
-        self.detail = detail
+class DatasetError(KeyedError, RuntimeError):
+    """The photos cannot be had."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -14,15 +14,11 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from flower_demo import config
+from flower_demo.errors import KeyedError
 
 
-class ImageError(ValueError):
-    """A picture we refuse. `key` names the message in flower_demo.i18n so the UI can translate it."""
-
-    def __init__(self, key: str, detail: str = ""):
-        super().__init__(f"{key}: {detail}" if detail else key)
-        self.key = key
-        self.detail = detail
+class ImageError(KeyedError, ValueError):
+    """A picture we refuse."""
 
 
 def _pil_to_rgb(image: Image.Image) -> np.ndarray:

@@ -23,6 +23,7 @@ import numpy as np
 
 from flower_demo import images, kernels
 from flower_demo import model as model_lib
+from flower_demo.errors import KeyedError
 
 # What a stage hands its output to. Dropout and pooling layers themselves are never stages: they
 # pass maps on unchanged or smaller, so the maps worth looking at are the ones that feed them.
@@ -30,13 +31,8 @@ _READERS = ("MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "Globa
 _PASS_THROUGH = ("MaxPooling2D", "AveragePooling2D", "Dropout", "SpatialDropout2D")
 
 
-class InspectError(ValueError):
-    """A request we refuse; `key` names the message in flower_demo.i18n."""
-
-    def __init__(self, key: str, detail: str = ""):
-        super().__init__(f"{key}: {detail}" if detail else key)
-        self.key = key
-        self.detail = detail
+class InspectError(KeyedError, ValueError):
+    """A view of a network we cannot give (no stages, no such class)."""
 
 
 def network_of(model):

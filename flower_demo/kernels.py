@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from flower_demo import images
+from flower_demo.errors import KeyedError
 
 KERNELS: dict[str, np.ndarray] = {
     "identity": np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], np.float32),
@@ -39,13 +40,8 @@ _DISPLAY = {"edge": DISPLAY_ABS, "sobel_x": DISPLAY_ABS, "sobel_y": DISPLAY_ABS}
 GREY_WEIGHTS = np.array([0.299, 0.587, 0.114], np.float32)  # ITU-R 601 luma, as PIL's "L" mode
 
 
-class KernelError(ValueError):
-    """A kernel or setting we refuse; `key` names the message in flower_demo.i18n."""
-
-    def __init__(self, key: str, detail: str = ""):
-        super().__init__(f"{key}: {detail}" if detail else key)
-        self.key = key
-        self.detail = detail
+class KernelError(KeyedError, ValueError):
+    """A kernel or setting we refuse."""
 
 
 def parse_custom_kernel(rows) -> np.ndarray:

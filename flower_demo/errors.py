@@ -1,0 +1,14 @@
+"""The one shape of error the core raises for things a student did or a folder lacks: a message key.
+
+`key` names the message in flower_demo.i18n, so the app can show it in the student's language;
+`detail` is the untranslated particular (a file name, a value) that the message may quote.
+"""
+
+from __future__ import annotations
+
+
+class KeyedError(Exception):
+    def __init__(self, key: str, detail: str = ""):
+        super().__init__(f"{key}: {detail}" if detail else key)
+        self.key = key
+        self.detail = detail
