@@ -173,6 +173,9 @@ def _photos_ref(photos: data.DecodedPhotos, key: tuple[str, int]):
         return _photos[key]
 
 
+# A worker process starts and imports TensorFlow in ~5-10 s; one that has not started by then never
+# will (a machine gone, a cluster busy with other jobs), and the student is told rather than left waiting.
+START_SECONDS = 120.0
 # A run's length before any has finished on this server: epochs x this (the live preset's epoch on
 # 2 cores with one core each, measured in benchmarks/cluster_load.py, rounded up).
 DEFAULT_EPOCH_SECONDS = 15.0
@@ -204,13 +207,17 @@ class ClusterRun:
         return self.state
 
     def stream(self, interval: float = config.CURVE_UPDATE_SECONDS) -> Iterator[RunState]:
-        import ray
-
         started = False
         began = time.monotonic()
         LINE.join(self)
         try:
-            connect()
+            try:
+                import ray
+
+                connect()
+            except (ImportError, ConnectionError, RuntimeError, ValueError) as error:  # no Ray, no cluster there
+                yield self._ended(phase="failed", error_key="error_cluster", error_detail=str(error)[:200])
+                return
             loading = _Loading(self)
             while not loading.done.wait(interval):
                 yield self.state
@@ -229,6 +236,8 @@ class ClusterRun:
             yield from self._train(ray, loading.reference)
         finally:
             if self._actor is not None:
+                import ray
+
                 ray.kill(self._actor, no_restart=True)  # O(1): asynchronous; a closed tab ends the run
             LINE.leave(self, started, time.monotonic() - began if started else None)
 
@@ -236,7 +245,12 @@ class ClusterRun:
         self._actor = _actor_class(cpus_per_run()).remote(self.config, self.max_seconds, cpus_per_run())
         try:
             starting = self._actor.start.remote(photos_ref)
+            deadline = time.monotonic() + START_SECONDS
             while not ray.wait([starting], timeout=config.CURVE_UPDATE_SECONDS)[0]:
+                if time.monotonic() > deadline:
+                    yield self._ended(phase="failed", error_key="error_cluster",
+                                      error_detail=f"no worker started in {START_SECONDS:.0f} s")
+                    return
                 yield self._ended(phase="starting")  # a worker process starts and imports TensorFlow
             self.worker_pid = ray.get(starting)
             if self._stop.is_set():

@@ -125,6 +125,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "error_unknown_preset": "Preset desconocido: {detail}.",
         "error_training_busy": "Ya estás entrenando un modelo en esta sesión.",
         "error_time_limit": "Se alcanzó el límite de {seconds} s por entrenamiento.",
+        "error_cluster": "no se pudo usar el clúster de entrenamiento ({detail}). Avisa a tu profesor o profesora.",
         "error_worker_lost": "la máquina que entrenaba tu modelo dejó de responder ({detail}). Tu puesto quedó libre: pulsa Entrenar para empezar de nuevo.",
     },
     "en": {
@@ -234,6 +235,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "error_unknown_preset": "Unknown preset: {detail}.",
         "error_training_busy": "You are already training a model in this session.",
         "error_time_limit": "The {seconds} s limit per training run was reached.",
+        "error_cluster": "the training cluster could not be used ({detail}). Tell your teacher.",
         "error_worker_lost": "the machine training your model stopped answering ({detail}). Your place is free again: press Train to start over.",
     },
 }

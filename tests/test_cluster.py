@@ -106,6 +106,16 @@ def test_a_worker_that_dies_gives_that_student_a_message_and_frees_the_place(loc
     assert "queued" not in phases and phases[-1] == "finished"
 
 
+def test_an_unreachable_cluster_gives_a_clear_message(monkeypatch, photos):
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("Could not find any running Ray instance at head.invalid:6379")
+
+    monkeypatch.setattr(cluster, "connect", unreachable)
+    final = run_through(cluster.ClusterRun(TINY, data_dir=photos))[-1]
+    assert final.phase == "failed" and final.error_key == "error_cluster" and "head.invalid" in final.error_detail
+    assert cluster.LINE.place(object()) == 0 and not cluster.LINE._waiting  # it left the line
+
+
 def test_the_lost_worker_message_is_translated():
     from flower_demo.tabs import training
 
