@@ -1,7 +1,6 @@
 """Issue 5: whatever a student uploads or sends, every endpoint answers clearly and keeps serving.
 
-The corpus (tests/image_corpus.py) goes through /convolve, /augment and /classify of the launched
-app; out-of-range values are clamped or refused with a translated message; one student's work is
+The corpus (tests/image_corpus.py) goes through every image endpoint of the launched app; out-of-range values are clamped or refused with a translated message; one student's work is
 never another's.
 """
 
@@ -22,7 +21,7 @@ from flower_demo.i18n import translate
 from tests import image_corpus
 from tests.image_corpus import BROKEN, UNUSUAL
 
-ENDPOINTS = ("/convolve", "/augment", "/classify")
+ENDPOINTS = ("/convolve", "/augment", "/classify", "/feature_maps", "/filters", "/saliency")
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +51,14 @@ def test_unusual_but_valid_pictures_work(english, tmp_path, name, endpoint):
         assert shown.size == (max(1, round(width * scale)), max(1, round(height * scale)))  # upright, same shape
     elif endpoint == "/augment":
         assert np.asarray(Image.open(result)).shape == (548, 548, 3)  # nine 180 px RGB pictures
+    elif endpoint == "/feature_maps":
+        assert "- Stage 5: " in result[1] and Image.open(result[0]).mode == "RGB"
+    elif endpoint == "/filters":
+        assert len(result[0]) == 32 and Image.open(result[1]).size == Image.open(result[2]).size
+    elif endpoint == "/saliency":
+        height, width = UNUSUAL[name][2]
+        scale = min(1.0, 1024 / max(height, width))  # drawn over the photo as the Kernels tab shows it
+        assert Image.open(result[0]).size == (max(1, round(width * scale)), max(1, round(height * scale)))
     else:
         label, _ = result
         assert sum(item["confidence"] for item in label["confidences"]) == pytest.approx(1, abs=1e-3)
