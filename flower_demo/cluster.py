@@ -7,10 +7,10 @@ becomes a `ClusterRun`, with the same `stream()` / `stop()` as `TrainingRun`:
 1. The photos are decoded once on the app's machine (its decode cache) and put into Ray's object
    store once per folder and size; each run's actor reads them from there (a machine of the cluster
    receives them once), never from the folder.
-2. A run waits its turn in a first-come, first-served line while the cluster has no room: the room is
-   the cluster's CPUs over FLOWER_RAY_CPUS_PER_RUN, read again at every look, so machines that join
-   the cluster are used at once. A waiting run reports its place and an estimate.
-3. Its turn come, a `RemoteRun` actor trains it (the same `TrainingRun` as the app's own), and the app
+2. `room()` says how many runs the cluster takes at once: its CPUs over FLOWER_RAY_CPUS_PER_RUN, read
+   again at every look, so machines that join the cluster are used at once (the Training tab's line,
+   flower_demo/turns.py, lets that many train and tells the others their place).
+3. A `RemoteRun` actor trains the run (the same `TrainingRun` as the app's own), and the app
    polls it about twice a second for a snapshot. Stop reaches the actor at once and the fit ends
    within a batch; closing the tab kills the actor. The trained model comes back as `.keras` bytes
    and loads with safe_mode=True.
@@ -24,7 +24,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
-import statistics
 import tempfile
 import threading
 import time
@@ -111,55 +110,6 @@ class RemoteRun:
             self.run.stop()
 
 
-class _Line:
-    """First come, first served: runs wait here until the cluster has room for them."""
-
-    def __init__(self):
-        self._waiting: list[object] = []
-        self._running = 0
-        self._changed = threading.Condition()
-        self._recent_seconds: list[float] = []  # how long the last runs held their place
-
-    def join(self, run) -> None:
-        with self._changed:
-            self._waiting.append(run)
-
-    def place(self, run) -> int:
-        """1 for the next run to start; 0 once it has started (or left)."""
-        with self._changed:
-            return self._waiting.index(run) + 1 if run in self._waiting else 0
-
-    def try_start(self, run, capacity: int) -> bool:
-        with self._changed:
-            if self._waiting and self._waiting[0] is run and self._running < capacity:
-                self._waiting.pop(0)
-                self._running += 1
-                return True
-            return False
-
-    def wait(self, seconds: float) -> None:
-        with self._changed:
-            self._changed.wait(seconds)
-
-    def leave(self, run, started: bool, seconds: float | None = None) -> None:
-        with self._changed:
-            if run in self._waiting:
-                self._waiting.remove(run)
-            if started:
-                self._running -= 1
-                if seconds is not None:
-                    self._recent_seconds = (self._recent_seconds + [seconds])[-20:]
-            self._changed.notify_all()
-
-    def estimate(self, place: int, capacity: int, default_seconds: float) -> float:
-        """Seconds until a run at `place` starts: the runs ahead of it, `capacity` at a time."""
-        with self._changed:
-            per_run = statistics.median(self._recent_seconds) if self._recent_seconds else default_seconds
-            return -(-(place + self._running - capacity) // capacity) * per_run if place + self._running > capacity \
-                else 0.0
-
-
-LINE = _Line()
 _photos: dict[tuple[str, int], object] = {}  # (folder fingerprint, size) -> ObjectRef, put once per server
 _photos_lock = threading.Lock()
 
@@ -175,10 +125,7 @@ def _photos_ref(photos: data.DecodedPhotos, key: tuple[str, int]):
 
 # A worker process starts and imports TensorFlow in ~5-10 s; one that has not started by then never
 # will (a machine gone, a cluster busy with other jobs), and the student is told rather than left waiting.
-START_SECONDS = 120.0
-# A run's length before any has finished on this server: epochs x this (the live preset's epoch on
-# 2 cores with one core each, measured in benchmarks/cluster_load.py, rounded up).
-DEFAULT_EPOCH_SECONDS = 15.0
+WORKER_START_SECONDS = 120.0
 
 
 class ClusterRun:
@@ -207,9 +154,7 @@ class ClusterRun:
         return self.state
 
     def stream(self, interval: float = config.CURVE_UPDATE_SECONDS) -> Iterator[RunState]:
-        started = False
-        began = time.monotonic()
-        LINE.join(self)
+        """Snapshots about every `interval` seconds until the run ends; closing it ends the run."""
         try:
             try:
                 import ray
@@ -223,33 +168,25 @@ class ClusterRun:
                 yield self.state
             if loading.error is not None:
                 yield self._ended(phase="failed", error_key=loading.error.key, error_detail=loading.error.detail)
-                return
-            while not (started := LINE.try_start(self, room())):
-                if self._stop.is_set():
-                    yield self._ended(phase="stopped")
-                    return
-                place = LINE.place(self)
-                eta = LINE.estimate(place, room(), DEFAULT_EPOCH_SECONDS * self.config.epochs)
-                yield self._ended(phase="queued", queue_place=place, queue_seconds=eta)
-                LINE.wait(interval)
-            began = time.monotonic()
-            yield from self._train(ray, loading.reference)
+            elif self._stop.is_set():
+                yield self._ended(phase="stopped")
+            else:
+                yield from self._train(ray, loading.reference)
         finally:
             if self._actor is not None:
                 import ray
 
                 ray.kill(self._actor, no_restart=True)  # O(1): asynchronous; a closed tab ends the run
-            LINE.leave(self, started, time.monotonic() - began if started else None)
 
     def _train(self, ray, photos_ref) -> Iterator[RunState]:
         self._actor = _actor_class(cpus_per_run()).remote(self.config, self.max_seconds, cpus_per_run())
         try:
             starting = self._actor.start.remote(photos_ref)
-            deadline = time.monotonic() + START_SECONDS
+            deadline = time.monotonic() + WORKER_START_SECONDS
             while not ray.wait([starting], timeout=config.CURVE_UPDATE_SECONDS)[0]:
                 if time.monotonic() > deadline:
                     yield self._ended(phase="failed", error_key="error_cluster",
-                                      error_detail=f"no worker started in {START_SECONDS:.0f} s")
+                                      error_detail=f"no worker started in {WORKER_START_SECONDS:.0f} s")
                     return
                 yield self._ended(phase="starting")  # a worker process starts and imports TensorFlow
             self.worker_pid = ray.get(starting)

@@ -28,7 +28,7 @@ _POINTS_PER_EPOCH = 10  # training-curve points inside an epoch: smooth growth, 
 class RunState:
     """What a run has done so far; `stream()` hands out deep copies of it (never the live one)."""
 
-    phase: str = "waiting"  # waiting, downloading, loading, queued, starting, training, finished, stopped, failed
+    phase: str = "waiting"  # waiting, downloading, loading, starting (a cluster's worker), training, finished, stopped, failed
     loading_done: int = 0
     loading_total: int = 0
     epochs: int = 0
@@ -43,8 +43,6 @@ class RunState:
     epoch_started: float = 0.0
     started: float = 0.0
     timed_out: bool = False  # stopped by the server's time limit rather than by the student
-    queue_place: int = 0  # while queued: 1 = next to start (a cluster's line, flower_demo/cluster.py)
-    queue_seconds: float = 0.0  # while queued: about how long until it starts
     error_key: str = ""
     error_detail: str = ""
     summary: str = ""

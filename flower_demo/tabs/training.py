@@ -30,8 +30,6 @@ def _code(text: str) -> str:
 def _status(state, lang: str, stop_requested: bool) -> str:
     if state.phase == "downloading":
         text = translate("status_downloading", lang, done=state.loading_done / 1e6, total=state.loading_total / 1e6)
-    elif state.phase == "queued":
-        text = translate("status_queued", lang, place=state.queue_place, eta=_duration(state.queue_seconds))
     elif state.phase == "starting":
         text = translate("status_starting", lang)
     elif state.phase in ("waiting", "loading"):
