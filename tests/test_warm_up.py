@@ -1,14 +1,24 @@
-"""flower_demo.warm_up: the readiness flag the Classify and Augmentation tabs follow (issue 21).
-No timing assertions: a test's "loading" is a threading.Event it releases itself."""
+"""flower_demo.warm_up: the readiness flag the Classify and Augmentation tabs follow, and the page's
+honest buttons and waiting message while it is not ready (issue 21). No timing assertions: a test's
+"loading" is a threading.Event it releases itself."""
 
 from __future__ import annotations
 
+import shutil
+import socket
 import sys
 import threading
+import time
 
+import gradio as gr
 import pytest
 
+from benchmarks.clients import local_client
+from flower_demo.i18n import translate
+from flower_demo.tabs import ui
 from flower_demo.warm_up import WARM_UP_SWITCH_INTERVAL_S, WarmUp
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 class Loading:
@@ -82,3 +92,68 @@ def test_loading_for_serving_leaves_the_graphs_traced():
     before = augment._preview_graph().experimental_get_tracing_count()
     augment.augment_grid(photo, config.Augmentation(True, 0.2, 0.0, 0.3), config.TUTORIAL_IMAGE_SIZE, 5)
     assert augment._preview_graph().experimental_get_tracing_count() == before
+
+
+@pytest.fixture
+def loading_app(monkeypatch):
+    """A small app with a warm-up that loads until the test releases it: the Classify button made
+    honest by `ui.active_when_warm` and an endpoint that waits with `ui.wait_for_warm_up`."""
+    loading = Loading()
+    monkeypatch.setattr(ui, "WARM_UP", WarmUp(loading))
+
+    def classify_when_warm(request: gr.Request = None, progress=gr.Progress()):
+        ui.wait_for_warm_up(ui.language(request), progress)
+        return "classified"
+
+    with gr.Blocks() as demo:
+        button = gr.Button(ui.t("classify_button"), variant="primary", elem_id="classify")
+        ui.active_when_warm(button, ui.t("classify_button"), ui.t("classify_button_loading"))
+        answer = gr.Textbox()
+        button.click(classify_when_warm, None, answer, api_name="classify")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+                        i18n=ui.I18N)
+    yield f"http://127.0.0.1:{port}/", loading
+    loading.release.set()
+    demo.close()
+
+
+def test_a_request_before_ready_says_why_it_waits_then_answers(loading_app):
+    url, loading = loading_app
+    job = local_client(url, "es").submit(api_name="/classify")
+    deadline = time.monotonic() + 60
+    descriptions = []
+    while not descriptions and time.monotonic() < deadline:
+        descriptions = [unit.desc for unit in (job.status().progress_data or []) if unit.desc]
+        time.sleep(0.05)
+    assert descriptions == [translate("status_warming_up", "es")]
+    assert not job.done()
+    loading.release.set()
+    assert job.result(timeout=60) == "classified"
+
+
+@pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Debian's chromium is not installed")
+@pytest.mark.parametrize("language,loading_text,ready_text", [
+    ("en", "Loading the model…", "Classify"),
+    ("es", "Cargando el modelo…", "Clasificar"),
+])
+def test_the_classify_button_says_the_model_is_loading_until_it_is_ready(loading_app, language, loading_text,
+                                                                          ready_text):
+    from playwright.sync_api import expect, sync_playwright
+
+    url, loading = loading_app
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                             args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(locale=language, extra_http_headers={"Accept-Language": language})
+        page.set_default_timeout(60_000)
+        page.goto(url)
+        button = page.locator("#classify")
+        expect(button).to_have_text(loading_text)
+        expect(button).to_be_disabled()
+        loading.release.set()
+        expect(button).to_have_text(ready_text)
+        expect(button).to_be_enabled()
+        browser.close()
