@@ -3,10 +3,11 @@
 TensorFlow's import (~3 s of one core), the shipped model (~0.4 s) and the first trace of its graph
 and of the augmentation preview's graph (~0.3 s each). The import opens, reads and stats thousands
 of files, and each of those system calls hands Python's GIL to another thread: with a class already
-clicking, the request threads kept it for the whole 5 ms switch interval every time, and the warm-up
-took ~15 s instead of ~4 (issue 21; benchmarks/startup.py). While it runs, the interpreter switches
-threads every `WARM_UP_SWITCH_INTERVAL_S` instead, so it gets the GIL back within half a millisecond;
-the default returns once it is done. Handlers that need TensorFlow call `WARM_UP.wait()` (and tell
+clicking, the request threads kept it for the whole 5 ms switch interval every time, and the first
+classification came ~12 s after the page (issue 21; benchmarks/startup.py, 30 students, median of
+3 starts). While the warm-up runs, the interpreter switches threads every `WARM_UP_SWITCH_INTERVAL_S`
+instead, so it gets the GIL back within half a millisecond (~7 s after the page, same run); the
+default returns once it is done. Handlers that need TensorFlow call `WARM_UP.wait()` (and tell
 the student why they wait); the page asks `WARM_UP.ready()` to keep its buttons honest.
 """
 
