@@ -36,7 +36,6 @@ import gradio as gr  # noqa: E402  (after the settings above)
 
 from flower_demo import config
 from flower_demo.tabs import augmentation, classify, dataset, kernels, training, ui
-from flower_demo.warm_up import WARM_UP
 
 QUEUE_SIZE = 64  # a class of 30 with a couple of requests each; beyond that "queue full, try again"
 LIGHT_CONCURRENCY = 4  # convolve/augment/classify at once: each takes tens of ms on 2 cores
@@ -59,6 +58,8 @@ def build_demo() -> gr.Blocks:
 
 
 def launch(demo: gr.Blocks, **kwargs):
+    from flower_demo.warm_up import WARM_UP
+
     WARM_UP.start()  # TensorFlow, the shipped model and their graphs, in the background: the page does not wait
     return demo.launch(i18n=ui.I18N, max_file_size=config.MAX_UPLOAD_BYTES, enable_monitoring=False,
                        footer_links=["api", "gradio", "settings"], **kwargs)

@@ -13,6 +13,7 @@ import time
 import gradio as gr
 import pytest
 
+import tests.test_architecture as architecture
 from benchmarks.clients import local_client
 from flower_demo.i18n import translate
 from flower_demo.tabs import ui
@@ -36,6 +37,10 @@ class Loading:
         self.release.wait()
         if self.failure:
             raise self.failure
+
+
+def test_importing_it_loads_no_tensorflow():
+    architecture.test_light_imports_do_not_load_tensorflow(["flower_demo.warm_up"])
 
 
 def test_ready_only_once_the_load_has_finished():
