@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import ctypes
 import os
-import threading
 
 # Gradio tallies every event into a pandas DataFrame of up to 10,000 rows for its /monitoring page,
 # which this app turns off: ~5 ms of CPU per click at first, ~20 ms once a class has clicked 10,000
@@ -59,15 +58,10 @@ def build_demo() -> gr.Blocks:
     return demo
 
 
-def warm_up() -> None:
-    """Imports TensorFlow and loads the shipped model in the background, after the page is up."""
-    from flower_demo import model
-
-    model.shipped_model()
-
-
 def launch(demo: gr.Blocks, **kwargs):
-    threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
+    from flower_demo.warm_up import WARM_UP
+
+    WARM_UP.start()  # TensorFlow, the shipped model and their graphs, in the background: the page does not wait
     return demo.launch(i18n=ui.I18N, max_file_size=config.MAX_UPLOAD_BYTES, enable_monitoring=False,
                        footer_links=["api", "gradio", "settings"], **kwargs)
 

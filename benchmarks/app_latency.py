@@ -41,11 +41,13 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def launch(env: dict) -> tuple[subprocess.Popen, str, float]:
+def launch(env: dict, root: Path = ROOT) -> tuple[subprocess.Popen, str, float]:
+    """Starts `python app.py` in `root` on a free port; returns it, its URL and the seconds until GET /
+    first answered 200."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     started = time.monotonic()
-    process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, stdout=subprocess.DEVNULL,
+    process = subprocess.Popen([sys.executable, "app.py"], cwd=root, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL,
                                env={**env, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port)})
     while True:

@@ -46,6 +46,29 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def sample_photos(data_dir: Path, per_class: int = 4) -> list[str]:
+    """The first `per_class` photos of every class folder: real photos of real sizes."""
+    return [str(p) for folder in sorted(data_dir.iterdir()) if folder.is_dir()
+            for p in sorted(folder.iterdir())[:per_class]]
+
+
+def call(client, endpoint: str, rng: random.Random, photos: list[str]):
+    """One student's click on `endpoint` with a random photo and the settings a student would pick."""
+    from gradio_client import handle_file
+
+    photo = handle_file(rng.choice(photos))
+    if endpoint in ("/convolve", "/explain"):
+        return client.predict(photo, rng.choice(["edge", "blur", "sharpen", "sobel_x"]), api_name=endpoint)
+    if endpoint == "/augment":
+        return client.predict(photo, True, 0.1, 0.2, 0.2, rng.randrange(1000), api_name=endpoint)
+    return client.predict(photo, api_name=endpoint)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 3) if ordered else float("nan")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", default=os.environ.get("FLOWER_DATA_DIR"),
@@ -55,13 +78,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--think", type=float, nargs=2, default=(1.0, 3.0))
     args = parser.parse_args()
-    from gradio_client import handle_file
-
     from clients import local_client
 
     data_dir = Path(args.data_dir).resolve()
-    photos = [str(p) for folder in sorted(data_dir.iterdir()) if folder.is_dir()
-              for p in sorted(folder.iterdir())[:4]]
+    photos = sample_photos(data_dir)
     # The app's usual decode cache (FLOWER_CACHE_DIR or ~/.cache/flower_demo): a class that trains has
     # decoded the photos once already; app_latency.py measures the first-ever decode.
     env = {**os.environ, "FLOWER_DATA_DIR": str(data_dir), "TF_CPP_MIN_LOG_LEVEL": "2"}
@@ -74,14 +94,6 @@ def main() -> None:
     lock = threading.Lock()
     stop = threading.Event()
 
-    def call(client, endpoint: str, rng: random.Random):
-        photo = handle_file(rng.choice(photos))
-        if endpoint == "/convolve":
-            return client.predict(photo, rng.choice(["edge", "blur", "sharpen", "sobel_x"]), api_name=endpoint)
-        if endpoint == "/augment":
-            return client.predict(photo, True, 0.1, 0.2, 0.2, rng.randrange(1000), api_name=endpoint)
-        return client.predict(photo, api_name=endpoint)
-
     def student(number: int) -> None:
         rng = random.Random(number)
         client = local_client(url, rng.choice(["es", "en"]))
@@ -90,7 +102,7 @@ def main() -> None:
             endpoint = rng.choice(LIGHT)
             started = time.perf_counter()
             try:
-                call(client, endpoint, rng)
+                call(client, endpoint, rng, photos)
                 with lock:
                     latencies[endpoint].append(time.perf_counter() - started)
             except Exception as problem:  # noqa: BLE001 - every failure is counted with its message
@@ -117,7 +129,7 @@ def main() -> None:
 
     # Warm up once (the shipped model loaded, the photos decoded for the live preset) before timing.
     warm = local_client(url)
-    call(warm, "/classify", random.Random(0))
+    call(warm, "/classify", random.Random(0), photos)
     threads = [threading.Thread(target=sample_memory, daemon=True)]
     threads += [threading.Thread(target=trainer, args=(n,), daemon=True) for n in range(args.trainers)]
     threads += [threading.Thread(target=student, args=(n,), daemon=True) for n in range(args.students)]
@@ -135,10 +147,6 @@ def main() -> None:
         thread.join(timeout=120)
     process.terminate()
     process.wait(timeout=30)
-
-    def percentile(values: list[float], q: float) -> float:
-        ordered = sorted(values)
-        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 3) if ordered else float("nan")
 
     endpoints = {name: {"requests": len(values), "p50_s": round(statistics.median(values), 3) if values else None,
                         "p95_s": percentile(values, 0.95)} for name, values in sorted(latencies.items())}

@@ -52,6 +52,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "flip": "Volteo horizontal", "rotation": "Rotación (fracción de vuelta)", "zoom": "Zoom (fracción)",
         "contrast": "Contraste", "seed": "Semilla", "augment_button": "Generar 9 variaciones",
         "augmented_grid": "Nueve versiones aumentadas", "augment_preset": "Ajustes de un preset",
+        "augment_button_loading": "Cargando TensorFlow…",
         # training
         "training_intro": "## Entrenar en directo\nElige un preset y pulsa Entrenar: las curvas de exactitud y pérdida crecen mientras el modelo aprende. Si la exactitud de entrenamiento sigue subiendo y la de validación se estanca, el modelo está **sobreajustando**: memoriza las fotos de entrenamiento en vez de aprender flores. El aumento de datos y el Dropout lo combaten (compara `seed` con `seed_augmented`). La validación usa fotos que el modelo no ve al entrenar.",
         "preset": "Preset", "epochs": "Épocas", "batch_size": "Tamaño de lote", "image_size": "Tamaño de imagen (px)",
@@ -79,6 +80,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "classify_sentence": "Esta imagen probablemente pertenece a **{label}** con un {confidence:.2f} % de confianza.",
         "model_used_student": "Modelo: el que entrenaste en esta sesión ({preset}).",
         "model_used_shipped": "Modelo: el incluido con la app (`assets/flower_cnn.keras`).",
+        "classify_button_loading": "Cargando el modelo…",
+        "status_warming_up": "Cargando TensorFlow y el modelo: solo ocurre unos segundos al arrancar la app…",
         "class_daisy": "margarita", "class_dandelion": "diente de león", "class_roses": "rosas",
         "class_sunflowers": "girasoles", "class_tulips": "tulipanes",
         # inside the network
@@ -164,6 +167,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "flip": "Horizontal flip", "rotation": "Rotation (fraction of a turn)", "zoom": "Zoom (fraction)",
         "contrast": "Contrast", "seed": "Seed", "augment_button": "Make 9 variations",
         "augmented_grid": "Nine augmented versions", "augment_preset": "Settings of a preset",
+        "augment_button_loading": "Loading TensorFlow…",
         "training_intro": "## Live training\nPick a preset and press Train: the accuracy and loss curves grow while the model learns. If training accuracy keeps rising while validation accuracy stalls, the model is **overfitting**: it memorises the training photos instead of learning flowers. Augmentation and Dropout fight it (compare `seed` with `seed_augmented`). Validation uses photos the model never trains on.",
         "preset": "Preset", "epochs": "Epochs", "batch_size": "Batch size", "image_size": "Image size (px)",
         "learning_rate": "Learning rate", "validation_split": "Validation fraction", "device": "Device",
@@ -189,6 +193,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "classify_sentence": "This image most likely belongs to **{label}** with a {confidence:.2f} percent confidence.",
         "model_used_student": "Model: the one you trained in this session ({preset}).",
         "model_used_shipped": "Model: the one shipped with the app (`assets/flower_cnn.keras`).",
+        "classify_button_loading": "Loading the model…",
+        "status_warming_up": "Loading TensorFlow and the model: this happens only for a few seconds as the app starts…",
         "class_daisy": "daisy", "class_dandelion": "dandelion", "class_roses": "roses",
         "class_sunflowers": "sunflowers", "class_tulips": "tulips",
         # inside the network

@@ -13,10 +13,11 @@ MAX_FACTOR = 0.5  # beyond half a turn or half the side, a photo stops looking l
 
 @ui.light
 def augment_image(image, flip: bool = True, rotation: float = 0.1, zoom: float = 0.1, contrast: float = 0.0,
-                  seed: int = 0, request: gr.Request = None):
+                  seed: int = 0, request: gr.Request = None, progress=gr.Progress()):
     """Nine augmented versions of `image` at the tutorial's 180 px in a 3x3 grid, deterministic for a seed."""
     lang = ui.language(request)
     rgb = ui.read_image(image, lang)
+    ui.wait_for_warm_up(lang, progress)
     factors = [ui.clamp_float(value, 0.0, MAX_FACTOR, 0.0) for value in (rotation, zoom, contrast)]
     settings = Augmentation(bool(flip), *factors)
     pictures = augment.augment_grid(rgb, settings, config.TUTORIAL_IMAGE_SIZE, ui.clamp_int(seed, 0, 2**31 - 1, 0))
@@ -44,6 +45,7 @@ def build() -> None:
                 contrast_slider = ui.Slider(0, MAX_FACTOR, value=0.0, step=0.01, label=ui.t("contrast"))
                 seed_number = ui.Number(0, precision=0, minimum=0, label=ui.t("seed"))
                 augment_button = gr.Button(ui.t("augment_button"), variant="primary")
+                ui.active_when_warm(augment_button, ui.t("augment_button"), ui.t("augment_button_loading"))
             # One JPEG of the nine photos: ~3 ms to encode and one file to fetch, where nine PNGs in a
             # gallery took ~120 ms to encode and nine requests (~9 ms of server CPU each) per click.
             augmented_grid = ui.PictureOutput(label=ui.t("augmented_grid"), format="jpeg", interactive=False,

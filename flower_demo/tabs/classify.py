@@ -10,13 +10,14 @@ from flower_demo.tabs import ui
 
 
 @ui.light
-def classify(image, student_model=None, request: gr.Request = None):
+def classify(image, student_model=None, request: gr.Request = None, progress=gr.Progress()):
     """Top five classes and the tutorial's sentence for one photo.
 
     Uses the model this student trained in the Training tab if any, else assets/flower_cnn.keras.
     """
     lang = ui.language(request)
     rgb = ui.read_image(image, lang)
+    ui.wait_for_warm_up(lang, progress)
     network = student_model if student_model is not None else model_lib.shipped_model()
     if network is None:
         raise ui.error("error_no_model", lang)
@@ -38,6 +39,7 @@ def build(student_model: gr.State) -> None:
                 gr.Examples([[ui.SAMPLE_PHOTO]], inputs=[input_image])
                 dataset_photo_event = ui.dataset_photo_button(input_image)
                 classify_button = gr.Button(ui.t("classify_button"), variant="primary")
+                ui.active_when_warm(classify_button, ui.t("classify_button"), ui.t("classify_button_loading"))
             with gr.Column():
                 top_label = gr.Label(num_top_classes=5, label=ui.t("top_classes"))
                 sentence_markdown = gr.Markdown()

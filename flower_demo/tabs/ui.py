@@ -5,6 +5,7 @@ Not a tab itself; tabs import this module and the core, never each other.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import math
 import os
@@ -20,6 +21,7 @@ from gradio import processing_utils
 from flower_demo import config, data, images, plots
 from flower_demo.i18n import TEXTS, class_label, language_from_header, translate
 from flower_demo.priority import PRIORITY
+from flower_demo.warm_up import WARM_UP
 
 I18N = gr.I18n(**TEXTS)
 t = I18N  # t("key") marks a label, Markdown text or choice for translation in the browser
@@ -48,6 +50,31 @@ def light(handler):
             return handler(*args, **kwargs)
 
     return serve
+
+
+def wait_for_warm_up(lang: str, progress: gr.Progress | None) -> None:
+    """Returns once TensorFlow and the shipped model are loaded; until then the student's outputs
+    say why they wait (a request sent in the app's first seconds, or by an API client)."""
+    if not WARM_UP.ready():
+        if progress is not None:
+            progress(None, desc=translate("status_warming_up", lang))
+        WARM_UP.wait()
+
+
+def active_when_warm(button: gr.Button, label, loading_label) -> None:
+    """On each page load: while TensorFlow and the model load, `button` shows `loading_label` and
+    cannot be clicked; it becomes `label` and clickable once they are (the page never polls)."""
+
+    async def follow_warm_up():
+        WARM_UP.start()  # app.launch() has started it; a page of another Blocks may not have
+        if not WARM_UP.ready():
+            yield gr.Button(loading_label, interactive=False)
+            while not WARM_UP.ready():
+                await asyncio.sleep(0.25)  # on the event loop: no worker thread waits
+        yield gr.Button(label, interactive=True)
+
+    gr.on(None, follow_warm_up, None, button, api_visibility="private", show_progress="hidden",
+          concurrency_limit=None)  # one per open page, sleeping: never a queue slot of the light events
 
 
 def read_image(path: str | None, lang: str) -> np.ndarray:
