@@ -12,10 +12,10 @@ from flower_demo.tabs import ui
 MAX_PER_STAGE = 24  # maps per stage: 24 heatmaps already fill a projector's row of mosaics
 
 
-def _inspected(image, model: str, student_model, lang: str):
+def _inspected(image, model: str, student_model, lang: str, progress):
     """(rgb, network, note) for a request, or a translated gr.Error."""
     rgb = ui.read_image(image, lang)
-    network, note = ui.chosen_model(model, student_model, lang)
+    network, note = ui.chosen_model(model, student_model, lang, progress)
     return rgb, network, note
 
 
@@ -30,12 +30,12 @@ def _first_filters(network, lang: str):
 
 @ui.light
 def show_feature_maps(image, model: str = "own", per_stage: int = 12, student_model=None,
-                      request: gr.Request = None):
+                      request: gr.Request = None, progress=gr.Progress()):
     """Each convolution stage's most active maps for a photo, as captioned mosaics."""
     from flower_demo import inside  # lazy: TensorFlow
 
     lang = ui.language(request)
-    rgb, network, note = _inspected(image, model, student_model, lang)
+    rgb, network, note = _inspected(image, model, student_model, lang, progress)
     try:
         stages = inside.feature_maps(network, rgb, ui.clamp_int(per_stage, 1, MAX_PER_STAGE, 12))
     except inside.InspectError as problem:
@@ -68,12 +68,13 @@ def _filter_comparison(rgb, filters, index: int, lang: str):
 
 
 @ui.light
-def show_filters(image, model: str = "own", filter_index: int = 0, student_model=None, request: gr.Request = None):
+def show_filters(image, model: str = "own", filter_index: int = 0, student_model=None, request: gr.Request = None,
+                 progress=gr.Progress()):
     """The first convolution's filters (with their closest hand-made kernels) and one of them applied."""
     from flower_demo import inside
 
     lang = ui.language(request)
-    rgb, network, note = _inspected(image, model, student_model, lang)
+    rgb, network, note = _inspected(image, model, student_model, lang, progress)
     filters = _first_filters(network, lang)
     gallery = []
     for index in range(filters.weights.shape[-1]):
@@ -88,10 +89,10 @@ def show_filters(image, model: str = "own", filter_index: int = 0, student_model
 
 @ui.light
 def apply_filter(image, model: str = "own", filter_index: int = 0, student_model=None,
-                 request: gr.Request = None):
+                 request: gr.Request = None, progress=gr.Progress()):
     """One learned filter and its closest hand-made kernel on the photo (the gallery's click)."""
     lang = ui.language(request)
-    rgb, network, note = _inspected(image, model, student_model, lang)
+    rgb, network, note = _inspected(image, model, student_model, lang, progress)
     filters = _first_filters(network, lang)
     index = ui.clamp_int(filter_index, 0, filters.weights.shape[-1] - 1, 0)
     learned, handmade, notes = _filter_comparison(rgb, filters, index, lang)
@@ -113,6 +114,7 @@ def build(student_model: gr.State) -> None:
                                        value="own", label=ui.t("inside_model"))
                 per_stage_slider = ui.Slider(1, MAX_PER_STAGE, value=12, step=1, label=ui.t("per_stage"))
                 inside_button = gr.Button(ui.t("inside_button"), variant="primary")
+                ui.active_when_warm(inside_button, ui.t("inside_button"), ui.t("classify_button_loading"))
             with gr.Column(scale=2):
                 gr.Markdown(ui.t("feature_maps_intro"))
                 maps_note = gr.Markdown()

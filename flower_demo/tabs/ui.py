@@ -225,7 +225,7 @@ def clamp_int(value, low: int, high: int, default: int) -> int:
 MODEL_CHOICES = ("own", "shipped")  # whose network a view shows: this student's (else the shipped one), or the shipped one
 
 
-def chosen_model(choice: str, student_model, lang: str):
+def chosen_model(choice: str, student_model, lang: str, progress: gr.Progress | None = None):
     """(network, note): this student's model or the shipped one, never another student's.
 
     Raises a translated gr.Error for an unknown choice or when there is no model at all.
@@ -236,6 +236,7 @@ def chosen_model(choice: str, student_model, lang: str):
         raise error("error_setting", lang, detail=f"model {choice!r}")
     if choice == "own" and student_model is not None:
         return student_model, ""
+    wait_for_warm_up(lang, progress)
     network = model_lib.shipped_model()
     if network is None:
         raise error("error_no_model", lang)
@@ -244,7 +245,7 @@ def chosen_model(choice: str, student_model, lang: str):
 
 @light
 def show_saliency(image, model: str = "own", class_name: str = "predicted", opacity: float = 0.5,
-                  student_model=None, request: gr.Request = None):
+                  student_model=None, request: gr.Request = None, progress=gr.Progress()):
     """Grad-CAM over the photo: where the model found evidence for its answer or for `class_name`."""
     from flower_demo import inside  # lazy: TensorFlow
 
@@ -252,7 +253,7 @@ def show_saliency(image, model: str = "own", class_name: str = "predicted", opac
     rgb = read_image(image, lang)
     if class_name != "predicted" and class_name not in config.CLASS_NAMES:
         raise error("error_setting", lang, detail=f"class {class_name!r}")
-    network, note = chosen_model(model, student_model, lang)
+    network, note = chosen_model(model, student_model, lang, progress)
     target = None if class_name == "predicted" else config.CLASS_NAMES.index(class_name)
     try:
         cam = inside.grad_cam(network, rgb, target)
