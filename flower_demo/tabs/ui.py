@@ -151,21 +151,35 @@ class Radio(_PassingChoices, gr.Radio):
         return "radio"
 
 
-def pick_dataset_photo(request: gr.Request = None):
+def _random_dataset_photo(lang: str) -> Path:
     """A random held-out dataset photo (only if the photos are already here: never a download)."""
-    lang = language(request)
     try:
         folder = data.locate_dataset(allow_download=False)
-        path = data.pick_photo(folder, np.random.default_rng())
+        return data.pick_photo(folder, np.random.default_rng())
     except data.DatasetError as problem:
         raise error("error_no_local_photos", lang) from problem
-    return read_image(str(path), lang)
 
 
-def dataset_photo_button(target: gr.Image):
-    """A button that puts a random dataset photo into `target`; returns the event to chain on."""
+def pick_dataset_photo(request: gr.Request = None):
+    """A random held-out dataset photo for `target`."""
+    lang = language(request)
+    return read_image(str(_random_dataset_photo(lang)), lang)
+
+
+def pick_labelled_photo(request: gr.Request = None):
+    """A random held-out dataset photo and its true class (its folder's name)."""
+    lang = language(request)
+    path = _random_dataset_photo(lang)
+    return read_image(str(path), lang), path.parent.name
+
+
+def dataset_photo_button(target: gr.Image, truth: gr.Component | None = None):
+    """A button that puts a random dataset photo into `target` (and its class into `truth`, if given);
+    returns the event to chain on."""
     button = gr.Button(t("dataset_photo_button"), size="sm")
-    return button.click(pick_dataset_photo, None, target, api_visibility="private")
+    if truth is None:
+        return button.click(pick_dataset_photo, None, target, api_visibility="private")
+    return button.click(pick_labelled_photo, None, [target, truth], api_visibility="private")
 
 
 def image_input(label_key: str = "input_photo", **kwargs) -> gr.Image:
