@@ -10,7 +10,7 @@ from PIL import Image
 
 from flower_demo.i18n import class_label, translate
 
-SERIES_COLORS = ("#1f77b4", "#ff7f0e", "#9ecae1", "#fdd0a2")  # training, validation, and their previous run
+SERIES_COLORS = ("#9ecae1", "#fdd0a2", "#1f77b4", "#ff7f0e")  # the previous run's training, validation; this run's
 
 
 def _annotate_grid(axes, values: np.ndarray, fmt: str) -> None:
@@ -88,21 +88,29 @@ def image_grid_figure(pictures: list[np.ndarray], titles: list[str] | None = Non
 def curve_frame(curve: list[dict], metric: str, language: str, previous: list[dict] | None = None) -> pd.DataFrame:
     """Long-format rows (step, value, series) for a gr.LinePlot, this run and the previous one.
 
-    The chart fixes its series (and axis types) from the first frame it ever receives, so every
-    frame names all four series, previous run included, with one empty (NaN) row each: it draws nothing.
+    The chart fixes its series (and axis types) from the first frame it ever receives, in the order
+    they first appear, and draws them in that order: every frame starts with one empty (NaN) row per
+    series, the previous run's first, so this run's lines are drawn over an identical previous run's.
     """
-    rows = [(row["step"], row["value"], translate(f"series_{row['series']}", language))
-            for row in curve if row["metric"] == metric]
+    rows = [(0.0, float("nan"), name) for name in series_colors(language)]
     rows += [(row["step"], row["value"], translate(f"series_previous_{row['series']}", language))
              for row in (previous or []) if row["metric"] == metric]
-    rows += [(0.0, float("nan"), name) for name in series_colors(language)]
+    rows += [(row["step"], row["value"], translate(f"series_{row['series']}", language))
+             for row in curve if row["metric"] == metric]
     frame = pd.DataFrame(rows, columns=["step", "value", "series"])
     return frame.astype({"step": "float64", "value": "float64", "series": "str"})
 
 
+SERIES = ("series_previous_training", "series_previous_validation", "series_training", "series_validation")
+
+
 def series_colors(language: str) -> dict[str, str]:
-    names = ("series_training", "series_validation", "series_previous_training", "series_previous_validation")
-    return {translate(name, language): colour for name, colour in zip(names, SERIES_COLORS)}
+    return {translate(name, language): colour for name, colour in zip(SERIES, SERIES_COLORS)}
+
+
+def legend_series(language: str, previous: bool) -> list[str]:
+    """The series a legend names: the previous run's only when there is one."""
+    return [translate(name, language) for name in SERIES if previous or "previous" not in name]
 
 
 # Pictures of a network's insides: plain arrays through a colour map (tens of pictures per click
