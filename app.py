@@ -48,7 +48,7 @@ def build_demo() -> gr.Blocks:
     with gr.Blocks(title="CNN · flores / flowers", delete_cache=(600, 3600)) as demo:
         gr.Markdown(ui.t("app_title"))
         student_model = gr.State(None, time_to_live=3600)  # the model this student trained (per session)
-        with gr.Tabs():
+        with gr.Tabs(overflow_behavior="wrap"):  # every tab in sight on a phone, no "More tabs" menu
             kernels.build(demo)
             dataset.build()
             augmentation.build()
@@ -68,7 +68,7 @@ def warm_up() -> None:
 
 def launch(demo: gr.Blocks, **kwargs):
     threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
-    return demo.launch(i18n=ui.I18N, max_file_size=config.MAX_UPLOAD_BYTES, enable_monitoring=False,
+    return demo.launch(i18n=ui.I18N, css=ui.CSS, max_file_size=config.MAX_UPLOAD_BYTES, enable_monitoring=False,
                        footer_links=["api", "gradio", "settings"], **kwargs)
 
 

@@ -193,7 +193,7 @@ def test_inside_the_network_shows_the_shipped_model_then_the_students_own(englis
 def test_inside_the_network_refuses_bad_input_in_the_students_language(english, spanish, photo, tmp_path):
     with pytest.raises(Exception, match="Invalid setting: model 'theirs'"):
         english.predict(handle_file(photo), "theirs", api_name="/feature_maps")
-    with pytest.raises(Exception, match="Ajuste no válido: class 'orchids'"):
+    with pytest.raises(Exception, match="Ajuste no válido: clase 'orchids'"):
         spanish.predict(handle_file(photo), "shipped", "orchids", api_name="/saliency")
     fake = tmp_path / "page.png"
     fake.write_text("<html>not a picture</html>")

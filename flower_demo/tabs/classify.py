@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import gradio as gr
 
 from flower_demo import config, data, model as model_lib
@@ -35,6 +37,7 @@ def classify(image, true_class: str = "", student_model=None, request: gr.Reques
     return {name: float(p) for name, p in zip(names, probabilities)}, "\n\n".join(parts)
 
 
+@functools.cache  # built once with the page: the same Examples for every student
 def flower_examples() -> list[list[str]]:
     """[photo, true class] rows: one validation photo per class when the dataset is on this machine (the
     app ships none), then matplotlib's sample photo, which is no flower at all."""
@@ -49,6 +52,14 @@ def forget_true_class() -> str:
     return ""
 
 
+def true_class_of_example(selected) -> str:
+    """The clicked Example's true class (Gradio hands over (index, sample))."""
+    try:
+        return flower_examples()[int(selected[0])][1]
+    except (TypeError, ValueError, IndexError):
+        return ""
+
+
 def build(student_model: gr.State) -> None:
     with gr.Tab(ui.t("tab_classify"), id="classify"):
         gr.Markdown(ui.t("classify_intro"))
@@ -56,7 +67,9 @@ def build(student_model: gr.State) -> None:
             with gr.Column():
                 input_image = ui.image_input(height=320)
                 true_class_box = gr.Textbox("", visible=False, label=ui.t("true_class"))  # known for dataset photos
-                examples = gr.Examples(flower_examples(), inputs=[input_image, true_class_box], label=ui.t("examples"))
+                # Thumbnails only: a second (hidden) column would show each photo's answer beside it.
+                examples = gr.Examples([[path] for path, _ in flower_examples()], inputs=[input_image],
+                                       label=ui.t("examples"), elem_id="classify-examples")
                 dataset_photo_event = ui.dataset_photo_button(input_image, true_class_box)
                 classify_button = gr.Button(ui.t("classify_button"), variant="primary")
             with gr.Column():
@@ -75,8 +88,9 @@ def build(student_model: gr.State) -> None:
             unknown_photo.then(classify, classify_inputs, [top_label, sentence_markdown], api_visibility="private"),
             dataset_photo_event.success(classify, classify_inputs, [top_label, sentence_markdown],
                                         api_visibility="private"),
-            examples.load_input_event.then(classify, classify_inputs, [top_label, sentence_markdown],
-                                           api_visibility="private"),
+            examples.load_input_event.then(true_class_of_example, examples.dataset, true_class_box, queue=False,
+                                           api_visibility="private").then(
+                classify, classify_inputs, [top_label, sentence_markdown], api_visibility="private"),
         ]
         # Where it looked follows each answer (after it: the answer never waits for the gradients).
         for event in classified:

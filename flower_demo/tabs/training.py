@@ -118,15 +118,17 @@ async def train(preset: str = config.DEFAULT_PRESET, epochs: int | None = None, 
             yield _queued(translate("status_waiting", lang, count=ahead, wait=_duration(seconds)))
             await asyncio.sleep(1.0)
         ticket.remaining = lambda: run.state.eta_seconds
-        stream, first = run.stream(), True
+        # Before the run: the legend names only the runs drawn, the epoch axis spans the whole run. (The
+        # chart redraws itself for these; sent now, while the photos load, no curve point is lost to it.)
+        legend = plots.legend_series(lang, bool(previous))
+        yield (translate("status_preparing", lang),
+               *[gr.LinePlot(plots.curve_frame([], metric, lang, previous), colors_in_legend=legend,
+                             x_lim=[0, run_config.epochs]) for metric in ("accuracy", "loss")],
+               gr.skip(), gr.skip(), gr.skip())
+        stream = run.stream()
         while (state := await anyio.to_thread.run_sync(next, stream, None)) is not None:
             frames = [plots.curve_frame(state.curve, "accuracy", lang, previous),
                       plots.curve_frame(state.curve, "loss", lang, previous)]
-            if first:  # the legend names only the runs drawn; the epoch axis spans the whole run
-                legend = plots.legend_series(lang, bool(previous))
-                frames = [gr.LinePlot(frame, colors_in_legend=legend, x_lim=[0, run_config.epochs])
-                          for frame in frames]
-                first = False
             if state.phase in ("finished", "stopped", "failed"):
                 model = state.model if state.model is not None else gr.skip()
                 curve = state.curve if state.curve else gr.skip()

@@ -24,6 +24,17 @@ from flower_demo.priority import PRIORITY
 I18N = gr.I18n(**TEXTS)
 t = I18N  # t("key") marks a label, Markdown text or choice for translation in the browser
 
+# Narrow screens (a phone, 390 px): the step-by-step figure keeps its natural size, ~14 px numbers,
+# and scrolls sideways rather than shrinking to unreadable ~6 px; tables (the model summary) scroll too.
+CSS = """
+#step-plot img { max-width: none; }
+@media (max-width: 700px) {
+  #step-plot .matplotlib, #step-plot > div { overflow-x: auto; justify-content: flex-start; }
+  #step-plot img { width: auto !important; min-width: 640px; }
+  .prose table { display: block; overflow-x: auto; }
+}
+"""
+
 SAMPLE_PHOTO = str(Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg")  # ships with matplotlib
 IMAGE_SOURCES = ["upload", "webcam", "clipboard"]
 
@@ -35,7 +46,14 @@ def language(request: gr.Request | None) -> str:
 
 
 def error(key: str, lang: str, **values) -> gr.Error:
-    """A translated gr.Error: shown to the student as a toast, the server keeps serving."""
+    """A translated gr.Error: shown to the student as a toast, the server keeps serving.
+
+    A detail's first word names the setting ("padding 'x'"): it is translated too ("relleno 'x'").
+    """
+    detail = str(values.get("detail", ""))
+    word, _, rest = detail.partition(" ")
+    if f"setting_{word}" in TEXTS["en"]:
+        values["detail"] = f"{translate(f'setting_{word}', lang)} {rest}".strip()
     return gr.Error(translate(key, lang, **values), print_exception=False)
 
 
