@@ -29,8 +29,8 @@ t = I18N  # t("key") marks a label, Markdown text or choice for translation in t
 CSS = """
 #step-plot img { max-width: none; }
 @media (max-width: 700px) {
-  #step-plot .matplotlib, #step-plot > div { overflow-x: auto; justify-content: flex-start; }
-  #step-plot img { width: auto !important; min-width: 640px; }
+  #step-plot .matplotlib { display: block !important; overflow-x: auto; }
+  #step-plot img { display: block; width: auto !important; min-width: 640px; margin: 0 !important; }
   .prose table { display: block; overflow-x: auto; }
 }
 """
