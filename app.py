@@ -47,7 +47,7 @@ def build_demo() -> gr.Blocks:
     with gr.Blocks(title="CNN · flores / flowers", delete_cache=(600, 3600)) as demo:
         gr.Markdown(ui.t("app_title"))
         student_model = gr.State(None, time_to_live=3600)  # the model this student trained (per session)
-        with gr.Tabs():
+        with gr.Tabs(overflow_behavior="wrap"):  # every tab in sight on a phone, no "More tabs" menu
             kernels.build(demo)
             dataset.build()
             augmentation.build()
@@ -62,7 +62,7 @@ def launch(demo: gr.Blocks, **kwargs):
     from flower_demo.warm_up import WARM_UP
 
     WARM_UP.start()  # TensorFlow, the shipped model and their graphs, in the background: the page does not wait
-    return demo.launch(i18n=ui.I18N, max_file_size=config.MAX_UPLOAD_BYTES, enable_monitoring=False,
+    return demo.launch(i18n=ui.I18N, css=ui.CSS, max_file_size=config.MAX_UPLOAD_BYTES, enable_monitoring=False,
                        footer_links=["api", "gradio", "settings"], **kwargs)
 
 

@@ -337,3 +337,23 @@ def pick_photo(root: str | Path, rng: np.random.Generator,
     index = index_photos(root)
     _, val_files = split_positions(len(index.paths), validation_split)
     return index.paths[int(rng.choice(val_files))]
+
+
+def example_photos(root: str | Path, validation_split: float = config.VALIDATION_SPLIT) -> list[tuple[Path, str]]:
+    """(path, class name): the first readable validation photo of each class, for Classify's Examples.
+
+    Read from the dataset on this machine at run time: the app ships no dataset photos.
+    """
+    index = index_photos(root)
+    _, val_files = split_positions(len(index.paths), validation_split)
+    chosen: dict[str, Path] = {}
+    for position in sorted(int(p) for p in val_files):
+        name = index.class_names[index.labels[position]]
+        if name in chosen:
+            continue
+        try:
+            images.load_image(index.paths[position])
+        except images.ImageError:
+            continue
+        chosen[name] = index.paths[position]
+    return [(chosen[name], name) for name in index.class_names if name in chosen]

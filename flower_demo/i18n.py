@@ -7,13 +7,16 @@ sentence) go through `translate`, with the language taken from the request's Acc
 
 from __future__ import annotations
 
+import numbers
+import string
+
 LANGUAGES = ("es", "en")
 DEFAULT_LANGUAGE = "es"  # the tutorial is in Spanish
 
 TEXTS: dict[str, dict[str, str]] = {
     "es": {
         # app
-        "app_title": "# Cómo ven las imágenes las redes convolucionales\nUn tutorial interactivo con el conjunto de flores (margarita, diente de león, rosa, girasol, tulipán).",
+        "app_title": "# Cómo ven las imágenes las redes convolucionales\nUn tutorial interactivo con el conjunto de flores (margaritas, dientes de león, rosas, girasoles, tulipanes).",
         "tab_kernels": "Kernels", "tab_dataset": "Datos", "tab_augment": "Aumento de datos",
         "tab_training": "Entrenamiento", "tab_classify": "Clasificar",
         # kernels
@@ -25,6 +28,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "filtered_image": "Imagen filtrada", "kernel_heatmap": "El kernel",
         "pixel_row": "Fila del píxel de salida", "pixel_col": "Columna del píxel de salida",
         "step_view": "Paso a paso: un píxel de salida", "convolve_button": "Aplicar kernel",
+        "step_heading": "### Paso a paso: un píxel de salida\nElige la fila y la columna de un píxel de la imagen filtrada (el anillo lo marca): abajo, el parche de la foto que cubre el kernel, el kernel y sus productos.",
+        "examples_photo": "Ejemplo", "padding_same": "same: borde de ceros, salida del mismo tamaño",
+        "padding_valid": "valid: sin borde, salida más pequeña",
         "kernel_identity": "Identidad", "kernel_edge": "Bordes (Laplaciano)", "kernel_sobel_x": "Sobel X (bordes verticales)",
         "kernel_sobel_y": "Sobel Y (bordes horizontales)", "kernel_blur": "Desenfoque (media)",
         "kernel_gaussian_blur": "Desenfoque gaussiano", "kernel_sharpen": "Enfoque", "kernel_emboss": "Relieve",
@@ -33,7 +39,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "display_abs": "Cómo se muestra: el valor absoluto de la respuesta, recortado a 0–255; los bordes en cualquier dirección brillan sobre negro.",
         "response_range": "Respuesta antes de mostrarla: mínimo {low:.1f}, máximo {high:.1f}. Salida {width}×{height} píxeles.",
         "downscaled": "La foto medía {width}×{height}; se redujo a {max_side} px de lado.",
-        "step_total": "Suma de los canales = {total:.1f} (lo que produce un filtro Conv2D con este kernel en cada canal)",
+        "step_total": "suma de los canales = {total:.1f} (la salida de un filtro Conv2D)",
+        "step_pixel": "Píxel de salida (fila {row}, columna {col})", "step_marker": "El anillo en la imagen filtrada marca el píxel de salida (fila {row}, columna {col}) que se calcula abajo.",
         "step_patch": "Parche", "step_products": "Productos", "step_sum": "suma",
         "channel_R": "R", "channel_G": "G", "channel_B": "B", "channel_grey": "Gris",
         # dataset
@@ -41,16 +48,16 @@ TEXTS: dict[str, dict[str, str]] = {
         "dataset_button": "Cargar el conjunto de datos", "class_counts": "Fotos por clase",
         "sample_grid": "Nueve fotos con su etiqueta", "batch_shapes": "Forma de un lote",
         "normalisation": "Normalización", "dataset_status": "Estado",
-        "dataset_summary": "**{count}** fotos en {classes} clases, en `{folder}`. Entrenamiento: {train} · validación: {val}.{skipped}",
-        "dataset_skipped": " Se omitieron {count} archivo(s) ilegibles.",
+        "dataset_summary": "**{count}** fotos en {classes} clases. Entrenamiento: {train} · validación: {val}.{skipped}",
+        "dataset_skipped": " Se omitieron {count} archivos ilegibles.", "dataset_skipped_one": " Se omitió 1 archivo ilegible.",
         "shapes_text": "`image_batch.shape` = {images}  ·  `labels_batch.shape` = {labels}",
         "normalise_intro": "## Normalizar los píxeles\nLos píxeles van de 0 a 255; las redes aprenden mejor con valores pequeños, así que se dividen entre 255. En el modelo lo hace la capa `Rescaling(1/255)`.",
         "normalise_text": "Antes: mínimo {low_before}, máximo {high_before} (enteros 0–255). Después de dividir entre 255: mínimo {low_after:.3f}, máximo {high_after:.3f}.",
-        "performance_note": "`cache()` guarda las fotos decodificadas en memoria y `prefetch()` prepara el siguiente lote mientras el modelo entrena el actual. Esta app va más allá: decodifica cada foto una sola vez y la guarda también en disco.",
+        "performance_note": "`cache()` guarda las fotos decodificadas en memoria y `prefetch()` prepara el siguiente lote mientras el modelo entrena el actual.",
         # augmentation
-        "augment_intro": "## Aumento de datos\nCon pocas fotos el modelo memoriza (sobreajuste). El aumento de datos crea variaciones aleatorias de cada foto en cada época: volteo horizontal, rotación, zoom y contraste. Es exactamente el módulo que usa el entrenamiento.",
+        "augment_intro": "## Aumento de datos\nCon pocas fotos el modelo memoriza (sobreajuste). El aumento de datos crea variaciones aleatorias de cada foto en cada época: volteo horizontal, rotación, zoom y contraste. Son exactamente las variaciones que ve el entrenamiento. Cada control cambia las nueve al momento; el botón saca otras nueve.",
         "flip": "Volteo horizontal", "rotation": "Rotación (fracción de vuelta)", "zoom": "Zoom (fracción)",
-        "contrast": "Contraste", "seed": "Semilla", "augment_button": "Generar 9 variaciones",
+        "contrast": "Contraste", "seed": "Semilla (la misma semilla da las mismas nueve)", "augment_button": "Otras 9 variaciones",
         "augmented_grid": "Nueve versiones aumentadas", "augment_preset": "Ajustes de un preset",
         "augment_button_loading": "Cargando TensorFlow…",
         # training
@@ -61,28 +68,40 @@ TEXTS: dict[str, dict[str, str]] = {
         "accuracy_plot": "Exactitud", "loss_plot": "Pérdida", "model_summary": "Resumen del modelo",
         "preset_seed": "seed: el primer modelo del tutorial", "preset_seed_augmented": "seed_augmented: con aumento y Dropout",
         "preset_live": "live: rápido para clase", "preset_flower_cnn": "flower_cnn: la receta del modelo incluido",
-        "status_waiting": "En cola: otro estudiante está entrenando; empezará en cuanto termine.",
+        "status_waiting": "En la cola: hay {count} entrenamientos antes que el tuyo; empezará en unos {wait}. Pulsa Detener para salir de la cola.",
+        "status_waiting_one": "En la cola: hay 1 entrenamiento antes que el tuyo; empezará en unos {wait}. Pulsa Detener para salir de la cola.",
+        "status_left_line": "Saliste de la cola: no se entrenó nada.",
+        "status_preparing": "Preparando las fotos…",
         "status_downloading": "Descargando el conjunto de flores: {done:.0f} de {total:.0f} MB (solo la primera vez).",
         "status_loading": "Preparando las fotos: {done} de {total}.",
         "status_training": "Época {epoch} de {epochs} · lote {batch} de {steps} · {per_epoch} por época · quedan {eta}.",
-        "status_finished": "Listo: {epochs} épocas, exactitud de validación {val_accuracy}. La pestaña Clasificar usa ahora tu modelo.",
-        "status_stopped": "Detenido tras {epochs} época(s); se conserva el modelo entrenado hasta ahora y la pestaña Clasificar lo usa.",
+        "status_finished": "Listo: {count} épocas, exactitud de validación {val_accuracy}. La pestaña Clasificar usa ahora tu modelo.",
+        "status_finished_one": "Listo: 1 época, exactitud de validación {val_accuracy}. La pestaña Clasificar usa ahora tu modelo.",
+        "status_stopped": "Detenido durante la época {epoch} de {epochs}, tras {count} épocas completas; se conserva el modelo entrenado hasta ahora (exactitud de validación {val_accuracy}) y la pestaña Clasificar lo usa.",
+        "status_stopped_one": "Detenido durante la época {epoch} de {epochs}, tras 1 época completa; se conserva el modelo entrenado hasta ahora (exactitud de validación {val_accuracy}) y la pestaña Clasificar lo usa.",
+        "status_stopped_between": "Detenido tras {count} de {epochs} épocas; se conserva el modelo entrenado hasta ahora (exactitud de validación {val_accuracy}) y la pestaña Clasificar lo usa.",
         "status_failed": "No se pudo entrenar: {message}",
-        "status_skipped": " Se omitieron {count} archivo(s) ilegibles.",
+        "status_skipped": " Se omitieron {count} archivos ilegibles.", "status_skipped_one": " Se omitió 1 archivo ilegible.",
         "status_stop_requested": "Deteniendo tras el lote actual…",
         "status_starting": "Arrancando tu entrenamiento en una máquina del clúster…",
         "series_training": "entrenamiento", "series_validation": "validación",
         "series_previous_training": "entrenamiento (anterior)", "series_previous_validation": "validación (anterior)",
         "epoch_axis": "época",
+        "summary_layer": "Capa (tipo)", "summary_shape": "Forma de salida", "summary_params": "Parámetros",
+        "summary_batch": "lote", "summary_total": "Parámetros en total: **{total:,}**. «lote» es el número de fotos que entran a la vez.",
         # classify
-        "classify_intro": "## Clasificar una foto nueva\nSube una foto, usa la cámara o pega una imagen. El modelo devuelve una puntuación por clase; softmax las convierte en probabilidades.",
+        "classify_intro": "## Clasificar una foto nueva\nSube una foto, usa la cámara, pega una imagen o elige un ejemplo. El modelo devuelve una puntuación por clase; softmax las convierte en probabilidades que suman 100 %.\n\n**La red solo puede elegir entre sus cinco flores.** No sabe decir «esto no es una flor»: ante un cuadrado gris, una casa o una cara, igualmente nombra una. Si ninguna clase llega al 60 %, te avisamos de que no está segura.",
         "classify_button": "Clasificar", "top_classes": "Las cinco clases más probables", "sentence": "Resultado",
-        "classify_sentence": "Esta imagen probablemente pertenece a **{label}** con un {confidence:.2f} % de confianza.",
+        "classify_sentence": "Lo más probable: **{label}**, con un {confidence:.1f} % de confianza.",
+        "classify_unsure": "⚠️ **No está segura:** ninguna clase llega al {threshold:.0f} %. Quizá no sea ninguna de las cinco flores, o la foto no se vea bien.",
+        "classify_right": "Clase real (su carpeta en el conjunto de datos): **{label}**. ✅ Acierto.",
+        "classify_wrong": "Clase real (su carpeta en el conjunto de datos): **{label}**. ❌ Fallo.",
+        "true_class": "Clase real", "examples": "Ejemplos (la última no es una flor)",
         "model_used_student": "Modelo: el que entrenaste en esta sesión ({preset}).",
-        "model_used_shipped": "Modelo: el incluido con la app (`assets/flower_cnn.keras`).",
+        "model_used_shipped": "Modelo: el incluido con la app.",
         "classify_button_loading": "Cargando el modelo…",
         "status_warming_up": "Cargando TensorFlow y el modelo: solo ocurre unos segundos al arrancar la app…",
-        "class_daisy": "margarita", "class_dandelion": "diente de león", "class_roses": "rosas",
+        "class_daisy": "margaritas", "class_dandelion": "dientes de león", "class_roses": "rosas",
         "class_sunflowers": "girasoles", "class_tulips": "tulipanes",
         # inside the network
         "tab_inside": "Dentro de la red",
@@ -118,6 +137,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "error_kernel_value": "Cada celda del kernel debe ser un número finito entre -1000 y 1000 ({detail}).",
         "error_image_too_small": "Con relleno «valid» la imagen debe ser al menos tan grande como el kernel.",
         "error_setting": "Ajuste no válido: {detail}.",
+        "setting_model": "modelo", "setting_class": "clase", "setting_kernel": "kernel", "setting_padding": "relleno",
+        "setting_mode": "modo", "setting_stride": "paso",
         "error_no_stages": "Este modelo no tiene etapas convolucionales que mostrar ({detail}).",
         "error_no_photos": "No hay fotos en la carpeta indicada ({detail}): debe tener una subcarpeta por clase.",
         "error_download": "No se pudo descargar el conjunto de flores ({detail}). Sin internet, descarga el archivo flower_photos.tgz en otro equipo, descomprímelo y apunta la variable de entorno FLOWER_DATA_DIR a la carpeta flower_photos.",
@@ -125,13 +146,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "error_no_local_photos": "Las fotos del conjunto aún no están en este servidor: cárgalas en la pestaña Datos (o define FLOWER_DATA_DIR).",
         "error_no_model": "No hay ningún modelo: entrena uno en la pestaña Entrenamiento.",
         "error_unknown_preset": "Preset desconocido: {detail}.",
-        "error_training_busy": "Ya estás entrenando un modelo en esta sesión.",
+        "error_training_busy": "Ya estás entrenando un modelo en esta sesión: espera a que termine o pulsa Detener.",
         "error_time_limit": "Se alcanzó el límite de {seconds} s por entrenamiento.",
         "error_cluster": "no se pudo usar el clúster de entrenamiento ({detail}). Avisa a tu profesor o profesora.",
         "error_worker_lost": "la máquina que entrenaba tu modelo dejó de responder ({detail}). Tu puesto quedó libre: pulsa Entrenar para empezar de nuevo.",
     },
     "en": {
-        "app_title": "# How convolutional networks see images\nAn interactive tutorial on the flowers dataset (daisy, dandelion, roses, sunflowers, tulips).",
+        "app_title": "# How convolutional networks see images\nAn interactive tutorial on the flowers dataset (daisies, dandelions, roses, sunflowers, tulips).",
         "tab_kernels": "Kernels", "tab_dataset": "Dataset", "tab_augment": "Augmentation",
         "tab_training": "Training", "tab_classify": "Classify",
         "kernels_intro": "## Kernels and convolution\nA **kernel** is a small grid of weights. **Convolution** slides it over the image: at each position it takes the patch of pixels under it, multiplies each pixel by its weight and adds the products (a dot product). That is how a kernel finds edges, blurs or sharpens. In colour the same kernel filters each channel (R, G, B); a Conv2D layer also adds the three results into one number per filter.",
@@ -142,6 +163,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "filtered_image": "Filtered image", "kernel_heatmap": "The kernel",
         "pixel_row": "Output pixel row", "pixel_col": "Output pixel column",
         "step_view": "Step by step: one output pixel", "convolve_button": "Apply kernel",
+        "step_heading": "### Step by step: one output pixel\nChoose the row and column of a pixel of the filtered image (the ring marks it): below, the patch of the photo under the kernel, the kernel and their products.",
+        "examples_photo": "Example", "padding_same": "same: a border of zeros, output the same size",
+        "padding_valid": "valid: no border, a smaller output",
         "kernel_identity": "Identity", "kernel_edge": "Edges (Laplacian)", "kernel_sobel_x": "Sobel X (vertical edges)",
         "kernel_sobel_y": "Sobel Y (horizontal edges)", "kernel_blur": "Blur (box)",
         "kernel_gaussian_blur": "Gaussian blur", "kernel_sharpen": "Sharpen", "kernel_emboss": "Emboss",
@@ -150,22 +174,23 @@ TEXTS: dict[str, dict[str, str]] = {
         "display_abs": "How it is shown: the absolute value of the response, clipped to 0–255, so edges in either direction shine on black.",
         "response_range": "Response before display: min {low:.1f}, max {high:.1f}. Output {width}×{height} pixels.",
         "downscaled": "The photo was {width}×{height}; it was reduced to {max_side} px a side.",
-        "step_total": "Sum over channels = {total:.1f} (what one Conv2D filter with this kernel on every channel outputs)",
+        "step_total": "sum over channels = {total:.1f} (what a Conv2D filter outputs)",
+        "step_pixel": "Output pixel (row {row}, column {col})", "step_marker": "The ring on the filtered image marks the output pixel (row {row}, column {col}) worked out below.",
         "step_patch": "Patch", "step_products": "Products", "step_sum": "sum",
         "channel_R": "R", "channel_G": "G", "channel_B": "B", "channel_grey": "Grey",
         "dataset_intro": "## The dataset\nFlower photos from Flickr (CC-BY licences) in five folders, one per class. Class names come from the folder names in alphabetical order. `image_dataset_from_directory` reads them, resizes them to 180×180 and groups them in batches of 32; 80% train and 20% validate (seed 123).",
         "dataset_button": "Load the dataset", "class_counts": "Photos per class",
         "sample_grid": "Nine labelled photos", "batch_shapes": "A batch's shape",
         "normalisation": "Normalisation", "dataset_status": "Status",
-        "dataset_summary": "**{count}** photos in {classes} classes, in `{folder}`. Training: {train} · validation: {val}.{skipped}",
-        "dataset_skipped": " {count} unreadable file(s) skipped.",
+        "dataset_summary": "**{count}** photos in {classes} classes. Training: {train} · validation: {val}.{skipped}",
+        "dataset_skipped": " {count} unreadable files skipped.", "dataset_skipped_one": " 1 unreadable file skipped.",
         "shapes_text": "`image_batch.shape` = {images}  ·  `labels_batch.shape` = {labels}",
         "normalise_intro": "## Normalising pixels\nPixels go from 0 to 255; networks learn better with small inputs, so they are divided by 255. In the model the `Rescaling(1/255)` layer does it.",
         "normalise_text": "Before: min {low_before}, max {high_before} (integers 0–255). After dividing by 255: min {low_after:.3f}, max {high_after:.3f}.",
-        "performance_note": "`cache()` keeps decoded photos in memory and `prefetch()` prepares the next batch while the model trains on this one. This app goes further: each photo is decoded once and also kept on disk.",
-        "augment_intro": "## Data augmentation\nWith few photos a model memorises them (overfitting). Augmentation makes random variations of every photo in every epoch: horizontal flips, rotation, zoom and contrast. This is exactly the module training uses.",
+        "performance_note": "`cache()` keeps decoded photos in memory and `prefetch()` prepares the next batch while the model trains on this one.",
+        "augment_intro": "## Data augmentation\nWith few photos a model memorises them (overfitting). Augmentation makes random variations of every photo in every epoch: horizontal flips, rotation, zoom and contrast. These are exactly the variations training sees. Every control changes the nine at once; the button draws nine others.",
         "flip": "Horizontal flip", "rotation": "Rotation (fraction of a turn)", "zoom": "Zoom (fraction)",
-        "contrast": "Contrast", "seed": "Seed", "augment_button": "Make 9 variations",
+        "contrast": "Contrast", "seed": "Seed (the same seed gives the same nine)", "augment_button": "9 other variations",
         "augmented_grid": "Nine augmented versions", "augment_preset": "Settings of a preset",
         "augment_button_loading": "Loading TensorFlow…",
         "training_intro": "## Live training\nPick a preset and press Train: the accuracy and loss curves grow while the model learns. If training accuracy keeps rising while validation accuracy stalls, the model is **overfitting**: it memorises the training photos instead of learning flowers. Augmentation and Dropout fight it (compare `seed` with `seed_augmented`). Validation uses photos the model never trains on.",
@@ -175,27 +200,39 @@ TEXTS: dict[str, dict[str, str]] = {
         "accuracy_plot": "Accuracy", "loss_plot": "Loss", "model_summary": "Model summary",
         "preset_seed": "seed: the tutorial's first model", "preset_seed_augmented": "seed_augmented: with augmentation and Dropout",
         "preset_live": "live: fast, for class", "preset_flower_cnn": "flower_cnn: the shipped model's recipe",
-        "status_waiting": "Queued: another student is training; yours starts when theirs ends.",
+        "status_waiting": "Queued: {count} runs ahead of yours; it starts in about {wait}. Press Stop to leave the queue.",
+        "status_waiting_one": "Queued: 1 run ahead of yours; it starts in about {wait}. Press Stop to leave the queue.",
+        "status_left_line": "You left the queue: nothing was trained.",
+        "status_preparing": "Preparing the photos…",
         "status_downloading": "Downloading the flowers dataset: {done:.0f} of {total:.0f} MB (first time only).",
         "status_loading": "Preparing the photos: {done} of {total}.",
         "status_training": "Epoch {epoch} of {epochs} · batch {batch} of {steps} · {per_epoch} per epoch · {eta} left.",
-        "status_finished": "Done: {epochs} epochs, validation accuracy {val_accuracy}. The Classify tab now uses your model.",
-        "status_stopped": "Stopped after {epochs} epoch(s); the model trained so far is kept and the Classify tab uses it.",
+        "status_finished": "Done: {count} epochs, validation accuracy {val_accuracy}. The Classify tab now uses your model.",
+        "status_finished_one": "Done: 1 epoch, validation accuracy {val_accuracy}. The Classify tab now uses your model.",
+        "status_stopped": "Stopped during epoch {epoch} of {epochs}, after {count} full epochs; the model trained so far is kept (validation accuracy {val_accuracy}) and the Classify tab uses it.",
+        "status_stopped_one": "Stopped during epoch {epoch} of {epochs}, after 1 full epoch; the model trained so far is kept (validation accuracy {val_accuracy}) and the Classify tab uses it.",
+        "status_stopped_between": "Stopped after {count} of {epochs} epochs; the model trained so far is kept (validation accuracy {val_accuracy}) and the Classify tab uses it.",
         "status_failed": "Training failed: {message}",
-        "status_skipped": " {count} unreadable file(s) skipped.",
+        "status_skipped": " {count} unreadable files skipped.", "status_skipped_one": " 1 unreadable file skipped.",
         "status_stop_requested": "Stopping after the current batch…",
         "status_starting": "Starting your training on a machine of the cluster…",
         "series_training": "training", "series_validation": "validation",
         "series_previous_training": "training (previous)", "series_previous_validation": "validation (previous)",
         "epoch_axis": "epoch",
-        "classify_intro": "## Classify a new photo\nUpload a photo, use the webcam or paste an image. The model outputs one score per class; softmax turns them into probabilities.",
+        "summary_layer": "Layer (type)", "summary_shape": "Output shape", "summary_params": "Parameters",
+        "summary_batch": "batch", "summary_total": "Parameters in all: **{total:,}**. \"batch\" is the number of photos that go in at once.",
+        "classify_intro": "## Classify a new photo\nUpload a photo, use the webcam, paste an image or pick an example. The model outputs one score per class; softmax turns them into probabilities that add up to 100%.\n\n**The network can only choose among its five flowers.** It cannot say \"this is not a flower\": given a grey square, a house or a face, it still names one. When no class reaches 60%, you are told it is unsure.",
         "classify_button": "Classify", "top_classes": "The five most likely classes", "sentence": "Result",
-        "classify_sentence": "This image most likely belongs to **{label}** with a {confidence:.2f} percent confidence.",
+        "classify_sentence": "Most likely: **{label}**, with {confidence:.1f}% confidence.",
+        "classify_unsure": "⚠️ **Unsure:** no class reaches {threshold:.0f}%. Perhaps it is none of the five flowers, or the photo is hard to see.",
+        "classify_right": "True class (its folder in the dataset): **{label}**. ✅ Right.",
+        "classify_wrong": "True class (its folder in the dataset): **{label}**. ❌ Wrong.",
+        "true_class": "True class", "examples": "Examples (the last one is not a flower)",
         "model_used_student": "Model: the one you trained in this session ({preset}).",
-        "model_used_shipped": "Model: the one shipped with the app (`assets/flower_cnn.keras`).",
+        "model_used_shipped": "Model: the one shipped with the app.",
         "classify_button_loading": "Loading the model…",
         "status_warming_up": "Loading TensorFlow and the model: this happens only for a few seconds as the app starts…",
-        "class_daisy": "daisy", "class_dandelion": "dandelion", "class_roses": "roses",
+        "class_daisy": "daisies", "class_dandelion": "dandelions", "class_roses": "roses",
         "class_sunflowers": "sunflowers", "class_tulips": "tulips",
         # inside the network
         "tab_inside": "Inside the network",
@@ -230,6 +267,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "error_kernel_value": "Every kernel cell must be a finite number between -1000 and 1000 ({detail}).",
         "error_image_too_small": "With 'valid' padding the image must be at least as large as the kernel.",
         "error_setting": "Invalid setting: {detail}.",
+        "setting_model": "model", "setting_class": "class", "setting_kernel": "kernel", "setting_padding": "padding",
+        "setting_mode": "mode", "setting_stride": "stride",
         "error_no_stages": "This model has no convolution stages to show ({detail}).",
         "error_no_photos": "There are no photos in the given folder ({detail}): it needs one sub-folder per class.",
         "error_download": "The flowers dataset could not be downloaded ({detail}). Offline, download flower_photos.tgz on another computer, unpack it and point the FLOWER_DATA_DIR environment variable at the flower_photos folder.",
@@ -237,7 +276,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "error_no_local_photos": "The dataset's photos are not on this server yet: load them in the Dataset tab (or set FLOWER_DATA_DIR).",
         "error_no_model": "There is no model: train one in the Training tab.",
         "error_unknown_preset": "Unknown preset: {detail}.",
-        "error_training_busy": "You are already training a model in this session.",
+        "error_training_busy": "You are already training a model in this session: wait for it to end or press Stop.",
         "error_time_limit": "The {seconds} s limit per training run was reached.",
         "error_cluster": "the training cluster could not be used ({detail}). Tell your teacher.",
         "error_worker_lost": "the machine training your model stopped answering ({detail}). Your place is free again: press Train to start over.",
@@ -263,10 +302,41 @@ def language_from_header(accept_language: str | None) -> str:
 
 
 def translate(key: str, language: str = DEFAULT_LANGUAGE, **values) -> str:
-    """The text for `key` in `language`, with `values` filled in; the key itself if unknown."""
+    """The text for `key` in `language`, with `values` filled in; the key itself if unknown.
+
+    A `count` of 1 picks the key's `_one` text where there is one ("1 época", "1 epoch"). Numbers are
+    written the reader's way: a decimal comma in Spanish ("71,2 %"), a decimal point in English.
+    """
     texts = TEXTS.get(language, TEXTS[DEFAULT_LANGUAGE])
+    if values.get("count") == 1 and f"{key}_one" in TEXTS["en"]:
+        key = f"{key}_one"
     text = texts.get(key, TEXTS["en"].get(key, key))
-    return text.format_map(_Blank(values))
+    return _Formatter(language).vformat(text, (), _Blank(values))
+
+
+def percent(fraction: float, language: str, digits: int = 1) -> str:
+    """0.712 -> "71,2 %" in Spanish (a space before %), "71.2%" in English."""
+    return number(100 * fraction, f".{digits}f", language) + (" %" if language == "es" else "%")
+
+
+def number(value, spec: str, language: str) -> str:
+    """`format(value, spec)` with the reader's decimal mark (figures' numbers, like translate's)."""
+    return _Formatter(language).format_field(value, spec)
+
+
+class _Formatter(string.Formatter):
+    def __init__(self, language: str):
+        super().__init__()
+        self.language = language
+
+    def format_field(self, value, format_spec: str) -> str:
+        text = format(value, format_spec)
+        if self.language == "es" and isinstance(value, numbers.Number) and not isinstance(value, bool):
+            text = text.translate(_SPANISH_MARKS)
+        return text
+
+
+_SPANISH_MARKS = str.maketrans(".,", ",.")  # 1,234.5 -> 1.234,5
 
 
 class _Blank(dict):

@@ -100,6 +100,11 @@ def _padding(size: int, kernel_size: int, stride: int, padding: str) -> tuple[in
     raise KernelError("error_setting", f"padding {padding!r}")
 
 
+def output_shape(height: int, width: int, kernel_size: int, stride: int = 1, padding: str = "same") -> tuple[int, int]:
+    """(rows, columns) of a convolution's output, as TensorFlow computes them."""
+    return (_padding(height, kernel_size, stride, padding)[0], _padding(width, kernel_size, stride, padding)[0])
+
+
 def pad(channels: np.ndarray, kernel_size: int, stride: int, padding: str) -> tuple[np.ndarray, int, int]:
     """Zero-pads (H, W, C) for the convolution; returns the padded array and the output size."""
     if stride < 1:

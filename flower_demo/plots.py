@@ -8,37 +8,44 @@ import pandas as pd
 from matplotlib.figure import Figure
 from PIL import Image
 
-from flower_demo.i18n import class_label, translate
+from flower_demo.i18n import class_label, number, translate
 
-SERIES_COLORS = ("#1f77b4", "#ff7f0e", "#9ecae1", "#fdd0a2")  # training, validation, and their previous run
+SERIES_COLORS = ("#9ecae1", "#fdd0a2", "#1f77b4", "#ff7f0e")  # the previous run's training, validation; this run's
 
 
-def _annotate_grid(axes, values: np.ndarray, fmt: str) -> None:
-    """Writes each cell's number on a heatmap, in black or white for contrast."""
-    span = float(np.abs(values).max()) or 1.0
+def _annotate_grid(axes, image, values: np.ndarray, fmt: str, language: str, fontsize: float) -> None:
+    """Writes each cell's number on a heatmap, black on light cells and white on dark ones (the
+    colour each cell is drawn in decides, so a mid-grey patch pixel gets black, not white)."""
     for (row, col), value in np.ndenumerate(values):
-        colour = "white" if abs(value) > 0.6 * span else "black"
-        axes.text(col, row, format(value, fmt), ha="center", va="center", color=colour,
-                  fontsize=11 if values.shape[0] <= 3 else 8)
+        red, green, blue, _ = image.cmap(image.norm(value))
+        light = 0.299 * red + 0.587 * green + 0.114 * blue > 0.5
+        axes.text(col, row, number(value, fmt, language), ha="center", va="center",
+                  color="black" if light else "white", fontsize=fontsize)
     axes.set_xticks([])
     axes.set_yticks([])
 
 
-def kernel_figure(kernel: np.ndarray, title: str) -> Figure:
+def kernel_figure(kernel: np.ndarray, title: str, language: str = "en") -> Figure:
     """The kernel as a heatmap (blue negative, red positive) with its numbers."""
-    figure = Figure(figsize=(3.2, 3.2), layout="constrained")
+    figure = Figure(figsize=(3.2, 3.4), layout="constrained")
     axes = figure.subplots()
     limit = float(np.abs(kernel).max()) or 1.0
-    axes.imshow(kernel, cmap="RdBu_r", vmin=-limit, vmax=limit)
-    _annotate_grid(axes, kernel, ".3g")
-    axes.set_title(title)
+    image = axes.imshow(kernel, cmap="RdBu_r", vmin=-limit, vmax=limit)
+    _annotate_grid(axes, image, kernel, ".3g", language, 13 if kernel.shape[0] <= 3 else 10)
+    axes.set_title(title, fontsize=12)
     return figure
 
 
 def step_figure(explanation: dict, kernel: np.ndarray, language: str, grey: bool) -> Figure:
-    """One output pixel's arithmetic: per channel, the patch, the kernel, the products and their sum."""
+    """One output pixel's arithmetic: per channel, the patch, the kernel, the products and their sum.
+
+    Sized for reading on a projector and, at its natural size (the page scrolls it sideways on a
+    phone), on a 390 px screen: a 5x5 grid gets larger panels, so its numbers stay ~14 px tall.
+    """
     channels = ["channel_grey"] if grey else ["channel_R", "channel_G", "channel_B"]
-    figure = Figure(figsize=(7.5, 2.3 * len(channels) + 0.6), layout="constrained")
+    side = 2.5 if kernel.shape[0] <= 3 else 3.6  # inches per panel
+    fontsize = 13 if kernel.shape[0] <= 3 else 11
+    figure = Figure(figsize=(3 * side, side * len(channels) + 0.5), layout="constrained", dpi=90)
     grid = figure.subplots(len(channels), 3, squeeze=False)
     limit = float(np.abs(kernel).max()) or 1.0
     for index, channel in enumerate(channels):
@@ -49,16 +56,31 @@ def step_figure(explanation: dict, kernel: np.ndarray, language: str, grey: bool
             (kernel, "RdBu_r", -limit, limit, translate("kernel", language), ".3g"),
             (products, "RdBu_r", -(np.abs(products).max() or 1), np.abs(products).max() or 1,
              f"{translate('step_products', language)}: {translate('step_sum', language)} = "
-             f"{explanation['sums'][index]:.1f}", ".1f"),
+             f"{number(explanation['sums'][index], '.1f', language)}", ".1f"),
         ]
         for axes, (values, cmap, low, high, title, fmt) in zip(grid[index], cells):
-            axes.imshow(values, cmap=cmap, vmin=low, vmax=high)
-            _annotate_grid(axes, values, fmt)
-            axes.set_title(title, fontsize=10)
+            image = axes.imshow(values, cmap=cmap, vmin=low, vmax=high)
+            _annotate_grid(axes, image, values, fmt, language, fontsize)
+            axes.set_title(title, fontsize=12)
     figure.suptitle(
-        f"({explanation['row']}, {explanation['col']}): "
-        + translate("step_total", language, total=explanation["total"]), fontsize=10)
+        translate("step_pixel", language, row=explanation["row"], col=explanation["col"]) + "\n"
+        + translate("step_total", language, total=explanation["total"]), fontsize=12)
     return figure
+
+
+def mark_pixel(picture: np.ndarray, row: int, col: int) -> np.ndarray:
+    """`picture` with a ring around one pixel (the one the step-by-step figure works out), drawn in
+    yellow over black so it shows on any photo; the pixel itself is left as it is."""
+    from PIL import ImageDraw
+
+    marked = Image.fromarray(picture).convert("RGB")
+    radius = max(8, max(picture.shape[:2]) // 25)  # ~4 % of the picture: visible on a projector and a phone
+    draw = ImageDraw.Draw(marked)
+    box = (col - radius, row - radius, col + radius, row + radius)
+    draw.ellipse(box, outline=(0, 0, 0), width=max(4, radius // 3))
+    inner = max(2, radius // 6)
+    draw.ellipse((box[0] + 1, box[1] + 1, box[2] - 1, box[3] - 1), outline=(255, 220, 0), width=inner)
+    return np.asarray(marked)
 
 
 def class_counts_figure(counts: dict[str, int], language: str) -> Figure:
@@ -88,21 +110,29 @@ def image_grid_figure(pictures: list[np.ndarray], titles: list[str] | None = Non
 def curve_frame(curve: list[dict], metric: str, language: str, previous: list[dict] | None = None) -> pd.DataFrame:
     """Long-format rows (step, value, series) for a gr.LinePlot, this run and the previous one.
 
-    The chart fixes its series (and axis types) from the first frame it ever receives, so every
-    frame names all four series, previous run included, with one empty (NaN) row each: it draws nothing.
+    The chart fixes its series (and axis types) from the first frame it ever receives, in the order
+    they first appear, and draws them in that order: every frame starts with one empty (NaN) row per
+    series, the previous run's first, so this run's lines are drawn over an identical previous run's.
     """
-    rows = [(row["step"], row["value"], translate(f"series_{row['series']}", language))
-            for row in curve if row["metric"] == metric]
+    rows = [(0.0, float("nan"), name) for name in series_colors(language)]
     rows += [(row["step"], row["value"], translate(f"series_previous_{row['series']}", language))
              for row in (previous or []) if row["metric"] == metric]
-    rows += [(0.0, float("nan"), name) for name in series_colors(language)]
+    rows += [(row["step"], row["value"], translate(f"series_{row['series']}", language))
+             for row in curve if row["metric"] == metric]
     frame = pd.DataFrame(rows, columns=["step", "value", "series"])
     return frame.astype({"step": "float64", "value": "float64", "series": "str"})
 
 
+SERIES = ("series_previous_training", "series_previous_validation", "series_training", "series_validation")
+
+
 def series_colors(language: str) -> dict[str, str]:
-    names = ("series_training", "series_validation", "series_previous_training", "series_previous_validation")
-    return {translate(name, language): colour for name, colour in zip(names, SERIES_COLORS)}
+    return {translate(name, language): colour for name, colour in zip(SERIES, SERIES_COLORS)}
+
+
+def legend_series(language: str, previous: bool) -> list[str]:
+    """The series a legend names: the previous run's only when there is one."""
+    return [translate(name, language) for name in SERIES if previous or "previous" not in name]
 
 
 # Pictures of a network's insides: plain arrays through a colour map (tens of pictures per click

@@ -90,9 +90,9 @@ def test_dataset_describes_the_folder(english):
 def test_classify_uses_the_shipped_model_then_the_students_own(english, photo):
     label, sentence = english.predict(handle_file(photo), api_name="/classify")
     scores = {item["label"]: item["confidence"] for item in label["confidences"]}
-    assert set(scores) == {"daisy", "dandelion", "roses", "sunflowers", "tulips"}
+    assert set(scores) == {"daisies", "dandelions", "roses", "sunflowers", "tulips"}
     assert sum(scores.values()) == pytest.approx(1, abs=1e-4)
-    assert "most likely belongs to" in sentence and "shipped" in sentence
+    assert "Most likely:" in sentence and "shipped" in sentence
 
     job = english.submit("live", 2, 8, 32, 0.003, 0.2, "cpu", api_name="/train")
     job.result()
@@ -100,13 +100,44 @@ def test_classify_uses_the_shipped_model_then_the_students_own(english, photo):
     assert statuses[-1].startswith("Done: 2 epochs")
     accuracy_frame, summary = job.outputs()[-1][1], job.outputs()[-1][3]
     assert {"training", "validation"} <= {row[2] for row in accuracy_frame["data"] if row[1] is not None}
-    assert "rescaling (Rescaling)" in summary and "Total params" in summary
+    assert "| rescaling (Rescaling) | (batch, 32, 32, 3) | 0 |" in summary and "Parameters in all: **98,805**" in summary
     _, sentence = english.predict(handle_file(photo), api_name="/classify")
     assert "the one you trained in this session (live)" in sentence
 
     spanish_label, _ = local_client(english.src, "es").predict(
         handle_file(photo), api_name="/classify")
     assert "rosas" in {item["label"] for item in spanish_label["confidences"]}
+
+
+def _wait_for(job, text: str, timeout: float = 60) -> str:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for output in job.outputs():
+            if isinstance(output[0], str) and text in output[0]:
+                return output[0]
+        time.sleep(0.1)
+    raise AssertionError(f"never saw {text!r} in {[o[0] for o in job.outputs()]}")
+
+
+def test_a_waiting_student_sees_the_queue_and_can_leave_it(app_url):
+    first, second = local_client(app_url, "en"), local_client(app_url, "es")
+    running = first.submit("live", 30, 8, 32, 0.003, 0.2, "cpu", api_name="/train")
+    _wait_for(running, "Epoch 1 of 30")
+    waiting = second.submit("live", 1, 8, 32, 0.003, 0.2, "cpu", api_name="/train")
+    status = _wait_for(waiting, "En la cola: hay 1 entrenamiento antes que el tuyo; empezará en unos ")
+    assert "Detener" in status
+    second.predict(api_name="/stop")  # Stop while waiting: out of the line, nothing trained
+    waiting.result()
+    assert waiting.outputs()[-1][0] == "Saliste de la cola: no se entrenó nada."
+    assert not running.done()
+    first.predict(api_name="/stop")
+    running.result()
+    assert running.outputs()[-1][0].startswith("Stopped ")
+    from flower_demo import turns
+
+    assert len(turns.LINE) == 0
 
 
 def test_bad_uploads_get_a_clear_message_and_the_server_keeps_serving(english, spanish, tmp_path, photo):
@@ -162,7 +193,7 @@ def test_inside_the_network_shows_the_shipped_model_then_the_students_own(englis
 def test_inside_the_network_refuses_bad_input_in_the_students_language(english, spanish, photo, tmp_path):
     with pytest.raises(Exception, match="Invalid setting: model 'theirs'"):
         english.predict(handle_file(photo), "theirs", api_name="/feature_maps")
-    with pytest.raises(Exception, match="Ajuste no válido: class 'orchids'"):
+    with pytest.raises(Exception, match="Ajuste no válido: clase 'orchids'"):
         spanish.predict(handle_file(photo), "shipped", "orchids", api_name="/saliency")
     fake = tmp_path / "page.png"
     fake.write_text("<html>not a picture</html>")

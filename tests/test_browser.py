@@ -17,14 +17,14 @@ pytestmark = pytest.mark.skipif(not shutil.which("chromium") and not shutil.whic
 TEXT = {
     "es": {"tabs": ["Kernels", "Datos", "Aumento de datos", "Entrenamiento", "Clasificar", "Dentro de la red"],
            "kernel_note": "valor absoluto", "load": "Cargar el conjunto de datos", "loaded": "fotos en 5 clases",
-           "augment": "Generar 9 variaciones", "epochs": "Épocas", "train": "Entrenar", "done": "Listo: 2 épocas",
-           "classify": "Clasificar", "sentence": "probablemente pertenece a", "own": "el que entrenaste",
+           "augment": "Otras 9 variaciones", "epochs": "Épocas", "train": "Entrenar", "done": "Listo: 2 épocas",
+           "classify": "Clasificar", "sentence": "Lo más probable:", "own": "el que entrenaste",
            "stage": "Etapa 1:", "fallback": "Aún no has entrenado", "filter": "El filtro **#", "evidence": "evidencia de",
            "class_box": "Clase a explicar", "tulips": "tulipanes"},
     "en": {"tabs": ["Kernels", "Dataset", "Augmentation", "Training", "Classify", "Inside the network"],
            "kernel_note": "absolute value", "load": "Load the dataset", "loaded": "photos in 5 classes",
-           "augment": "Make 9 variations", "epochs": "Epochs", "train": "Train", "done": "Done: 2 epochs",
-           "classify": "Classify", "sentence": "most likely belongs to", "own": "the one you trained",
+           "augment": "9 other variations", "epochs": "Epochs", "train": "Train", "done": "Done: 2 epochs",
+           "classify": "Classify", "sentence": "Most likely:", "own": "the one you trained",
            "stage": "Stage 1:", "fallback": "You have not trained", "filter": "Filter **#", "evidence": "evidence for",
            "class_box": "Class to explain", "tulips": "tulips"},
 }

@@ -137,8 +137,26 @@ def test_the_app_trains_on_the_cluster_when_one_is_configured(local_cluster, app
     job.result()
     statuses = [output[0] for output in job.outputs()]
     assert any(status.startswith("Starting your training on a machine of the cluster") for status in statuses)
-    assert statuses[-1].startswith("Done: 1 epochs")
+    assert statuses[-1].startswith("Done: 1 epoch,")
     photo = tmp_path / "tulip.png"
     Image.fromarray(synthetic_photo("tulips", 0, size=(40, 30))).save(photo)
     _, sentence = client.predict(handle_file(str(photo)), api_name="/classify")
     assert "the one you trained in this session (live)" in sentence
+
+
+def test_three_students_on_a_cluster_with_room_for_two(local_cluster, app_url, monkeypatch):
+    """Two train side by side; the third is told its place and starts when a place frees."""
+    from benchmarks.clients import local_client
+
+    monkeypatch.setenv(config.RAY_ADDRESS_ENV, "local")
+    jobs = []
+    for language in ("en", "en", "es"):
+        jobs.append(local_client(app_url, language).submit("live", 3, 8, 32, 0.003, 0.2, "cpu", api_name="/train"))
+        time.sleep(0.5)  # in this order: the line is first come, first served
+    for job in jobs:
+        job.result()
+    statuses = [[output[0] for output in job.outputs()] for job in jobs]
+    assert not any(status.startswith("Queued") for status in statuses[0] + statuses[1])
+    assert any(status.startswith("En la cola: hay 2 entrenamientos antes") for status in statuses[2])
+    assert statuses[0][-1].startswith("Done: 3 epochs") and statuses[1][-1].startswith("Done: 3 epochs")
+    assert statuses[2][-1].startswith("Listo: 3 épocas")

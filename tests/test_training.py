@@ -40,9 +40,15 @@ def check_finished(state, train_config):
     assert series == {"training", "validation"}
     assert {point["metric"] for point in state.curve} == {"accuracy", "loss"}
     validation = [point for point in state.curve if point["series"] == "validation"]
-    assert {p["metric"]: p["value"] for p in validation} == {"accuracy": row["val_accuracy"], "loss": row["val_loss"]}
+    # Validated before training (step 0: a one-epoch run still draws a line) and after the epoch.
+    assert sorted({p["step"] for p in validation}) == [0.0, 1.0]
+    assert {p["metric"]: p["value"] for p in validation if p["step"] == 1.0} == {"accuracy": row["val_accuracy"],
+                                                                                 "loss": row["val_loss"]}
     assert max(point["step"] for point in state.curve) == pytest.approx(1.0)
-    assert min(point["step"] for point in state.curve) == pytest.approx(1 / state.steps)  # after batch 1
+    training = [point["step"] for point in state.curve if point["series"] == "training"]
+    assert min(training) == pytest.approx(1 / state.steps)  # after batch 1
+    assert state.full_epochs == 1 and state.epoch_seconds == [row["seconds"]]
+    assert state.summary_rows[0][1] == "Rescaling" and state.summary_rows[0][0].startswith("rescaling")
     assert state.model is not None
     assert state.model.output_shape == (None, 5)
     assert state.model.input_shape == (None, 32, 32, 3)
@@ -183,12 +189,17 @@ def test_missing_data_dir_fails_with_a_key(tmp_path):
 def test_eta_and_seconds_per_epoch():
     from flower_demo.training import RunState
 
-    state = RunState(phase="training", epochs=4, epoch=1, steps=10, batch=5,
-                     history=[{"seconds": 2.0}, {"seconds": 4.0}])
+    state = RunState(phase="training", epochs=4, epoch=1, steps=10, batch=5, epoch_seconds=[2.0, 4.0])
     assert state.seconds_per_epoch == pytest.approx(3.0)
     assert state.eta_seconds == pytest.approx((4 - 1.5) * 3.0)
-    assert RunState(phase="finished", history=[{"seconds": 1.0}]).eta_seconds is None
+    assert RunState(phase="finished", epoch_seconds=[1.0]).eta_seconds is None
     assert RunState().seconds_per_epoch is None
+    # In the first epoch the pace leaves the first batch out (it also traced the training step):
+    # 9 batches after it took 0.9 s, so 10 take 1 s, however long the first one took.
+    first_epoch = RunState(phase="training", epochs=2, steps=10, batch=10, epoch_started=time.monotonic() - 30,
+                           pace_started=time.monotonic() - 0.9)
+    assert first_epoch.seconds_per_epoch == pytest.approx(1.0, rel=0.05)
+    assert RunState(phase="training", epochs=2, steps=10, batch=2).seconds_per_epoch is None  # too early to say
 
 
 def test_training_steps_aside_for_requests_before_every_batch(flower_folder, monkeypatch):

@@ -24,6 +24,13 @@ def augment_image(image, flip: bool = True, rotation: float = 0.1, zoom: float =
     return augment.tile(pictures)
 
 
+def new_seed() -> int:
+    """Another nine: a fresh random seed (shown, so the same nine can be had again by typing it)."""
+    import random
+
+    return random.randrange(2**31 - 1)
+
+
 def load_preset(preset: str):
     """The augmentation settings a training preset uses, into the sliders."""
     settings = config.PRESETS.get(preset, config.PRESETS[config.DEFAULT_PRESET]).augmentation
@@ -31,7 +38,7 @@ def load_preset(preset: str):
 
 
 def build() -> None:
-    with gr.Tab(ui.t("tab_augment"), id="augmentation"):
+    with gr.Tab(ui.t("tab_augment"), id="augmentation") as tab:
         gr.Markdown(ui.t("augment_intro"))
         with gr.Row():
             with gr.Column():
@@ -50,9 +57,18 @@ def build() -> None:
             # gallery took ~120 ms to encode and nine requests (~9 ms of server CPU each) per click.
             augmented_grid = ui.PictureOutput(label=ui.t("augmented_grid"), format="jpeg", interactive=False,
                                               height=640, elem_id="augmented")
-        preset_dropdown.change(load_preset, preset_dropdown,
-                               [flip_checkbox, rotation_slider, zoom_slider, contrast_slider],
-                               api_visibility="private")
         augment_inputs = [input_image, flip_checkbox, rotation_slider, zoom_slider, contrast_slider, seed_number]
-        augment_button.click(augment_image, augment_inputs, augmented_grid, api_name="augment")
-        dataset_photo_event.success(augment_image, augment_inputs, augmented_grid, api_visibility="private")
+        # Like the Kernels tab, every control re-draws at once, with the same seed (the same random draws,
+        # so a slider's effect is what changes); the button draws nine new ones (a new seed).
+        another = augment_button.click(new_seed, None, seed_number, api_visibility="private", queue=False)
+        another.success(augment_image, augment_inputs, augmented_grid, api_name="augment", show_progress="hidden")
+        preset_loaded = preset_dropdown.change(load_preset, preset_dropdown,
+                                               [flip_checkbox, rotation_slider, zoom_slider, contrast_slider],
+                                               api_visibility="private")
+        redraws = [tab.select, input_image.upload, flip_checkbox.input, rotation_slider.release, zoom_slider.release,
+                   contrast_slider.release, seed_number.submit, seed_number.blur]
+        gr.on(redraws, augment_image, augment_inputs, augmented_grid, api_visibility="private",
+              show_progress="hidden")
+        for event in (preset_loaded, dataset_photo_event):
+            event.success(augment_image, augment_inputs, augmented_grid, api_visibility="private",
+                          show_progress="hidden")

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import functools
+
 import gradio as gr
 
-from flower_demo import config, model as model_lib
+from flower_demo import config, data, model as model_lib
 from flower_demo.i18n import class_label, translate
 from flower_demo.tabs import ui
 
 
 @ui.light
-def classify(image, student_model=None, request: gr.Request = None, progress=gr.Progress()):
-    """Top five classes and the tutorial's sentence for one photo.
+def classify(image, true_class: str = "", student_model=None, request: gr.Request = None, progress=gr.Progress()):
+    """Top five classes and the tutorial's sentence for one photo, a warning when the answer is unsure,
+    and right or wrong when the photo's true class is known (a dataset photo, an Example).
 
     Uses the model this student trained in the Training tab if any, else assets/flower_cnn.keras.
     """
@@ -24,10 +27,38 @@ def classify(image, student_model=None, request: gr.Request = None, progress=gr.
     probabilities = model_lib.predict_probabilities(network, rgb)
     names = [class_label(name, lang) for name in config.CLASS_NAMES]
     best = int(probabilities.argmax())
-    sentence = translate("classify_sentence", lang, label=names[best], confidence=100 * float(probabilities[best]))
-    source = (translate("model_used_student", lang, preset=network.name) if student_model is not None
-              else translate("model_used_shipped", lang))
-    return {name: float(p) for name, p in zip(names, probabilities)}, f"{sentence}\n\n{source}"
+    parts = [translate("classify_sentence", lang, label=names[best], confidence=100 * float(probabilities[best]))]
+    if model_lib.is_unsure(probabilities):
+        parts.append(translate("classify_unsure", lang, threshold=100 * model_lib.UNSURE_BELOW))
+    if true_class in config.CLASS_NAMES:
+        verdict = "classify_right" if config.CLASS_NAMES[best] == true_class else "classify_wrong"
+        parts.append(translate(verdict, lang, label=class_label(true_class, lang)))
+    parts.append(translate("model_used_student", lang, preset=network.name) if student_model is not None
+                 else translate("model_used_shipped", lang))
+    return {name: float(p) for name, p in zip(names, probabilities)}, "\n\n".join(parts)
+
+
+@functools.cache  # built once with the page: the same Examples for every student
+def flower_examples() -> list[list[str]]:
+    """[photo, true class] rows: one validation photo per class when the dataset is on this machine (the
+    app ships none), then matplotlib's sample photo, which is no flower at all."""
+    try:
+        rows = [[str(path), name] for path, name in data.example_photos(data.locate_dataset(allow_download=False))]
+    except data.DatasetError:
+        rows = []
+    return [*rows, [ui.SAMPLE_PHOTO, ""]]
+
+
+def forget_true_class() -> str:
+    return ""
+
+
+def true_class_of_example(selected) -> str:
+    """The clicked Example's true class (Gradio hands over (index, sample))."""
+    try:
+        return flower_examples()[int(selected[0])][1]
+    except (TypeError, ValueError, IndexError):
+        return ""
 
 
 def build(student_model: gr.State) -> None:
@@ -36,8 +67,11 @@ def build(student_model: gr.State) -> None:
         with gr.Row():
             with gr.Column():
                 input_image = ui.image_input(height=320)
-                gr.Examples([[ui.SAMPLE_PHOTO]], inputs=[input_image])
-                dataset_photo_event = ui.dataset_photo_button(input_image)
+                true_class_box = gr.Textbox("", visible=False, label=ui.t("true_class"))  # known for dataset photos
+                # Thumbnails only: a second (hidden) column would show each photo's answer beside it.
+                examples = gr.Examples([[path] for path, _ in flower_examples()], inputs=[input_image],
+                                       label=ui.t("examples"), elem_id="classify-examples")
+                dataset_photo_event = ui.dataset_photo_button(input_image, true_class_box)
                 classify_button = gr.Button(ui.t("classify_button"), variant="primary")
                 ui.active_when_warm(classify_button, ui.t("classify_button"), ui.t("classify_button_loading"))
             with gr.Column():
@@ -47,13 +81,18 @@ def build(student_model: gr.State) -> None:
             # The same network Classify uses: this student's, else the shipped one.
             saliency_inputs, saliency_outputs, saliency_changes = ui.saliency_panel(input_image, gr.State("own"),
                                                                                     student_model)
+        classify_inputs = [input_image, true_class_box, student_model]
+        # A photo of unknown class (an upload, the webcam, the clipboard) forgets the last one's class.
+        unknown_photo = input_image.upload(forget_true_class, None, true_class_box, queue=False,
+                                           api_visibility="private")
         classified = [
-            classify_button.click(classify, [input_image, student_model], [top_label, sentence_markdown],
-                                  api_name="classify"),
-            input_image.upload(classify, [input_image, student_model], [top_label, sentence_markdown],
-                               api_visibility="private"),
-            dataset_photo_event.success(classify, [input_image, student_model], [top_label, sentence_markdown],
+            classify_button.click(classify, classify_inputs, [top_label, sentence_markdown], api_name="classify"),
+            unknown_photo.then(classify, classify_inputs, [top_label, sentence_markdown], api_visibility="private"),
+            dataset_photo_event.success(classify, classify_inputs, [top_label, sentence_markdown],
                                         api_visibility="private"),
+            examples.load_input_event.then(true_class_of_example, examples.dataset, true_class_box, queue=False,
+                                           api_visibility="private").then(
+                classify, classify_inputs, [top_label, sentence_markdown], api_visibility="private"),
         ]
         # Where it looked follows each answer (after it: the answer never waits for the gradients).
         for event in classified:

@@ -30,7 +30,7 @@ def show_dataset(image_size: int = config.TUTORIAL_IMAGE_SIZE, request: gr.Reque
         raise ui.error(problem.key, lang, detail=problem.detail) from problem
     skipped = translate("dataset_skipped", lang, count=len(overview.skipped)) if overview.skipped else ""
     summary = translate("dataset_summary", lang, count=overview.count, classes=len(overview.counts),
-                        folder=folder.name, train=overview.train_count, val=overview.val_count, skipped=skipped)
+                        train=overview.train_count, val=overview.val_count, skipped=skipped)
     titles = [class_label(name, lang) for name in overview.sample_names]
     shapes = translate("shapes_text", lang, images=overview.batch_shape, labels=overview.label_shape)
     low, high = overview.pixel_range
@@ -46,8 +46,9 @@ def build() -> None:
         dataset_button = gr.Button(ui.t("dataset_button"), variant="primary")
         summary_markdown = gr.Markdown()
         with gr.Row():
-            counts_plot = gr.Plot(label=ui.t("class_counts"))
-            grid_plot = gr.Plot(label=ui.t("sample_grid"))
+            # No label chips: they covered the figures' titles and the grid's first two labels.
+            counts_plot = gr.Plot(label=ui.t("class_counts"), show_label=False)
+            grid_plot = gr.Plot(label=ui.t("sample_grid"), show_label=False)
         shapes_markdown = gr.Markdown()
         gr.Markdown(ui.t("performance_note"))
         gr.Markdown(ui.t("normalise_intro"))

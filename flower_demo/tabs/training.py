@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import threading
 
+import anyio
 import gradio as gr
 
-from flower_demo import config, plots
-from flower_demo.i18n import translate
+from flower_demo import config, plots, turns
+from flower_demo.i18n import number, percent, translate
 from flower_demo.tabs import ui
 
+WAITING_LINE = 40  # runs at once in the training event: those with a slot train, the rest see their place
 LIVE_EPOCH_CAP = {"flower_cnn": 8}  # the full recipe takes ~20 min; 8 epochs (2 per size) ~5 min, ~9 when stalled
 _active_runs: dict[str, object] = {}  # session hash -> its TrainingRun, so Stop reaches only that run
 _active_lock = threading.Lock()
@@ -23,8 +26,17 @@ def _duration(seconds: float | None) -> str:
     return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
 
 
-def _code(text: str) -> str:
-    return f"```\n{text}\n```" if text else ""
+def _summary_table(rows, lang: str) -> str:
+    """The model summary as a table in the reader's language (layers, output shapes, parameters)."""
+    if not rows:
+        return ""
+    batch = translate("summary_batch", lang)
+    lines = [f"| {translate('summary_layer', lang)} | {translate('summary_shape', lang)} | "
+             f"{translate('summary_params', lang)} |", "|---|---|---:|"]
+    for name, kind, shape, params in rows:
+        lines.append(f"| {name} ({kind}) | ({', '.join([batch, *map(str, shape)])}) | {number(params, ',', lang)} |")
+    total = sum(params for *_, params in rows)
+    return "\n".join(lines) + "\n\n" + translate("summary_total", lang, total=total)
 
 
 def _status(state, lang: str, stop_requested: bool) -> str:
@@ -33,7 +45,8 @@ def _status(state, lang: str, stop_requested: bool) -> str:
     elif state.phase == "starting":
         text = translate("status_starting", lang)
     elif state.phase in ("waiting", "loading"):
-        text = translate("status_loading", lang, done=state.loading_done, total=state.loading_total or "?")
+        text = (translate("status_loading", lang, done=state.loading_done, total=state.loading_total)
+                if state.loading_total else translate("status_preparing", lang))
     elif state.phase == "training":
         text = translate("status_training", lang, epoch=min(state.epoch + 1, state.epochs), epochs=state.epochs,
                          batch=state.batch, steps=state.steps, per_epoch=_duration(state.seconds_per_epoch),
@@ -44,9 +57,13 @@ def _status(state, lang: str, stop_requested: bool) -> str:
         text = translate("status_failed", lang, message=translate(state.error_key, lang, detail=state.error_detail))
     else:
         last = state.history[-1] if state.history else {}
-        accuracy = f"{last['val_accuracy']:.1%}" if "val_accuracy" in last else "—"
-        key = "status_finished" if state.phase == "finished" else "status_stopped"
-        text = translate(key, lang, epochs=state.epoch, val_accuracy=accuracy)
+        accuracy = percent(last["val_accuracy"], lang) if "val_accuracy" in last else "—"
+        if state.phase == "finished":
+            key = "status_finished"
+        else:  # mid-epoch or between two epochs
+            key = "status_stopped" if len(state.history) > state.full_epochs else "status_stopped_between"
+        text = translate(key, lang, count=state.full_epochs, epoch=state.full_epochs + 1, epochs=state.epochs,
+                         val_accuracy=accuracy)
         if state.timed_out:
             text += " " + translate("error_time_limit", lang, seconds=config.MAX_TRAIN_SECONDS_APP)
     if state.skipped:
@@ -54,12 +71,32 @@ def _status(state, lang: str, stop_requested: bool) -> str:
     return text
 
 
-def train(preset: str = config.DEFAULT_PRESET, epochs: int | None = None, batch_size: int | None = None,
+def _slots() -> int:
+    """Runs that train at once: one in this process; with a cluster, as many as it has room for now."""
+    if not config.ray_address():
+        return 1
+    from flower_demo import cluster
+
+    try:
+        return cluster.room()
+    except (ImportError, RuntimeError, ConnectionError):  # no Ray, or the cluster is gone: the run will say so
+        return 1
+
+
+def _queued(text: str) -> tuple:
+    """An update of the status alone (the charts keep what they show)."""
+    return (text, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip())
+
+
+async def train(preset: str = config.DEFAULT_PRESET, epochs: int | None = None, batch_size: int | None = None,
           image_size: int | None = None, learning_rate: float | None = None, validation_split: float | None = None,
           device: str = "cpu", previous_curve=None, request: gr.Request = None):
     """Trains a preset (with the student's overrides, clamped to the server's limits), streaming curves.
 
-    Yields (status, accuracy frame, loss frame, summary, trained model, this run's curve).
+    Yields (status, accuracy frame, loss frame, summary, trained model, this run's curve). Joins the
+    line at once: while other runs are ahead it says its place and about how long (Stop leaves the
+    line), then trains in its turn. The event runs many at a time; turns.LINE lets one train (with a
+    cluster, as many as it has room for).
     """
     from flower_demo.training import TrainingRun  # lazy: keeps TensorFlow out of the page's start-up
 
@@ -83,22 +120,47 @@ def train(preset: str = config.DEFAULT_PRESET, epochs: int | None = None, batch_
         run = TrainingRun(run_config, device="gpu" if device == "gpu" else "cpu",
                           max_seconds=config.MAX_TRAIN_SECONDS_APP)
     with _active_lock:
-        if session in _active_runs:
-            raise ui.error("error_training_busy", lang)
-        _active_runs[session] = run
+        busy = session in _active_runs
+        if not busy:
+            _active_runs[session] = run
+    if busy:  # a second click during one's own run: say so, and leave that run alone
+        gr.Info(translate("error_training_busy", lang), title="")
+        yield _queued(gr.skip())
+        return
+    ticket = turns.LINE.join(turns.expected_seconds(run_config))
     previous = previous_curve or []
     try:
-        for state in run.stream():
-            frames = (plots.curve_frame(state.curve, "accuracy", lang, previous),
-                      plots.curve_frame(state.curve, "loss", lang, previous))
+        while turns.LINE.ahead(ticket, _slots()):
+            if run.stopping:
+                yield _queued(translate("status_left_line", lang))
+                return
+            ahead, seconds = turns.LINE.wait_estimate(ticket, _slots())
+            yield _queued(translate("status_waiting", lang, count=ahead, wait=_duration(seconds)))
+            await asyncio.sleep(1.0)
+        ticket.remaining = lambda: run.state.eta_seconds
+        # Before the run: the legend names only the runs drawn, the epoch axis spans the whole run. (The
+        # chart redraws itself for these; sent now, while the photos load, no curve point is lost to it.)
+        legend = plots.legend_series(lang, bool(previous))
+        yield (translate("status_preparing", lang),
+               *[gr.LinePlot(plots.curve_frame([], metric, lang, previous), colors_in_legend=legend,
+                             x_lim=[0, run_config.epochs]) for metric in ("accuracy", "loss")],
+               gr.skip(), gr.skip(), gr.skip())
+        stream = run.stream()
+        while (state := await anyio.to_thread.run_sync(next, stream, None)) is not None:
+            frames = [plots.curve_frame(state.curve, "accuracy", lang, previous),
+                      plots.curve_frame(state.curve, "loss", lang, previous)]
             if state.phase in ("finished", "stopped", "failed"):
                 model = state.model if state.model is not None else gr.skip()
                 curve = state.curve if state.curve else gr.skip()
-                yield (_status(state, lang, False), *frames, _code(state.summary), model, curve)
+                if state.epoch_seconds:
+                    turns.record_pace(run_config, state.seconds_per_epoch)
+                yield (_status(state, lang, False), *frames, _summary_table(state.summary_rows, lang), model, curve)
             else:
-                yield (_status(state, lang, run.stopping), *frames, _code(state.summary) or gr.skip(), gr.skip(),
-                       gr.skip())
-    finally:
+                yield (_status(state, lang, run.stopping), *frames,
+                       _summary_table(state.summary_rows, lang) or gr.skip(), gr.skip(), gr.skip())
+    finally:  # O(1): on the event loop when the tab closes
+        run.stop()  # a closed tab's run ends at its next batch (a finished run ignores it)
+        turns.LINE.leave(ticket)
         with _active_lock:
             _active_runs.pop(session, None)
 
@@ -150,13 +212,15 @@ def build(demo: gr.Blocks, student_model: gr.State) -> None:
             with gr.Column(scale=2):
                 status_markdown = gr.Markdown()
                 # No fixed height: a fixed one clips the legend under the chart.
+                # "~g": ticks read 0, 0.5, 1 (not 0.010); the legend has no title ("series" is a column name).
                 accuracy_plot = gr.LinePlot(x="step", y="value", color="series", color_map=color_map, y_lim=[0, 1],
                                             x_title=ui.t("epoch_axis"), y_title=ui.t("accuracy_plot"),
-                                            label=ui.t("accuracy_plot"))
+                                            label=ui.t("accuracy_plot"), x_axis_format="~g", color_title="")
                 loss_plot = gr.LinePlot(x="step", y="value", color="series", color_map=color_map,
-                                        x_title=ui.t("epoch_axis"), y_title=ui.t("loss_plot"), label=ui.t("loss_plot"))
+                                        x_title=ui.t("epoch_axis"), y_title=ui.t("loss_plot"), label=ui.t("loss_plot"),
+                                        x_axis_format="~g", color_title="")
         with gr.Accordion(ui.t("model_summary"), open=False):
-            summary_markdown = gr.Markdown()  # a fenced block: scrolls sideways instead of clipping
+            summary_markdown = gr.Markdown()  # a table in the reader's language
         last_curve = gr.State(None, time_to_live=3600)  # this student's previous curves, to overlay
 
         preset_dropdown.change(load_preset, preset_dropdown,
@@ -167,9 +231,8 @@ def build(demo: gr.Blocks, student_model: gr.State) -> None:
             [preset_dropdown, epochs_slider, batch_slider, size_slider, rate_number, split_slider, device_radio,
              last_curve],
             [status_markdown, accuracy_plot, loss_plot, summary_markdown, student_model, last_curve],
-            # One run at a time in this process; with a cluster, as many as it has room for (its own line).
-            api_name="train", concurrency_limit=None if config.ray_address() else 1, concurrency_id="training",
-            show_progress_on=[status_markdown],
+            api_name="train", concurrency_limit=WAITING_LINE, concurrency_id="training",
+            show_progress_on=[status_markdown], trigger_mode="multiple",  # a second click is told, not ignored
         )
         stop_button.click(stop_training, None, None, queue=False, api_name="stop")
         demo.load(detect_gpu, None, device_radio, api_visibility="private")

@@ -26,6 +26,17 @@ from flower_demo.warm_up import WARM_UP
 I18N = gr.I18n(**TEXTS)
 t = I18N  # t("key") marks a label, Markdown text or choice for translation in the browser
 
+# Narrow screens (a phone, 390 px): the step-by-step figure keeps its natural size, ~14 px numbers,
+# and scrolls sideways rather than shrinking to unreadable ~6 px; tables (the model summary) scroll too.
+CSS = """
+#step-plot img { max-width: none; }
+@media (max-width: 700px) {
+  #step-plot .matplotlib { display: block !important; overflow-x: auto; }
+  #step-plot img { display: block; width: auto !important; min-width: 640px; margin: 0 !important; }
+  .prose table { display: block; overflow-x: auto; }
+}
+"""
+
 SAMPLE_PHOTO = str(Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg")  # ships with matplotlib
 IMAGE_SOURCES = ["upload", "webcam", "clipboard"]
 
@@ -37,7 +48,14 @@ def language(request: gr.Request | None) -> str:
 
 
 def error(key: str, lang: str, **values) -> gr.Error:
-    """A translated gr.Error: shown to the student as a toast, the server keeps serving."""
+    """A translated gr.Error: shown to the student as a toast, the server keeps serving.
+
+    A detail's first word names the setting ("padding 'x'"): it is translated too ("relleno 'x'").
+    """
+    detail = str(values.get("detail", ""))
+    word, _, rest = detail.partition(" ")
+    if f"setting_{word}" in TEXTS["en"]:
+        values["detail"] = f"{translate(f'setting_{word}', lang)} {rest}".strip()
     return gr.Error(translate(key, lang, **values), print_exception=False)
 
 
@@ -178,21 +196,35 @@ class Radio(_PassingChoices, gr.Radio):
         return "radio"
 
 
-def pick_dataset_photo(request: gr.Request = None):
+def _random_dataset_photo(lang: str) -> Path:
     """A random held-out dataset photo (only if the photos are already here: never a download)."""
-    lang = language(request)
     try:
         folder = data.locate_dataset(allow_download=False)
-        path = data.pick_photo(folder, np.random.default_rng())
+        return data.pick_photo(folder, np.random.default_rng())
     except data.DatasetError as problem:
         raise error("error_no_local_photos", lang) from problem
-    return read_image(str(path), lang)
 
 
-def dataset_photo_button(target: gr.Image):
-    """A button that puts a random dataset photo into `target`; returns the event to chain on."""
+def pick_dataset_photo(request: gr.Request = None):
+    """A random held-out dataset photo for `target`."""
+    lang = language(request)
+    return read_image(str(_random_dataset_photo(lang)), lang)
+
+
+def pick_labelled_photo(request: gr.Request = None):
+    """A random held-out dataset photo and its true class (its folder's name)."""
+    lang = language(request)
+    path = _random_dataset_photo(lang)
+    return read_image(str(path), lang), path.parent.name
+
+
+def dataset_photo_button(target: gr.Image, truth: gr.Component | None = None):
+    """A button that puts a random dataset photo into `target` (and its class into `truth`, if given);
+    returns the event to chain on."""
     button = gr.Button(t("dataset_photo_button"), size="sm")
-    return button.click(pick_dataset_photo, None, target, api_visibility="private")
+    if truth is None:
+        return button.click(pick_dataset_photo, None, target, api_visibility="private")
+    return button.click(pick_labelled_photo, None, [target, truth], api_visibility="private")
 
 
 def image_input(label_key: str = "input_photo", **kwargs) -> gr.Image:
