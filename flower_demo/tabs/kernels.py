@@ -80,6 +80,11 @@ def resize_custom_grid(size: int):
     return grid.tolist()
 
 
+def kernel_from_link(request: gr.Request = None):
+    """A shared link's kernel (`?kernel=sobel_x`), chosen on page load."""
+    return ui.page_link(request).kernel or gr.skip()
+
+
 def build(demo: gr.Blocks) -> None:
     with gr.Tab(ui.t("tab_kernels"), id="kernels"):
         gr.Markdown(ui.t("kernels_intro"))
@@ -121,6 +126,8 @@ def build(demo: gr.Blocks) -> None:
               show_progress="hidden")
         gr.on([*setting_changes, pixel_row_slider.release, pixel_col_slider.release], explain, explain_inputs,
               explain_outputs, api_visibility="private", show_progress="hidden")
-        demo.load(convolve, filter_inputs, filter_outputs, api_visibility="private", show_progress="hidden")
-        demo.load(explain, explain_inputs, explain_outputs, api_visibility="private", show_progress="hidden")
+        # A shared link's kernel (?kernel=sobel_x) first, so the first picture is already the chosen one.
+        opened = demo.load(kernel_from_link, None, kernel_dropdown, api_visibility="private", show_progress="hidden")
+        opened.then(convolve, filter_inputs, filter_outputs, api_visibility="private", show_progress="hidden")
+        opened.then(explain, explain_inputs, explain_outputs, api_visibility="private", show_progress="hidden")
         custom_size_radio.change(resize_custom_grid, custom_size_radio, custom_grid, api_visibility="private")

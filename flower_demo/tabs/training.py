@@ -7,7 +7,7 @@ import threading
 
 import gradio as gr
 
-from flower_demo import config, plots
+from flower_demo import config, plots, runs
 from flower_demo.i18n import translate
 from flower_demo.tabs import ui
 
@@ -54,10 +54,11 @@ def _status(state, lang: str, stop_requested: bool) -> str:
 
 def train(preset: str = config.DEFAULT_PRESET, epochs: int | None = None, batch_size: int | None = None,
           image_size: int | None = None, learning_rate: float | None = None, validation_split: float | None = None,
-          device: str = "cpu", previous_curve=None, request: gr.Request = None):
+          device: str = "cpu", previous_curve=None, history=None, request: gr.Request = None):
     """Trains a preset (with the student's overrides, clamped to the server's limits), streaming curves.
 
-    Yields (status, accuracy frame, loss frame, summary, trained model, this run's curve).
+    Yields (status, accuracy frame, loss frame, summary, trained model, this run's curve, the session's
+    run history with this run added).
     """
     from flower_demo.training import TrainingRun  # lazy: keeps TensorFlow out of the page's start-up
 
@@ -87,13 +88,35 @@ def train(preset: str = config.DEFAULT_PRESET, epochs: int | None = None, batch_
             if state.phase in ("finished", "stopped", "failed"):
                 model = state.model if state.model is not None else gr.skip()
                 curve = state.curve if state.curve else gr.skip()
-                yield (_status(state, lang, False), *frames, _code(state.summary), model, curve)
+                yield (_status(state, lang, False), *frames, _code(state.summary), model, curve,
+                       _recorded(history, run_config, state))
             else:
                 yield (_status(state, lang, run.stopping), *frames, _code(state.summary) or gr.skip(), gr.skip(),
-                       gr.skip())
+                       gr.skip(), gr.skip())
     finally:
         with _active_lock:
             _active_runs.pop(session, None)
+
+
+def _recorded(history, run_config, state):
+    """The history with this run added (and its model marked as this run's), if it left a model."""
+    if state.model is None:
+        return gr.skip()
+    history = runs.appended(history, runs.record(run_config, state))
+    runs.remember_origin(state.model, run=history[-1])
+    return history
+
+
+def settings_from_link(request: gr.Request = None):
+    """A shared link's preset and epochs (`?preset=seed_augmented&epochs=5`) into the settings."""
+    link = ui.page_link(request)
+    if link.preset is None and link.epochs is None:
+        return (gr.skip(),) * 6
+    preset = link.preset or config.DEFAULT_PRESET
+    epochs, *others = load_preset(preset)
+    if link.epochs:
+        epochs = min(link.epochs, LIVE_EPOCH_CAP.get(preset, config.MAX_EPOCHS_APP))
+    return (preset, epochs, *others)
 
 
 def stop_training(request: gr.Request = None) -> None:
@@ -118,7 +141,7 @@ def detect_gpu():
     return gr.update(visible=gpu_available())
 
 
-def build(demo: gr.Blocks, student_model: gr.State) -> None:
+def build(demo: gr.Blocks, student_model: gr.State, run_history: gr.State) -> None:
     live = config.PRESETS[config.DEFAULT_PRESET]
     color_map = {**plots.series_colors("es"), **plots.series_colors("en")}
     with gr.Tab(ui.t("tab_training"), id="training"):
@@ -152,14 +175,18 @@ def build(demo: gr.Blocks, student_model: gr.State) -> None:
             summary_markdown = gr.Markdown()  # a fenced block: scrolls sideways instead of clipping
         last_curve = gr.State(None, time_to_live=3600)  # this student's previous curves, to overlay
 
-        preset_dropdown.change(load_preset, preset_dropdown,
-                               [epochs_slider, batch_slider, size_slider, rate_number, split_slider],
-                               api_visibility="private")
+        # .input, not .change: a shared link sets the preset and its own epochs (settings_from_link).
+        preset_dropdown.input(load_preset, preset_dropdown,
+                              [epochs_slider, batch_slider, size_slider, rate_number, split_slider],
+                              api_visibility="private")
+        demo.load(settings_from_link, None,
+                  [preset_dropdown, epochs_slider, batch_slider, size_slider, rate_number, split_slider],
+                  api_visibility="private", show_progress="hidden")
         train_button.click(
             train,
             [preset_dropdown, epochs_slider, batch_slider, size_slider, rate_number, split_slider, device_radio,
-             last_curve],
-            [status_markdown, accuracy_plot, loss_plot, summary_markdown, student_model, last_curve],
+             last_curve, run_history],
+            [status_markdown, accuracy_plot, loss_plot, summary_markdown, student_model, last_curve, run_history],
             api_name="train", concurrency_limit=1, concurrency_id="training", show_progress_on=[status_markdown],
         )
         stop_button.click(stop_training, None, None, queue=False, api_name="stop")

@@ -18,7 +18,7 @@ import PIL.Image
 from gradio import processing_utils
 
 from flower_demo import config, data, images, plots
-from flower_demo.i18n import TEXTS, class_label, language_from_header, translate
+from flower_demo.i18n import LANGUAGES, TEXTS, class_label, language_from_header, translate
 from flower_demo.priority import PRIORITY
 
 I18N = gr.I18n(**TEXTS)
@@ -29,7 +29,11 @@ IMAGE_SOURCES = ["upload", "webcam", "clipboard"]
 
 
 def language(request: gr.Request | None) -> str:
-    """es or en, from the browser's Accept-Language header (Spanish when there is none)."""
+    """es or en: the page link's `?lang=` if it names one (a teacher's shared link), else the browser's
+    Accept-Language header (Spanish when there is none). Every queued event carries the page's query."""
+    chosen = dict(getattr(request, "query_params", None) or {}).get("lang")
+    if chosen in LANGUAGES:
+        return chosen
     headers = getattr(request, "headers", None) or {}
     return language_from_header(headers.get("accept-language"))
 
@@ -255,3 +259,45 @@ def saliency_panel(input_image, model_choice, student_model):
     saliency_markdown = gr.Markdown()
     inputs = [input_image, model_choice, class_dropdown, opacity_slider, student_model]
     return inputs, [saliency_image, saliency_markdown], [class_dropdown.change, opacity_slider.release]
+
+
+# --- links a teacher can share (?tab=training&preset=seed_augmented&epochs=5&kernel=sobel_x&lang=en) ----
+
+def page_link(request: gr.Request | None):
+    """The settings a shared link names (flower_demo.links.Link); unknown values are ignored."""
+    from flower_demo import links
+
+    return links.parse(dict(getattr(request, "query_params", None) or {}))
+
+
+def open_linked_tab(request: gr.Request = None):
+    """The tab a shared link names (`?tab=training`), selected on page load."""
+    tab = page_link(request).tab
+    return gr.Tabs(selected=tab) if tab else gr.skip()
+
+
+# Gradio picks the page's language from the browser and offers no query parameter for it. Its
+# front end exports `changeLocale` from its core module (what the footer's settings call); the page
+# has already loaded that module, so importing it again returns the same one. If a later Gradio
+# moves it, the link's language still governs every message the server writes (`language`).
+LANGUAGE_FROM_LINK = """
+async () => {
+    const lang = new URLSearchParams(window.location.search).get("lang");
+    if (!["es", "en"].includes(lang)) return;
+    const core = performance.getEntriesByType("resource").map((entry) => entry.name)
+        .find((name) => /\\/assets\\/core-[^/?]*\\.js$/.test(name));
+    if (!core) return;
+    try {
+        const module = await import(core);
+        if (typeof module.changeLocale === "function") module.changeLocale(lang);
+    } catch (error) {
+        console.warn("lang from the link not applied", error);
+    }
+}
+"""
+
+
+def follow_links(demo: gr.Blocks, tabs: gr.Tabs) -> None:
+    """Opens the tab and the language a shared link names (each tab reads its own settings)."""
+    demo.load(open_linked_tab, None, tabs, api_visibility="private", show_progress="hidden")
+    demo.load(None, None, None, js=LANGUAGE_FROM_LINK)
