@@ -8,7 +8,7 @@ that is only ever replaced, never changed in place (`appended`), as per-session 
 Example:
     history = appended(history, record(run_config, state))
     print(command_line(history[-1]))   # python -m flower_demo train --preset seed --epochs 5 --out ...
-    frame = comparison_frame(history, [1, 2], "accuracy", "en")
+    steps, values = curve(history[-1], "accuracy", "validation")
 """
 
 from __future__ import annotations
@@ -121,28 +121,16 @@ def table(history: list | None, language: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns, dtype=str)
 
 
-def _series(run: dict, kind: str, language: str) -> str:
-    return f"{label(run)} · {translate(f'series_{kind}', language)}"
+def colours(run: dict) -> tuple[str, str]:
+    """The run's (dark, light) colours: validation, training."""
+    return RUN_COLOURS[(run["number"] - 1) % len(RUN_COLOURS)]
 
 
-def colour_map(history: list | None, language: str) -> dict[str, str]:
-    """Each run's two series: the run's colour pair (validation dark, training light)."""
-    colours = {}
-    for run in history or []:
-        dark, light = RUN_COLOURS[(run["number"] - 1) % len(RUN_COLOURS)]
-        colours[_series(run, "validation", language)] = dark
-        colours[_series(run, "training", language)] = light
-    return colours
-
-
-def comparison_frame(history: list | None, numbers, metric: str, language: str) -> pd.DataFrame:
-    """Long-format rows (step, value, series) of the chosen runs' curves, for one gr.LinePlot."""
-    chosen = set(numbers or [])
-    rows = [(point["step"], point["value"], _series(run, point["series"], language))
-            for run in history or [] if run["number"] in chosen
-            for point in run["curve"] if point["metric"] == metric]
-    frame = pd.DataFrame(rows, columns=["step", "value", "series"])
-    return frame.astype({"step": "float64", "value": "float64", "series": "str"})
+def curve(run: dict, metric: str, kind: str) -> tuple[list[float], list[float]]:
+    """(steps in epochs, values) of one of a run's curves: `kind` training or validation."""
+    points = [(point["step"], point["value"]) for point in run["curve"]
+              if point["metric"] == metric and point["series"] == kind]
+    return [step for step, _ in points], [value for _, value in points]
 
 
 # --- where a model in memory came from ------------------------------------------------------------

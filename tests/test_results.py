@@ -9,7 +9,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from flower_demo import config, data, evaluation, evaluation_plots, links, model as model_lib, model_files, runs
+from flower_demo import config, data, evaluation, result_plots, links, model as model_lib, model_files, runs
 from flower_demo.evaluation import Evaluation
 from tests.fake_flowers import write_flower_folder
 
@@ -118,18 +118,18 @@ def test_a_folder_with_other_classes_is_refused(tmp_path):
 
 def test_a_click_on_the_picture_finds_its_cell():
     confusion = 10 * np.eye(5, dtype=int)
-    picture = evaluation_plots.confusion_picture(confusion, list("abcde"), list("abcde"), "title", "true", "predicted")
+    picture = result_plots.confusion_picture(confusion, list("abcde"), list("abcde"), "title", "true", "predicted")
     height, width, _ = picture.shape
-    left, bottom, axes_width, axes_height = evaluation_plots.AXES
+    left, bottom, axes_width, axes_height = result_plots.AXES
     top = 1 - bottom - axes_height
     for row in range(5):
         for col in range(5):
             x = (left + axes_width * (col + 0.3) / 5) * width  # off centre: clear of the number
             y = (top + axes_height * (row + 0.3) / 5) * height
-            assert evaluation_plots.cell_at(x, y, 5) == (row, col)
+            assert result_plots.cell_at(x, y, 5) == (row, col)
             shade = picture[int(y), int(x)].astype(int)
             assert (shade.sum() < 300) == (row == col)  # the diagonal dark blue, the rest near white
-    assert evaluation_plots.cell_at(5, 5, 5) is None and evaluation_plots.cell_at(width - 2, height / 2, 5) is None
+    assert result_plots.cell_at(5, 5, 5) is None and result_plots.cell_at(width - 2, height / 2, 5) is None
 
 
 # --- the run history -------------------------------------------------------------------------------
@@ -183,11 +183,14 @@ def test_the_table_and_the_chart_speak_the_students_language():
     assert table.iloc[0].tolist() == ["#1", "seed_augmented",
                                       "180 px · lote 32 · tasa 0.001 · validación 20 % · aumento · dropout 0.2",
                                       "2 de 15 (detenido)", "6", "50.0 %", "40.0 %"]
-    frame = runs.comparison_frame(history, [1], "accuracy", "en")
-    assert frame.values.tolist() == [[0.1, 0.3, "#1 seed_augmented · training"],
-                                     [1.0, 0.5, "#1 seed_augmented · validation"]]
-    assert set(runs.colour_map(history, "en")) == set(frame["series"])
-    assert runs.comparison_frame(history, [], "loss", "en").empty
+    assert runs.curve(history[0], "accuracy", "training") == ([0.1], [0.3])
+    assert runs.curve(history[0], "loss", "validation") == ([1.0], [1.2])
+    chart = result_plots.comparison_figure(history, [1], "accuracy", "es").axes[0]
+    assert [line.get_label() for line in chart.lines] == ["#1 seed_augmented · entrenamiento",
+                                                         "#1 seed_augmented · validación"]
+    assert [line.get_color() for line in chart.lines] == [runs.colours(history[0])[1], runs.colours(history[0])[0]]
+    assert chart.get_ylim() == (0, 1) and chart.get_xlabel() == "época"
+    assert not result_plots.comparison_figure(history, [], "loss", "en").axes[0].lines
 
 
 def test_a_model_remembers_where_it_came_from_only_while_it_lives():

@@ -12,21 +12,19 @@ from pathlib import Path
 import gradio as gr
 from gradio.utils import get_upload_folder
 
-from flower_demo import config, runs
+from flower_demo import config, result_plots, runs
 from flower_demo.i18n import translate
 from flower_demo.tabs import ui
 
 COMPARED = ("seed", "seed_augmented")  # the tutorial's two models, in its order
 SHOWN_RUNS = 4  # runs overlaid when the history changes: more lines than that blur on a projector
+CHART_SECONDS = 5.0  # during the comparison the chart is redrawn at most this often (and at each epoch's end)
 _active_runs: dict[str, object] = {}  # session hash -> its comparison's current TrainingRun (for Stop)
 _active_lock = threading.Lock()
 
 
 def _chart(history, chosen, metric: str, lang: str):
-    frame = runs.comparison_frame(history, chosen, metric, lang)
-    return gr.LinePlot(value=frame, color_map=runs.colour_map(history, lang),
-                       y_lim=[0, 1] if metric == "accuracy" else None,
-                       y_title=translate("accuracy_plot" if metric == "accuracy" else "loss_plot", lang))
+    return result_plots.comparison_figure(history, chosen, metric, lang)
 
 
 def _views(history, chosen, metric: str, lang: str):
@@ -74,6 +72,7 @@ def compare(epochs: int | None = config.COMPARISON_EPOCHS, history=None, request
             raise ui.error("error_training_busy", lang)
         _active_runs[session] = None
     history, numbers, started, status = list(history or []), [], time.monotonic(), ""
+    drawn_at, drawn_epochs = float("-inf"), None  # when the chart was last drawn, and after how many epochs
     try:
         for index, preset in enumerate(COMPARED, start=1):
             run_config = config.clamp_config(dataclasses.replace(config.live_preset(preset), epochs=epochs))
@@ -82,8 +81,12 @@ def compare(epochs: int | None = config.COMPARISON_EPOCHS, history=None, request
             with _active_lock:
                 _active_runs[session] = run
             for state in run.stream():
-                live = runs.appended(history, runs.record(run_config, state))  # this run as it stands
                 status = _progress(preset, index, state, lang)
+                if (index, state.epoch) == drawn_epochs and time.monotonic() - drawn_at < CHART_SECONDS:
+                    yield (status, *([gr.skip()] * 4), gr.skip(), gr.skip())
+                    continue
+                live = runs.appended(history, runs.record(run_config, state))  # this run as it stands
+                drawn_at, drawn_epochs = time.monotonic(), (index, state.epoch)
                 yield (status, *_views(live, [*numbers, live[-1]["number"]], "accuracy", lang), gr.skip(), gr.skip())
             if state.model is None:
                 break
@@ -152,9 +155,7 @@ def build(demo: gr.Blocks, student_model: gr.State, run_history: gr.State) -> No
                 metric_radio = ui.Radio([(ui.t("accuracy_plot"), "accuracy"), (ui.t("loss_plot"), "loss")],
                                         value="accuracy", label=ui.t("compare_metric"))
             with gr.Column(scale=3):
-                comparison_plot = gr.LinePlot(x="step", y="value", color="series", y_lim=[0, 1],
-                                              x_title=ui.t("epoch_axis"), y_title=ui.t("accuracy_plot"),
-                                              label=ui.t("comparison_plot"), elem_id="comparison-plot")
+                comparison_plot = gr.Plot(label=ui.t("comparison_plot"), elem_id="comparison-plot")
         gr.Markdown(ui.t("tutorial_compare_intro"))
         with gr.Row():
             epochs_slider = ui.Slider(1, config.COMPARISON_MAX_EPOCHS, value=config.COMPARISON_EPOCHS, step=1,

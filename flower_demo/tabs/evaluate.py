@@ -7,7 +7,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from flower_demo import config, data, evaluation_plots, images, runs
+from flower_demo import config, data, result_plots, images, runs
 from flower_demo.i18n import class_label, translate
 from flower_demo.priority import PRIORITY
 from flower_demo.tabs import ui
@@ -66,7 +66,7 @@ def evaluate(model: str = "own", student_model=None, request: gr.Request = None,
     names = [class_label(name, lang) for name in result.class_names]
     shares = [f"{100 * share:.0f} %" for share in result.per_class_accuracy]
     rows = [f"{name} · {share}" for name, share in zip(names, shares)]
-    picture = evaluation_plots.confusion_picture(
+    picture = result_plots.confusion_picture(
         result.confusion, rows, names, translate("confusion_title", lang, accuracy=100 * result.accuracy),
         translate("confusion_true", lang), translate("confusion_predicted", lang))
     summary = translate("evaluate_summary", lang, accuracy=100 * result.accuracy, photos=result.photos,
@@ -130,7 +130,7 @@ def show_surest_mistakes(model: str = "own", student_model=None, request: gr.Req
 def pick_cell(selection: gr.SelectData):
     """The matrix cell a click landed in, as (true class, predicted class); a click beside it: nothing."""
     x, y = selection.index
-    cell = evaluation_plots.cell_at(x, y, len(config.CLASS_NAMES))
+    cell = result_plots.cell_at(x, y, len(config.CLASS_NAMES))
     if cell is None:
         return gr.skip(), gr.skip()
     return config.CLASS_NAMES[cell[0]], config.CLASS_NAMES[cell[1]]

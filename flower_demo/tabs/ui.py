@@ -300,4 +300,14 @@ async () => {
 def follow_links(demo: gr.Blocks, tabs: gr.Tabs) -> None:
     """Opens the tab and the language a shared link names (each tab reads its own settings)."""
     demo.load(open_linked_tab, None, tabs, api_visibility="private", show_progress="hidden")
-    demo.load(None, None, None, js=LANGUAGE_FROM_LINK)
+    items = [item for item in tabs.children if isinstance(item, gr.Tab)]
+
+    def relabel(request: gr.Request = None):
+        """The tabs' names again once the link's language is set: the tab bar keeps the names it was
+        first given, and only the open tab's would follow the new language."""
+        if page_link(request).lang is None:
+            return [gr.skip()] * len(items)
+        return [gr.Tab(label=item.label) for item in items]
+
+    demo.load(None, None, None, js=LANGUAGE_FROM_LINK).then(relabel, None, items, api_visibility="private",
+                                                             show_progress="hidden")

@@ -1,8 +1,14 @@
-"""The confusion matrix as a picture a projector can show, and which cell a click on it landed in.
+"""The pictures of the Evaluate and Compare runs tabs: the confusion matrix (and which cell a click on
+it landed in), and the chosen runs' curves on one chart.
 
-The figure has a fixed layout (no automatic layout), so the cells sit at the same pixels in every
-picture of a matrix of the same size, and `cell_at` turns a click's pixel back into (true, predicted)
-without keeping anything per student.
+The matrix's figure has a fixed layout (no automatic layout), so the cells sit at the same pixels in
+every picture of a matrix of the same size, and `cell_at` turns a click's pixel back into (true,
+predicted) without keeping anything per student.
+
+The runs' chart is a matplotlib figure rather than a gr.LinePlot: the LinePlot sets its colours up
+from the first series it is given and draws later ones (a run added to the chart) in none, which a
+chart of any number of runs cannot work around (Gradio 6.31). It is redrawn when a run ends or a
+student ticks another, not twice a second.
 """
 
 from __future__ import annotations
@@ -10,6 +16,9 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from flower_demo import runs
+from flower_demo.i18n import translate
 
 FIGURE_INCHES = (8.0, 6.4)
 DPI = 100  # 800 x 640 pixels: cells of ~90 px, numbers readable from the back of a classroom
@@ -57,3 +66,30 @@ def cell_at(x: float, y: float, classes: int) -> tuple[int, int] | None:
     if not (0 <= column < classes and 0 <= row < classes):
         return None
     return int(row), int(column)
+
+
+def comparison_figure(history: list | None, numbers, metric: str, language: str) -> Figure:
+    """The chosen runs' curves: validation in each run's dark colour with a dot per epoch, training in
+    its light colour (dashed), on one pair of axes (accuracy 0-1, or loss)."""
+    figure = Figure(figsize=(9, 4.2), layout="constrained")
+    axes = figure.subplots()
+    for run in history or []:
+        if run["number"] not in set(numbers or []):
+            continue
+        dark, light = runs.colours(run)
+        for kind, colour, style in (("training", light, dict(linestyle="--", linewidth=2)),
+                                    ("validation", dark, dict(marker="o", linewidth=2.5))):
+            steps, values = runs.curve(run, metric, kind)
+            if steps:
+                axes.plot(steps, values, color=colour, label=f"{runs.label(run)} · {translate(f'series_{kind}', language)}",
+                          **style)
+    if metric == "accuracy":
+        axes.set_ylim(0, 1)
+    axes.set_xlim(left=0)
+    axes.set_xlabel(translate("epoch_axis", language), fontsize=12)
+    axes.set_ylabel(translate("accuracy_plot" if metric == "accuracy" else "loss_plot", language), fontsize=12)
+    axes.grid(alpha=0.3)
+    axes.spines[["top", "right"]].set_visible(False)
+    if axes.lines:
+        axes.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False, fontsize=11)
+    return figure
