@@ -9,7 +9,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from flower_demo import config, data, evaluation, result_plots, links, model as model_lib, model_files, runs
+from flower_demo import config, data, evaluation, links, model as model_lib, model_files, result_plots, runs
 from flower_demo.evaluation import Evaluation
 from tests.fake_flowers import write_flower_folder
 

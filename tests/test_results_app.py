@@ -14,23 +14,7 @@ from PIL import Image
 from benchmarks.clients import local_client
 from flower_demo import config, data, model_files
 from tests.fake_flowers import synthetic_photo
-
-
-@pytest.fixture()
-def english(app_url):
-    return local_client(app_url, "en-GB,en;q=0.9")
-
-
-@pytest.fixture()
-def spanish(app_url):
-    return local_client(app_url, "es-ES")
-
-
-@pytest.fixture(scope="module")
-def photo(tmp_path_factory) -> str:
-    path = tmp_path_factory.mktemp("photo") / "tulip.png"
-    Image.fromarray(synthetic_photo("tulips", 2, size=(60, 45))).save(path)
-    return str(path)
+from tests.test_app import english, photo, spanish  # noqa: F401 (the same clients and photo as test_app)
 
 
 def held_out_photos() -> int:

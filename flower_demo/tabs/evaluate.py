@@ -7,7 +7,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from flower_demo import config, data, result_plots, images, runs
+from flower_demo import config, data, images, result_plots, runs
 from flower_demo.i18n import class_label, translate
 from flower_demo.priority import PRIORITY
 from flower_demo.tabs import ui
