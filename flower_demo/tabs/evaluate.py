@@ -64,7 +64,8 @@ def evaluate(model: str = "own", student_model=None, request: gr.Request = None,
     result, _, notes = _evaluation(model, student_model, lang, progress=report,
                                    between_batches=PRIORITY.yield_to_requests)  # clicks before scoring
     names = [class_label(name, lang) for name in result.class_names]
-    shares = [f"{100 * share:.0f} %" for share in result.per_class_accuracy]
+    counts = result.confusion.sum(axis=1)  # a class with no validation photo has no accuracy, not 0 %
+    shares = [f"{100 * share:.0f} %" if count else "—" for share, count in zip(result.per_class_accuracy, counts)]
     rows = [f"{name} · {share}" for name, share in zip(names, shares)]
     picture = result_plots.confusion_picture(
         result.confusion, rows, names, translate("confusion_title", lang, accuracy=100 * result.accuracy),
