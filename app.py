@@ -1,4 +1,4 @@
-"""The CNN classroom app: six tabs on the flower_demo core. Assembly only.
+"""The CNN classroom app: eight tabs on the flower_demo core. Assembly only.
 
     python app.py            # http://127.0.0.1:7860 (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT to change)
 """
@@ -35,7 +35,7 @@ _fewer_malloc_arenas()
 import gradio as gr  # noqa: E402  (after the settings above)
 
 from flower_demo import config
-from flower_demo.tabs import augmentation, classify, dataset, inside, kernels, training, ui
+from flower_demo.tabs import augmentation, classify, compare, dataset, evaluate, inside, kernels, training, ui
 
 QUEUE_SIZE = 64  # a class of 30 with a couple of requests each; beyond that "queue full, try again"
 LIGHT_CONCURRENCY = 4  # convolve/augment/classify at once: each takes tens of ms on 2 cores
@@ -47,13 +47,17 @@ def build_demo() -> gr.Blocks:
     with gr.Blocks(title="CNN · flores / flowers", delete_cache=(600, 3600)) as demo:
         gr.Markdown(ui.t("app_title"))
         student_model = gr.State(None, time_to_live=3600)  # the model this student trained (per session)
-        with gr.Tabs(overflow_behavior="wrap"):  # every tab in sight on a phone, no "More tabs" menu
+        run_history = gr.State([], time_to_live=3600)  # this student's runs: settings and curves, never models
+        with gr.Tabs(overflow_behavior="wrap") as tabs:  # every tab in sight on a phone, no "More tabs" menu
             kernels.build(demo)
             dataset.build()
             augmentation.build()
-            training.build(demo, student_model)
-            classify.build(student_model)
+            training.build(demo, student_model, run_history)
+            classify_input, classify_sent = classify.build(student_model)
             inside.build(student_model)
+            compare.build(demo, student_model, run_history)
+            evaluate.build(student_model, tabs, classify_input, classify_sent)
+        ui.follow_links(demo, tabs)  # ?tab=…&lang=… (each tab reads its own settings from the link)
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=LIGHT_CONCURRENCY, api_open=False)
     return demo
 
@@ -62,7 +66,9 @@ def launch(demo: gr.Blocks, **kwargs):
     from flower_demo.warm_up import WARM_UP
 
     WARM_UP.start()  # TensorFlow, the shipped model and their graphs, in the background: the page does not wait
-    return demo.launch(i18n=ui.I18N, css=ui.CSS, max_file_size=config.MAX_UPLOAD_BYTES, enable_monitoring=False,
+    # Gradio's cap is the largest file anyone may send, a .keras model; photos above
+    # config.MAX_UPLOAD_BYTES are refused by images.load_image, in the student's language.
+    return demo.launch(i18n=ui.I18N, css=ui.CSS, max_file_size=config.MAX_MODEL_BYTES, enable_monitoring=False,
                        footer_links=["api", "gradio", "settings"], **kwargs)
 
 

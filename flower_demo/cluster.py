@@ -41,6 +41,14 @@ DEFAULT_CPUS_PER_RUN = 1
 _FINISHED = ("finished", "stopped", "failed")
 
 
+def new_run(train_config: TrainConfig, max_seconds: float | None = None, device: str = "cpu"):
+    """A run of `train_config` where this app trains: on the cluster if one is configured
+    (FLOWER_RAY_ADDRESS), else in this process. Both have `stream()`, `stop()` and `stopping`."""
+    if config.ray_address():
+        return ClusterRun(train_config, max_seconds=max_seconds)
+    return TrainingRun(train_config, device=device, max_seconds=max_seconds)
+
+
 def cpus_per_run() -> int:
     try:
         return max(1, int(os.environ.get(CPUS_ENV, DEFAULT_CPUS_PER_RUN)))

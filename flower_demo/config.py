@@ -53,6 +53,17 @@ MAX_KERNEL_SIDE = 1024  # the Kernels tab convolves photos up to this many pixel
 MAX_DECODED_PIXELS = 40_000_000  # larger claims are decompression bombs, refused before decoding
 CURVE_UPDATE_SECONDS = 0.5  # the live plots refresh about twice a second, whatever the batch rate
 
+# Evaluation, comparing runs, models in and out.
+MAX_EVALUATION_PHOTOS = 1000  # the tutorial's validation side is 586 photos; a bigger folder is sampled
+MAX_RUNS_KEPT = 20  # runs a session remembers (settings and curves only, a few KB each; never the models)
+COMPARISON_EPOCHS = 5  # seed then seed_augmented: ~3 min each at 180 px on 2 cores, gap already visible
+COMPARISON_MAX_EPOCHS = 8  # both runs together stay inside MAX_TRAIN_SECONDS_APP (~35 s per seed epoch)
+# A model a student brings: the largest the app itself trains (the tutorial's network at 224 px,
+# 6.4 M parameters, ~26 MB as .keras) fits; the server refuses anything bigger before reading it.
+MAX_MODEL_BYTES = 32 * 1024 * 1024
+MAX_MODEL_UNPACKED_BYTES = 4 * MAX_MODEL_BYTES  # a .keras is a zip: what it claims once unpacked
+MIN_MODEL_INPUT, MAX_MODEL_INPUT = 32, 512  # square input sides a brought model may have
+
 
 @dataclasses.dataclass(frozen=True)
 class Augmentation:

@@ -100,6 +100,16 @@ def split_positions(file_count: int, validation_split: float, seed: int = config
     return order[: file_count - validation_count], order[file_count - validation_count :]
 
 
+def split_rows(photos: DecodedPhotos, validation_split: float, seed: int = config.SPLIT_SEED):
+    """Returns (training rows, validation rows): indices into `photos`, each side in the order the
+    split shuffled its files (a prefix of the validation rows is a fair sample of every class)."""
+    train_files, val_files = split_positions(photos.file_count, validation_split, seed)
+    row_of = np.full(photos.file_count, -1, np.int64)
+    row_of[photos.file_positions] = np.arange(len(photos.file_positions))
+    train_rows, val_rows = row_of[train_files], row_of[val_files]
+    return train_rows[train_rows >= 0], val_rows[val_rows >= 0]  # undecodable files have no row
+
+
 def split(photos: DecodedPhotos, validation_split: float, seed: int = config.SPLIT_SEED):
     """Returns ((x_train, y_train), (x_val, y_val)) with no photo in both."""
     train_files, val_files = split_positions(photos.file_count, validation_split, seed)

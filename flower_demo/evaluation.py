@@ -1,43 +1,216 @@
-"""Measuring a saved model on a folder of labelled photos: accuracy, per class, confusion matrix."""
+"""Measuring a model on labelled photos: accuracy, per class, the confusion matrix, and its mistakes.
+
+An `Evaluation` keeps every photo's scores, so the matrix, any of its cells and the mistakes the
+model was surest about all come from one pass over the photos.
+
+Example:
+    result = evaluate_folder(model, "flower_photos", subset="validation")
+    result.confusion                   # rows: true class, columns: predicted, in class_names order
+    result.cell(2, 4)                  # the roses taken for tulips, surest first
+    result.confident_mistakes(12)      # the twelve photos it was surest about and wrong
+"""
 
 from __future__ import annotations
+
+import dataclasses
+import threading
+import weakref
+from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from flower_demo import config, data, model as model_lib
 
+SUBSETS = ("all", "training", "validation")
+Progress = Callable[[str, int, int], None]  # (stage: "loading" or "scoring", done, total)
+
+
+class EvaluationError(ValueError):
+    """A model that cannot be scored on a folder; `key` names the message in flower_demo.i18n."""
+
+    def __init__(self, key: str, detail: str = ""):
+        super().__init__(f"{key}: {detail}" if detail else key)
+        self.key = key
+        self.detail = detail
+
+
+@dataclasses.dataclass(frozen=True)
+class Evaluation:
+    """One model's scores on a set of labelled photos, photo by photo. Read-only: shared by sessions."""
+
+    subset: str  # all, training or validation (the split training uses, seed 123)
+    validation_split: float
+    class_names: tuple[str, ...]
+    labels: np.ndarray  # (n,) true class of each photo
+    probabilities: np.ndarray  # (n, classes) the model's softmax for each photo
+    files: tuple[str, ...]  # each photo's path relative to `root`
+    root: str
+    available: int  # photos in the subset; more than n when a cap left some out
+    skipped: tuple[str, ...]  # files of the folder that could not be decoded
+
+    @property
+    def photos(self) -> int:
+        return len(self.labels)
+
+    @property
+    def predicted(self) -> np.ndarray:
+        return self.probabilities.argmax(axis=1)
+
+    @property
+    def confidence(self) -> np.ndarray:
+        """The probability of the predicted class, per photo."""
+        return self.probabilities.max(axis=1)
+
+    @property
+    def confusion(self) -> np.ndarray:
+        classes = len(self.class_names)
+        matrix = np.zeros((classes, classes), np.int64)
+        np.add.at(matrix, (self.labels, self.predicted), 1)
+        return matrix
+
+    @property
+    def accuracy(self) -> float:
+        return float((self.predicted == self.labels).mean()) if self.photos else 0.0
+
+    @property
+    def per_class_accuracy(self) -> np.ndarray:
+        matrix = self.confusion
+        return matrix.diagonal() / np.maximum(matrix.sum(axis=1), 1)
+
+    def cell(self, true_class: int | None, predicted_class: int | None) -> np.ndarray:
+        """Rows of the photos of `true_class` predicted as `predicted_class` (None: any), surest first.
+
+        With either class None only mistakes are listed (a photo predicted as its own class is not
+        one); with both given the cell is listed as it is, the diagonal's right answers included.
+        """
+        chosen = np.ones(self.photos, bool)
+        if true_class is not None:
+            chosen &= self.labels == true_class
+        if predicted_class is not None:
+            chosen &= self.predicted == predicted_class
+        if true_class is None or predicted_class is None:
+            chosen &= self.predicted != self.labels
+        rows = np.flatnonzero(chosen)
+        # Surest first; ties in file order, so a listing never changes between two calls.
+        return rows[np.argsort(-self.confidence[rows], kind="stable")]
+
+    def confident_mistakes(self, count: int) -> np.ndarray:
+        """The `count` wrong photos the model was surest about, surest first."""
+        return self.cell(None, None)[:count]
+
+    def to_json(self) -> dict:
+        """What the command line prints: photos, accuracy, per class, the matrix, skipped files."""
+        return {
+            "subset": self.subset,
+            "photos": self.photos,
+            "accuracy": round(self.accuracy, 4),
+            "class_names": list(self.class_names),
+            "per_class_accuracy": {name: round(float(value), 4)
+                                   for name, value in zip(self.class_names, self.per_class_accuracy)},
+            "confusion_matrix": self.confusion.tolist(),
+            "skipped": list(self.skipped),
+        }
+
+
+def score(network, pixels: np.ndarray, batch_size: int = 64,
+          between_batches: Callable[[], object] | None = None,
+          progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+    """The network's class probabilities for decoded photos at its input size, batch by batch.
+
+    `between_batches` runs before each batch (the app passes priority.PRIORITY.yield_to_requests, so
+    a class's clicks are served first, as during training).
+    """
+    batch_size = max(1, int(batch_size))
+    parts = []
+    for start in range(0, len(pixels), batch_size):
+        if between_batches:
+            between_batches()
+        parts.append(model_lib.batch_probabilities(network, pixels[start : start + batch_size]))
+        if progress:
+            progress(min(start + batch_size, len(pixels)), len(pixels))
+    if not parts:
+        return np.zeros((0, int(network.output_shape[-1])), np.float32)
+    return np.concatenate(parts)
+
+
+def evaluate_folder(network, data_dir, subset: str = "validation",
+                    validation_split: float = config.VALIDATION_SPLIT, max_photos: int | None = None,
+                    batch_size: int = 64, progress: Progress | None = None,
+                    between_batches: Callable[[], object] | None = None) -> Evaluation:
+    """Scores the decodable photos under `data_dir` (class folders) with `network`.
+
+    Args:
+        subset: `all`, or the `training` or `validation` side of the split training uses (seed 123),
+            so a model is scored on exactly the photos it was validated on.
+        validation_split: the split the model was trained with.
+        max_photos: at most this many photos of the subset, taken in the split's shuffled order (a
+            fair sample of every class); None for all.
+
+    Raises:
+        data.DatasetError: no photos in the folder.
+        EvaluationError: `error_evaluation_classes` when the folder's classes are not the model's.
+    """
+    if subset not in SUBSETS:
+        raise ValueError(f"Expected subset in {SUBSETS}. Received: {subset!r}")
+    index = data.index_photos(data_dir)
+    if len(index.class_names) != int(network.output_shape[-1]):
+        raise EvaluationError("error_evaluation_classes",
+                              f"{len(index.class_names)} folders, {network.output_shape[-1]} outputs")
+    photos = data.load_photos(index.root, model_lib.input_size(network),
+                              progress=(lambda done, total: progress("loading", done, total)) if progress else None)
+    if subset == "all":
+        rows = np.arange(len(photos.labels))
+    else:
+        train_rows, val_rows = data.split_rows(photos, validation_split)
+        rows = val_rows if subset == "validation" else train_rows
+    available = len(rows)
+    if max_photos is not None:
+        rows = rows[: max(0, int(max_photos))]
+    probabilities = score(network, photos.images[rows], batch_size, between_batches,
+                          (lambda done, total: progress("scoring", done, total)) if progress else None)
+    return Evaluation(
+        subset=subset,
+        validation_split=float(validation_split),
+        class_names=photos.class_names,
+        labels=photos.labels[rows],
+        probabilities=probabilities,
+        files=tuple(str(index.paths[position].relative_to(index.root)) for position in photos.file_positions[rows]),
+        root=str(index.root),
+        available=available,
+        skipped=photos.skipped,
+    )
+
 
 def evaluate(network, data_dir, batch_size: int = 64, subset: str = "all",
              validation_split: float = config.VALIDATION_SPLIT) -> dict:
-    """Scores the decodable photos under `data_dir` (class folders) with `network`.
+    """The command line's evaluation: `evaluate_folder` as a JSON-ready dict (see Evaluation.to_json)."""
+    return evaluate_folder(network, data_dir, subset, validation_split, batch_size=batch_size).to_json()
 
-    `subset` is `all`, or the `training` or `validation` side of the split training uses (seed 123),
-    so a model can be scored on exactly the photos it was validated on.
 
-    Returns:
-        A JSON-ready dict: photos, accuracy, per_class_accuracy, confusion_matrix (rows: true class,
-        columns: predicted class, in `class_names` order), skipped files.
+# --- one evaluation per model and photo folder ----------------------------------------------------
+
+_evaluations: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # model -> {folder key: Evaluation}
+_evaluations_lock = threading.Lock()  # guards the dictionary
+_scoring_lock = threading.Lock()  # one evaluation at a time: on 2 cores two would only halve each other's speed
+
+
+def cached_evaluation(network, data_dir, validation_split: float = config.VALIDATION_SPLIT,
+                      max_photos: int | None = config.MAX_EVALUATION_PHOTOS, **options) -> Evaluation:
+    """`evaluate_folder` on the validation side, computed once per (model, folder as it is now, split).
+
+    Kept as long as the model is (weak keys): the shipped model's evaluation is computed once for
+    the whole class; a student's model's goes with their session. Any photo added, removed or edited
+    in the folder changes its fingerprint, and the model is evaluated again.
     """
-    photos = data.load_photos(data_dir, model_lib.input_size(network))
-    images, labels = photos.images, photos.labels
-    if subset != "all":
-        (train_images, train_labels), (val_images, val_labels) = data.split(photos, validation_split)
-        images, labels = (val_images, val_labels) if subset == "validation" else (train_images, train_labels)
-    predictions = []
-    for start in range(0, len(images), batch_size):
-        batch = images[start : start + batch_size].astype(np.float32)
-        predictions.append(np.argmax(np.asarray(network(batch, training=False)), axis=-1))
-    predicted = np.concatenate(predictions)
-    num_classes = len(photos.class_names)
-    confusion = np.zeros((num_classes, num_classes), np.int64)
-    np.add.at(confusion, (labels, predicted), 1)
-    per_class = confusion.diagonal() / np.maximum(confusion.sum(axis=1), 1)
-    return {
-        "subset": subset,
-        "photos": int(len(predicted)),
-        "accuracy": round(float(confusion.trace() / max(1, confusion.sum())), 4),
-        "class_names": list(photos.class_names),
-        "per_class_accuracy": {name: round(float(a), 4) for name, a in zip(photos.class_names, per_class)},
-        "confusion_matrix": confusion.tolist(),
-        "skipped": list(photos.skipped),
-    }
+    index = data.index_photos(data_dir)
+    key = (str(Path(index.root).resolve()), index.fingerprint(), float(validation_split), max_photos)
+    with _scoring_lock:
+        with _evaluations_lock:
+            known = _evaluations.get(network, {}).get(key)
+        if known is not None:
+            return known
+        result = evaluate_folder(network, index.root, "validation", validation_split, max_photos, **options)
+        with _evaluations_lock:
+            _evaluations.setdefault(network, {})[key] = result
+        return result

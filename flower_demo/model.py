@@ -214,7 +214,13 @@ def _predictor(model):
 def predict_probabilities(model, rgb: np.ndarray) -> np.ndarray:
     """Class probabilities (softmax of the logits) for one RGB picture of any size."""
     pixels = images.prepare_for_model(images.to_rgb(rgb), input_size(model))
-    return _predictor(model)(pixels[None].astype(np.float32)).numpy()[0]
+    return batch_probabilities(model, pixels[None])[0]
+
+
+def batch_probabilities(model, pixels: np.ndarray) -> np.ndarray:
+    """Class probabilities for a batch of pictures already at the model's input size, (n, size, size, 3)
+    raw 0-255 pixels (prepare_for_model's output, or decoded dataset photos)."""
+    return _predictor(model)(np.asarray(pixels, np.float32)).numpy()
 
 
 # Below this top probability Classify calls its answer unsure. Measured by benchmarks/unsure_threshold.py

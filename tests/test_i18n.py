@@ -26,7 +26,8 @@ CORE_SOURCES = {path: text for path, text in SOURCES.items() if "tabs" not in pa
 
 # ui.t("key"), t("key"), translate("key", ...), ui.error("key", ...): plain string literals only (not f-strings).
 USED_KEY = re.compile(r"\b(?:t|translate|error)\s*\(\s*(?<![fF])[\"']([A-Za-z0-9_]+)[\"']")
-RAISED_KEY = re.compile(r"\b(?:ImageError|KernelError|DatasetError|InspectError)\s*\(\s*[\"']([A-Za-z0-9_]+)[\"']")
+RAISED_KEY = re.compile(
+    r"\b(?:ImageError|KernelError|DatasetError|InspectError|EvaluationError|ModelFileError)\s*\(\s*[\"']([A-Za-z0-9_]+)[\"']")
 
 
 def placeholders(text: str) -> set[str]:
@@ -90,7 +91,8 @@ def test_every_error_key_raised_in_the_core_exists():
     raised = set()
     for text in CORE_SOURCES.values():
         raised.update(RAISED_KEY.findall(text))
-    assert {"error_empty", "error_not_image", "error_kernel_value", "error_no_photos", "error_download"} <= raised
+    assert {"error_empty", "error_not_image", "error_kernel_value", "error_no_photos", "error_download",
+            "error_model_contract", "error_evaluation_classes"} <= raised
     assert sorted(key for key in raised if key not in TEXTS["en"]) == []
 
 

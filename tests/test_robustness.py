@@ -17,6 +17,7 @@ from gradio_client import handle_file
 from PIL import Image
 
 from benchmarks.clients import local_client
+from flower_demo import config
 from flower_demo.i18n import translate
 from tests import image_corpus
 from tests.image_corpus import BROKEN, UNUSUAL
@@ -76,17 +77,24 @@ def test_broken_files_get_a_translated_message(english, spanish, tmp_path, name,
     assert len(call(english, "/classify", image_corpus.write(tmp_path, "rgba", UNUSUAL))[0]["confidences"]) == 5
 
 
-def test_an_upload_over_the_size_limit_is_refused_before_reaching_us(english, app_url, tmp_path):
+def test_an_upload_over_the_size_limit_is_refused_before_reaching_us(english, spanish, app_url, tmp_path):
+    """Gradio's own limit is the largest file anyone may send, a .keras model (32 MB); a photo over
+    10 MB gets past it and is refused by images.load_image, in the student's language."""
     import httpx
 
+    header = image_corpus.encode(Image.new("RGB", (8, 8)), "PNG")
     path = tmp_path / "huge.png"
-    path.write_bytes(image_corpus.encode(Image.new("RGB", (8, 8)), "PNG") + b"\0" * (11 * 1024 * 1024))
-    with pytest.raises(Exception, match="exceeds the maximum file size of 10485760"):
+    path.write_bytes(header + b"\0" * (config.MAX_MODEL_BYTES + 1024))
+    with pytest.raises(Exception, match=f"exceeds the maximum file size of {config.MAX_MODEL_BYTES}"):
         call(english, "/classify", path)  # gradio_client reads the limit from the app and refuses itself
     with path.open("rb") as file:  # a client that ignores the limit: the server refuses the upload
         response = httpx.post(f"{app_url}gradio_api/upload", files={"files": ("huge.png", file, "image/png")},
                               timeout=60)
     assert response.status_code == 413
+    large = tmp_path / "large.png"
+    large.write_bytes(header + b"\0" * (config.MAX_UPLOAD_BYTES + 1024))
+    with pytest.raises(Exception, match="demasiado grande"):
+        call(spanish, "/classify", large)
     assert len(call(english, "/classify", image_corpus.write(tmp_path, "greyscale", UNUSUAL))[0]["confidences"]) == 5
 
 

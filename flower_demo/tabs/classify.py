@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import gradio as gr
 
-from flower_demo import config, data, model as model_lib
+from flower_demo import config, data, model as model_lib, runs
 from flower_demo.i18n import class_label, translate
 from flower_demo.tabs import ui
 
@@ -33,8 +34,10 @@ def classify(image, true_class: str = "", student_model=None, request: gr.Reques
     if true_class in config.CLASS_NAMES:
         verdict = "classify_right" if config.CLASS_NAMES[best] == true_class else "classify_wrong"
         parts.append(translate(verdict, lang, label=class_label(true_class, lang)))
-    parts.append(translate("model_used_student", lang, preset=network.name) if student_model is not None
-                 else translate("model_used_shipped", lang))
+    source = (translate("model_used_student", lang, preset=network.name) if student_model is not None
+              else translate("model_used_shipped", lang))
+    uploaded = runs.origin_of(network).get("upload") if student_model is not None else None
+    parts.append(translate("model_used_uploaded", lang, name=uploaded) if uploaded else source)
     return {name: float(p) for name, p in zip(names, probabilities)}, "\n\n".join(parts)
 
 
@@ -61,7 +64,40 @@ def true_class_of_example(selected) -> str:
         return ""
 
 
-def build(student_model: gr.State) -> None:
+class ModelFileInput(gr.File):
+    """A gr.File whose upload reaches the handler as a path whatever its name, so that what is not a
+    .keras model is refused in the student's language (gr.File's own refusal is in English only)."""
+
+    def get_block_name(self) -> str:
+        return "file"
+
+    def preprocess(self, payload):
+        return None if payload is None else payload.path
+
+
+def upload_model(model_file, request: gr.Request = None):
+    """A .keras model a student brings: checked, then their model in this session (never shared).
+
+    Returns (the model, for the session's state; what was loaded).
+    """
+    from flower_demo import model_files  # lazy: TensorFlow
+
+    lang = ui.language(request)
+    if not model_file:
+        raise ui.error("error_no_model_file", lang)
+    try:
+        network = model_files.import_model(model_file)
+    except model_files.ModelFileError as problem:
+        raise ui.error(problem.key, lang, detail=problem.detail) from problem
+    name = Path(model_file).name
+    runs.remember_origin(network, upload=name)
+    size = model_lib.input_size(network)
+    return network, translate("upload_model_done", lang, name=name, side=size, parameters=f"{network.count_params():,}")
+
+
+def build(student_model: gr.State):
+    """The tab; returns its photo input and `classify_sent(event)`, which classifies (and explains)
+    the photo another tab's `event` has just put into that input."""
     with gr.Tab(ui.t("tab_classify"), id="classify"):
         gr.Markdown(ui.t("classify_intro"))
         with gr.Row():
@@ -100,3 +136,18 @@ def build(student_model: gr.State) -> None:
                           show_progress="minimal")
         gr.on(saliency_changes, ui.show_saliency, saliency_inputs, saliency_outputs, api_visibility="private",
               show_progress="minimal")
+
+        with gr.Accordion(ui.t("upload_model_title"), open=False):
+            gr.Markdown(ui.t("upload_model_intro"))
+            model_file = ModelFileInput(label=ui.t("upload_model_file"), file_types=[".keras"], type="filepath",
+                                        height=120)
+            upload_markdown = gr.Markdown()
+        model_file.upload(upload_model, model_file, [student_model, upload_markdown], api_name="upload_model")
+
+    def classify_sent(event) -> None:
+        answered = event.success(classify, [input_image, student_model], [top_label, sentence_markdown],
+                                 api_visibility="private")
+        answered.success(ui.show_saliency, saliency_inputs, saliency_outputs, api_visibility="private",
+                         show_progress="minimal")
+
+    return input_image, classify_sent

@@ -112,6 +112,11 @@ def resize_custom_grid(size: int):
     return grid.tolist()
 
 
+def kernel_from_link(request: gr.Request = None):
+    """A shared link's kernel (`?kernel=sobel_x`), chosen on page load."""
+    return ui.page_link(request).kernel or gr.skip()
+
+
 def build(demo: gr.Blocks) -> None:
     with gr.Tab(ui.t("tab_kernels"), id="kernels"):
         gr.Markdown(ui.t("kernels_intro"))
@@ -159,12 +164,17 @@ def build(demo: gr.Blocks) -> None:
         # and for anyone who wants to press something.
         setting_changes = [input_image.change, kernel_dropdown.change, mode_radio.change, stride_slider.release,
                            padding_radio.change, custom_grid.input]
-        ranges = gr.on([demo.load, *setting_changes], pixel_ranges, [input_image, kernel_dropdown, stride_slider, padding_radio,
-                                                       custom_grid, pixel_row_slider, pixel_col_slider],
-                       [pixel_row_slider, pixel_col_slider], api_visibility="private", show_progress="hidden")
-        # After the ranges: a pixel beyond a smaller output is moved inside before it is drawn.
-        ranges.then(convolve, explain_inputs, filter_outputs, api_visibility="private", show_progress="hidden")
-        ranges.then(explain, explain_inputs, explain_outputs, api_visibility="private", show_progress="hidden")
+        ranges_inputs = [input_image, kernel_dropdown, stride_slider, padding_radio, custom_grid, pixel_row_slider,
+                         pixel_col_slider]
+        # A shared link's kernel (?kernel=sobel_x) first, so the first picture is already the chosen one.
+        opened = demo.load(kernel_from_link, None, kernel_dropdown, api_visibility="private", show_progress="hidden")
+        for ranges in (gr.on(setting_changes, pixel_ranges, ranges_inputs, [pixel_row_slider, pixel_col_slider],
+                             api_visibility="private", show_progress="hidden"),
+                       opened.then(pixel_ranges, ranges_inputs, [pixel_row_slider, pixel_col_slider],
+                                   api_visibility="private", show_progress="hidden")):
+            # After the ranges: a pixel beyond a smaller output is moved inside before it is drawn.
+            ranges.then(convolve, explain_inputs, filter_outputs, api_visibility="private", show_progress="hidden")
+            ranges.then(explain, explain_inputs, explain_outputs, api_visibility="private", show_progress="hidden")
         gr.on([pixel_row_slider.release, pixel_col_slider.release], convolve, explain_inputs, filter_outputs,
               api_visibility="private", show_progress="hidden")
         gr.on([pixel_row_slider.release, pixel_col_slider.release], explain, explain_inputs, explain_outputs,

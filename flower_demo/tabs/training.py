@@ -9,7 +9,7 @@ import threading
 import anyio
 import gradio as gr
 
-from flower_demo import config, plots, turns
+from flower_demo import config, plots, runs, turns
 from flower_demo.i18n import number, percent, translate
 from flower_demo.tabs import ui
 
@@ -17,13 +17,6 @@ WAITING_LINE = 40  # runs at once in the training event: those with a slot train
 LIVE_EPOCH_CAP = {"flower_cnn": 8}  # the full recipe takes ~20 min; 8 epochs (2 per size) ~5 min, ~9 when stalled
 _active_runs: dict[str, object] = {}  # session hash -> its TrainingRun, so Stop reaches only that run
 _active_lock = threading.Lock()
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "…"
-    minutes, seconds = divmod(int(round(seconds)), 60)
-    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
 
 
 def _summary_table(rows, lang: str) -> str:
@@ -49,8 +42,8 @@ def _status(state, lang: str, stop_requested: bool) -> str:
                 if state.loading_total else translate("status_preparing", lang))
     elif state.phase == "training":
         text = translate("status_training", lang, epoch=min(state.epoch + 1, state.epochs), epochs=state.epochs,
-                         batch=state.batch, steps=state.steps, per_epoch=_duration(state.seconds_per_epoch),
-                         eta=_duration(state.eta_seconds))
+                         batch=state.batch, steps=state.steps, per_epoch=ui.duration(state.seconds_per_epoch),
+                         eta=ui.duration(state.eta_seconds))
         if stop_requested:
             text += " " + translate("status_stop_requested", lang)
     elif state.phase == "failed":
@@ -71,34 +64,22 @@ def _status(state, lang: str, stop_requested: bool) -> str:
     return text
 
 
-def _slots() -> int:
-    """Runs that train at once: one in this process; with a cluster, as many as it has room for now."""
-    if not config.ray_address():
-        return 1
-    from flower_demo import cluster
-
-    try:
-        return cluster.room()
-    except (ImportError, RuntimeError, ConnectionError):  # no Ray, or the cluster is gone: the run will say so
-        return 1
-
-
 def _queued(text: str) -> tuple:
     """An update of the status alone (the charts keep what they show)."""
-    return (text, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip())
+    return (text, *[gr.skip()] * 6)
 
 
 async def train(preset: str = config.DEFAULT_PRESET, epochs: int | None = None, batch_size: int | None = None,
           image_size: int | None = None, learning_rate: float | None = None, validation_split: float | None = None,
-          device: str = "cpu", previous_curve=None, request: gr.Request = None):
+          device: str = "cpu", previous_curve=None, history=None, request: gr.Request = None):
     """Trains a preset (with the student's overrides, clamped to the server's limits), streaming curves.
 
-    Yields (status, accuracy frame, loss frame, summary, trained model, this run's curve). Joins the
-    line at once: while other runs are ahead it says its place and about how long (Stop leaves the
-    line), then trains in its turn. The event runs many at a time; turns.LINE lets one train (with a
-    cluster, as many as it has room for).
+    Yields (status, accuracy frame, loss frame, summary, trained model, this run's curve, the session's
+    run history with this run added). Joins the line at once: while other runs are ahead it says its
+    place and about how long (Stop leaves the line), then trains in its turn. The event runs many at a
+    time; turns.LINE lets one train (with a cluster, as many as it has room for).
     """
-    from flower_demo.training import TrainingRun  # lazy: keeps TensorFlow out of the page's start-up
+    from flower_demo.cluster import new_run  # lazy: keeps TensorFlow out of the page's start-up
 
     lang = ui.language(request)
     if preset not in config.PRESETS:
@@ -112,13 +93,8 @@ async def train(preset: str = config.DEFAULT_PRESET, epochs: int | None = None, 
     except ValueError as problem:
         raise ui.error("error_setting", lang, detail=str(problem)) from problem
     session = getattr(request, "session_hash", None) or str(id(request))
-    if config.ray_address():  # a Ray cluster trains it (FLOWER_RAY_ADDRESS); else this process does
-        from flower_demo.cluster import ClusterRun
-
-        run = ClusterRun(run_config, max_seconds=config.MAX_TRAIN_SECONDS_APP)
-    else:
-        run = TrainingRun(run_config, device="gpu" if device == "gpu" else "cpu",
-                          max_seconds=config.MAX_TRAIN_SECONDS_APP)
+    # On a Ray cluster when one is configured (FLOWER_RAY_ADDRESS), else in this process.
+    run = new_run(run_config, config.MAX_TRAIN_SECONDS_APP, device="gpu" if device == "gpu" else "cpu")
     with _active_lock:
         busy = session in _active_runs
         if not busy:
@@ -130,12 +106,11 @@ async def train(preset: str = config.DEFAULT_PRESET, epochs: int | None = None, 
     ticket = turns.LINE.join(turns.expected_seconds(run_config))
     previous = previous_curve or []
     try:
-        while turns.LINE.ahead(ticket, _slots()):
+        while (waiting := ui.line_status(ticket, lang)) is not None:
             if run.stopping:
                 yield _queued(translate("status_left_line", lang))
                 return
-            ahead, seconds = turns.LINE.wait_estimate(ticket, _slots())
-            yield _queued(translate("status_waiting", lang, count=ahead, wait=_duration(seconds)))
+            yield _queued(waiting)
             await asyncio.sleep(1.0)
         ticket.remaining = lambda: run.state.eta_seconds
         # Before the run: the legend names only the runs drawn, the epoch axis spans the whole run. (The
@@ -144,7 +119,7 @@ async def train(preset: str = config.DEFAULT_PRESET, epochs: int | None = None, 
         yield (translate("status_preparing", lang),
                *[gr.LinePlot(plots.curve_frame([], metric, lang, previous), colors_in_legend=legend,
                              x_lim=[0, run_config.epochs]) for metric in ("accuracy", "loss")],
-               gr.skip(), gr.skip(), gr.skip())
+               gr.skip(), gr.skip(), gr.skip(), gr.skip())
         stream = run.stream()
         while (state := await anyio.to_thread.run_sync(next, stream, None)) is not None:
             frames = [plots.curve_frame(state.curve, "accuracy", lang, previous),
@@ -154,15 +129,37 @@ async def train(preset: str = config.DEFAULT_PRESET, epochs: int | None = None, 
                 curve = state.curve if state.curve else gr.skip()
                 if state.epoch_seconds:
                     turns.record_pace(run_config, state.seconds_per_epoch)
-                yield (_status(state, lang, False), *frames, _summary_table(state.summary_rows, lang), model, curve)
+                yield (_status(state, lang, False), *frames, _summary_table(state.summary_rows, lang), model, curve,
+                       _recorded(history, run_config, state))
             else:
                 yield (_status(state, lang, run.stopping), *frames,
-                       _summary_table(state.summary_rows, lang) or gr.skip(), gr.skip(), gr.skip())
+                       _summary_table(state.summary_rows, lang) or gr.skip(), gr.skip(), gr.skip(), gr.skip())
     finally:  # O(1): on the event loop when the tab closes
         run.stop()  # a closed tab's run ends at its next batch (a finished run ignores it)
         turns.LINE.leave(ticket)
         with _active_lock:
             _active_runs.pop(session, None)
+
+
+def _recorded(history, run_config, state):
+    """The history with this run added (and its model marked as this run's), if it left a model."""
+    if state.model is None:
+        return gr.skip()
+    history = runs.appended(history, runs.record(run_config, state))
+    runs.remember_origin(state.model, run=history[-1])
+    return history
+
+
+def settings_from_link(request: gr.Request = None):
+    """A shared link's preset and epochs (`?preset=seed_augmented&epochs=5`) into the settings."""
+    link = ui.page_link(request)
+    if link.preset is None and link.epochs is None:
+        return (gr.skip(),) * 6
+    preset = link.preset or config.DEFAULT_PRESET
+    epochs, *others = load_preset(preset)
+    if link.epochs:
+        epochs = min(link.epochs, LIVE_EPOCH_CAP.get(preset, config.MAX_EPOCHS_APP))
+    return (preset, epochs, *others)
 
 
 def stop_training(request: gr.Request = None) -> None:
@@ -187,7 +184,7 @@ def detect_gpu():
     return gr.update(visible=gpu_available())
 
 
-def build(demo: gr.Blocks, student_model: gr.State) -> None:
+def build(demo: gr.Blocks, student_model: gr.State, run_history: gr.State) -> None:
     live = config.PRESETS[config.DEFAULT_PRESET]
     color_map = {**plots.series_colors("es"), **plots.series_colors("en")}
     with gr.Tab(ui.t("tab_training"), id="training"):
@@ -223,14 +220,18 @@ def build(demo: gr.Blocks, student_model: gr.State) -> None:
             summary_markdown = gr.Markdown()  # a table in the reader's language
         last_curve = gr.State(None, time_to_live=3600)  # this student's previous curves, to overlay
 
-        preset_dropdown.change(load_preset, preset_dropdown,
-                               [epochs_slider, batch_slider, size_slider, rate_number, split_slider],
-                               api_visibility="private")
+        # .input, not .change: a shared link sets the preset and its own epochs (settings_from_link).
+        preset_dropdown.input(load_preset, preset_dropdown,
+                              [epochs_slider, batch_slider, size_slider, rate_number, split_slider],
+                              api_visibility="private")
+        demo.load(settings_from_link, None,
+                  [preset_dropdown, epochs_slider, batch_slider, size_slider, rate_number, split_slider],
+                  api_visibility="private", show_progress="hidden")
         train_button.click(
             train,
             [preset_dropdown, epochs_slider, batch_slider, size_slider, rate_number, split_slider, device_radio,
-             last_curve],
-            [status_markdown, accuracy_plot, loss_plot, summary_markdown, student_model, last_curve],
+             last_curve, run_history],
+            [status_markdown, accuracy_plot, loss_plot, summary_markdown, student_model, last_curve, run_history],
             api_name="train", concurrency_limit=WAITING_LINE, concurrency_id="training",
             show_progress_on=[status_markdown], trigger_mode="multiple",  # a second click is told, not ignored
         )

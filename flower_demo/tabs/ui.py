@@ -19,7 +19,7 @@ import PIL.Image
 from gradio import processing_utils
 
 from flower_demo import config, data, images, plots
-from flower_demo.i18n import TEXTS, class_label, language_from_header, translate
+from flower_demo.i18n import LANGUAGES, TEXTS, class_label, language_from_header, translate
 from flower_demo.priority import PRIORITY
 from flower_demo.warm_up import WARM_UP
 
@@ -42,7 +42,11 @@ IMAGE_SOURCES = ["upload", "webcam", "clipboard"]
 
 
 def language(request: gr.Request | None) -> str:
-    """es or en, from the browser's Accept-Language header (Spanish when there is none)."""
+    """es or en: the page link's `?lang=` if it names one (a teacher's shared link), else the browser's
+    Accept-Language header (Spanish when there is none). Every queued event carries the page's query."""
+    chosen = dict(getattr(request, "query_params", None) or {}).get("lang")
+    if chosen in LANGUAGES:
+        return chosen
     headers = getattr(request, "headers", None) or {}
     return language_from_header(headers.get("accept-language"))
 
@@ -68,6 +72,38 @@ def light(handler):
             return handler(*args, **kwargs)
 
     return serve
+
+
+def duration(seconds: float | None) -> str:
+    """Seconds as a student reads them: "45 s", "3 min 05 s"; "…" when not known yet."""
+    if seconds is None:
+        return "…"
+    minutes, seconds = divmod(int(round(seconds)), 60)
+    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
+
+
+def training_slots() -> int:
+    """Runs that train at once: one in this process; with a cluster, as many as it has room for now."""
+    if not config.ray_address():
+        return 1
+    from flower_demo import cluster
+
+    try:
+        return cluster.room()
+    except (ImportError, RuntimeError, ConnectionError):  # no Ray, or the cluster is gone: the run will say so
+        return 1
+
+
+def line_status(ticket, lang: str) -> str | None:
+    """While `ticket` waits for a training slot: its place and about how long (Stop leaves the line);
+    None once it is its turn."""
+    from flower_demo import turns
+
+    slots = training_slots()
+    if not turns.LINE.ahead(ticket, slots):
+        return None
+    ahead, seconds = turns.LINE.wait_estimate(ticket, slots)
+    return translate("status_waiting", lang, count=ahead, wait=duration(seconds))
 
 
 def wait_for_warm_up(lang: str, progress: gr.Progress | None) -> None:
@@ -315,3 +351,55 @@ def saliency_panel(input_image, model_choice, student_model):
     saliency_markdown = gr.Markdown()
     inputs = [input_image, model_choice, class_dropdown, opacity_slider, student_model]
     return inputs, [saliency_image, saliency_markdown], [class_dropdown.change, opacity_slider.release]
+
+
+# --- links a teacher can share (?tab=training&preset=seed_augmented&epochs=5&kernel=sobel_x&lang=en) ----
+
+def page_link(request: gr.Request | None):
+    """The settings a shared link names (flower_demo.links.Link); unknown values are ignored."""
+    from flower_demo import links
+
+    return links.parse(dict(getattr(request, "query_params", None) or {}))
+
+
+def open_linked_tab(request: gr.Request = None):
+    """The tab a shared link names (`?tab=training`), selected on page load."""
+    tab = page_link(request).tab
+    return gr.Tabs(selected=tab) if tab else gr.skip()
+
+
+# Gradio picks the page's language from the browser and offers no query parameter for it. Its
+# front end exports `changeLocale` from its core module (what the footer's settings call); the page
+# has already loaded that module, so importing it again returns the same one. If a later Gradio
+# moves it, the link's language still governs every message the server writes (`language`).
+LANGUAGE_FROM_LINK = """
+async () => {
+    const lang = new URLSearchParams(window.location.search).get("lang");
+    if (!["es", "en"].includes(lang)) return;
+    const core = performance.getEntriesByType("resource").map((entry) => entry.name)
+        .find((name) => /\\/assets\\/core-[^/?]*\\.js$/.test(name));
+    if (!core) return;
+    try {
+        const module = await import(core);
+        if (typeof module.changeLocale === "function") module.changeLocale(lang);
+    } catch (error) {
+        console.warn("lang from the link not applied", error);
+    }
+}
+"""
+
+
+def follow_links(demo: gr.Blocks, tabs: gr.Tabs) -> None:
+    """Opens the tab and the language a shared link names (each tab reads its own settings)."""
+    demo.load(open_linked_tab, None, tabs, api_visibility="private", show_progress="hidden")
+    items = [item for item in tabs.children if isinstance(item, gr.Tab)]
+
+    def relabel(request: gr.Request = None):
+        """The tabs' names again once the link's language is set: the tab bar keeps the names it was
+        first given, and only the open tab's would follow the new language."""
+        if page_link(request).lang is None:
+            return [gr.skip()] * len(items)
+        return [gr.Tab(label=item.label) for item in items]
+
+    demo.load(None, None, None, js=LANGUAGE_FROM_LINK).then(relabel, None, items, api_visibility="private",
+                                                             show_progress="hidden")
