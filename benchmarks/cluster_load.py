@@ -22,17 +22,15 @@ import os
 import random
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import threading
 import time
-from collections import Counter, defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from app_latency import free_port, launch  # noqa: E402
-from load import LIGHT, call, percentile, sample_photos  # noqa: E402
+from load import Clicks, call, sample_photos  # noqa: E402
 
 
 def cpu_flags() -> list[str]:
@@ -66,37 +64,18 @@ def measure(env: dict, args, photos: list[str]) -> dict:
     try:
         call(local_client(url), "/classify", random.Random(0), photos)  # the shipped model loaded
         alone, alone_status = train(local_client(url, "en"), args.epochs)
-        latencies: dict[str, list[float]] = defaultdict(list)
-        failures: Counter = Counter()
-        runs: list[dict] = []
-        lock = threading.Lock()
-        done = threading.Event()
-
-        def clicker(number: int) -> None:
-            rng = random.Random(number)
-            client = local_client(url, rng.choice(["es", "en"]))
-            while not done.is_set():
-                endpoint = rng.choice(LIGHT)
-                started = time.perf_counter()
-                try:
-                    call(client, endpoint, rng, photos)
-                    with lock:
-                        latencies[endpoint].append(time.perf_counter() - started)
-                except Exception as problem:  # noqa: BLE001 - every failure is counted with its message
-                    with lock:
-                        failures[f"{endpoint}: {str(problem)[:100]}"] += 1
-                done.wait(rng.uniform(1, 3))
+        clicks, runs, done = Clicks(), [], threading.Event()
 
         def trainer() -> None:
             try:
                 seconds, status = train(local_client(url, "en"), args.epochs)
-                with lock:
+                with clicks.lock:
                     runs.append({"seconds": round(seconds, 1), "status": status[:60]})
-            except Exception as problem:  # noqa: BLE001
-                with lock:
-                    failures[f"/train: {str(problem)[:100]}"] += 1
+            except Exception as problem:  # noqa: BLE001 - every failure is counted with its message
+                clicks.failed(f"/train: {str(problem)[:100]}")
 
-        clickers = [threading.Thread(target=clicker, args=(n,), daemon=True) for n in range(args.clickers)]
+        clickers = [threading.Thread(target=clicks.student, args=(url, n, photos, (1.0, 3.0), done), daemon=True)
+                    for n in range(args.clickers)]
         trainers = [threading.Thread(target=trainer, daemon=True) for _ in range(args.trainers)]
         for thread in clickers:
             thread.start()
@@ -117,9 +96,8 @@ def measure(env: dict, args, photos: list[str]) -> dict:
         "last_finished_s": round(last, 1),
         "runs_s": sorted(run["seconds"] for run in runs),
         "all_done": len(runs) == args.trainers and all(run["status"].startswith("Done") for run in runs),
-        "light": {name: {"requests": len(values), "p50_s": round(statistics.median(values), 3),
-                         "p95_s": percentile(values, 0.95)} for name, values in sorted(latencies.items())},
-        "failures": dict(failures),
+        "light": clicks.summary(),
+        "failures": dict(clicks.failures),
     }
 
 

@@ -64,6 +64,42 @@ def call(client, endpoint: str, rng: random.Random, photos: list[str]):
     return client.predict(photo, api_name=endpoint)
 
 
+class Clicks:
+    """What simulated students' clicks on the light endpoints took, and how they failed (thread-safe)."""
+
+    def __init__(self):
+        self.latencies: dict[str, list[float]] = defaultdict(list)
+        self.failures: Counter = Counter()
+        self.lock = threading.Lock()
+
+    def student(self, url: str, number: int, photos: list[str], think, stop: threading.Event) -> None:
+        """One student (a client of their own, es or en) clicking a random light endpoint, then thinking
+        for `think` seconds, until `stop`."""
+        from clients import local_client
+
+        rng = random.Random(number)
+        client = local_client(url, rng.choice(["es", "en"]))
+        time.sleep(rng.uniform(0, think[1]))  # students do not all click in the same millisecond
+        while not stop.is_set():
+            endpoint = rng.choice(LIGHT)
+            started = time.perf_counter()
+            try:
+                call(client, endpoint, rng, photos)
+                with self.lock:
+                    self.latencies[endpoint].append(time.perf_counter() - started)
+            except Exception as problem:  # noqa: BLE001 - every failure is counted with its message
+                self.failed(f"{endpoint}: {str(problem)[:120]}")
+            stop.wait(rng.uniform(*think))
+
+    def failed(self, message: str) -> None:
+        with self.lock:
+            self.failures[message] += 1
+
+    def summary(self) -> dict:
+        return {name: {"requests": len(values), "p50_s": round(statistics.median(values), 3) if values else None,
+                       "p95_s": percentile(values, 0.95)} for name, values in sorted(self.latencies.items())}
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 3) if ordered else float("nan")
@@ -87,28 +123,10 @@ def main() -> None:
     env = {**os.environ, "FLOWER_DATA_DIR": str(data_dir), "TF_CPP_MIN_LOG_LEVEL": "2"}
     process, url, _ = launch(env)
 
-    latencies: dict[str, list[float]] = defaultdict(list)
-    failures: Counter = Counter()
+    clicks = Clicks()
     trainings: list[dict] = []
     memory: list[float] = []
-    lock = threading.Lock()
     stop = threading.Event()
-
-    def student(number: int) -> None:
-        rng = random.Random(number)
-        client = local_client(url, rng.choice(["es", "en"]))
-        time.sleep(rng.uniform(0, args.think[1]))  # students do not all click in the same millisecond
-        while not stop.is_set():
-            endpoint = rng.choice(LIGHT)
-            started = time.perf_counter()
-            try:
-                call(client, endpoint, rng, photos)
-                with lock:
-                    latencies[endpoint].append(time.perf_counter() - started)
-            except Exception as problem:  # noqa: BLE001 - every failure is counted with its message
-                with lock:
-                    failures[f"{endpoint}: {str(problem)[:120]}"] += 1
-            stop.wait(rng.uniform(*args.think))
 
     def trainer(number: int) -> None:
         client = local_client(url)
@@ -116,11 +134,10 @@ def main() -> None:
             started = time.perf_counter()
             try:
                 status = client.predict("live", 2, api_name="/train")[0]
-                with lock:
+                with clicks.lock:
                     trainings.append({"seconds": round(time.perf_counter() - started, 1), "status": status[:80]})
             except Exception as problem:  # noqa: BLE001
-                with lock:
-                    failures[f"/train: {str(problem)[:120]}"] += 1
+                clicks.failed(f"/train: {str(problem)[:120]}")
 
     def sample_memory() -> None:
         while not stop.is_set():
@@ -132,7 +149,8 @@ def main() -> None:
     call(warm, "/classify", random.Random(0), photos)
     threads = [threading.Thread(target=sample_memory, daemon=True)]
     threads += [threading.Thread(target=trainer, args=(n,), daemon=True) for n in range(args.trainers)]
-    threads += [threading.Thread(target=student, args=(n,), daemon=True) for n in range(args.students)]
+    threads += [threading.Thread(target=clicks.student, args=(url, n, photos, args.think, stop), daemon=True)
+                for n in range(args.students)]
     server_cpu, own_cpu, started = cpu_seconds(process.pid), time.process_time(), time.monotonic()
     for thread in threads:
         thread.start()
@@ -148,8 +166,8 @@ def main() -> None:
     process.terminate()
     process.wait(timeout=30)
 
-    endpoints = {name: {"requests": len(values), "p50_s": round(statistics.median(values), 3) if values else None,
-                        "p95_s": percentile(values, 0.95)} for name, values in sorted(latencies.items())}
+    endpoints = clicks.summary()
+    failures = clicks.failures
     queue_full = sum(count for message, count in failures.items() if "queue" in message.lower())
     result = {
         "students": args.students, "trainers": args.trainers, "seconds": args.seconds, "think_s": args.think,

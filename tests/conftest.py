@@ -67,3 +67,13 @@ def app_url(tmp_path_factory):
     yield f"http://127.0.0.1:{port}/"
     demo.close()
     patch.undo()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Lets the app's background warm-up finish before the interpreter exits: a daemon thread still
+    inside TensorFlow's import at exit can abort the process ("terminate called without an active
+    exception") after every test has passed, and the run would fail on its exit code."""
+    from flower_demo.warm_up import WARM_UP
+
+    if WARM_UP._thread is not None:
+        WARM_UP.wait(timeout=120)

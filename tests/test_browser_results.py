@@ -5,6 +5,7 @@ teacher's shared link."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from flower_demo import config
 from tests.test_browser import browser, pytestmark  # noqa: F401 (the fixture and the skip without chromium)
@@ -15,7 +16,7 @@ TEXT = {
            "done": "Listo: #1 seed y #2 seed_augmented", "export": "Preparar la descarga",
            "evaluate": "Evaluar con las fotos de validación", "held_out": "apartó estas fotos",
            "none": "Ninguna foto aquí.", "chosen": "Elegida:", "send": "Enviar a Clasificar (y ver dónde miró)",
-           "sentence": "probablemente pertenece a", "upload": "Usar tu propio modelo (.keras)",
+           "sentence": "Lo más probable:", "upload": "Usar tu propio modelo (.keras)",
            "loaded": "Modelo cargado: **", "uploaded": "el que subiste", "true_class": "Clase real",
            "classes": ["margarita", "diente de león", "rosas", "girasoles", "tulipanes"]},
     "en": {"compare_tab": "Compare runs", "evaluate_tab": "Evaluate", "classify_tab": "Classify",
@@ -23,7 +24,7 @@ TEXT = {
            "done": "Done: #1 seed and #2 seed_augmented", "export": "Prepare the download",
            "evaluate": "Evaluate on the validation photos", "held_out": "held these photos out",
            "none": "No photos here.", "chosen": "Chosen:", "send": "Send to Classify (and see where it looked)",
-           "sentence": "most likely belongs to", "upload": "Use your own model (.keras)",
+           "sentence": "Most likely:", "upload": "Use your own model (.keras)",
            "loaded": "Model loaded: **", "uploaded": "the one you uploaded", "true_class": "True class",
            "classes": ["daisy", "dandelion", "roses", "sunflowers", "tulips"]},
 }
@@ -100,7 +101,8 @@ def test_a_teachers_link_opens_training_on_a_preset_in_another_language(app_url,
     page.set_default_timeout(60_000)
     page.goto(f"{app_url}?tab=training&preset=seed_augmented&epochs=3&kernel=sobel_x&lang=en&other=1")
     page.get_by_role("tab", name="Inside the network", exact=True).wait_for()  # the labels switched to English
-    assert page.get_by_role("tab", name="Training", exact=True).get_attribute("aria-selected") == "true"
+    # The tab is chosen once the labels are (a relabelled tab bar forgets the choice): wait for it.
+    expect(page.get_by_role("tab", name="Training", exact=True)).to_have_attribute("aria-selected", "true")
     page.wait_for_function("() => document.querySelector('input[aria-label=\"number input for Epochs\"]').value === '3'")
     assert page.locator('input[aria-label="number input for Image size (px)"]').input_value() == str(
         config.PRESETS["seed_augmented"].image_size)

@@ -391,7 +391,6 @@ async () => {
 
 def follow_links(demo: gr.Blocks, tabs: gr.Tabs) -> None:
     """Opens the tab and the language a shared link names (each tab reads its own settings)."""
-    demo.load(open_linked_tab, None, tabs, api_visibility="private", show_progress="hidden")
     items = [item for item in tabs.children if isinstance(item, gr.Tab)]
 
     def relabel(request: gr.Request = None):
@@ -401,5 +400,7 @@ def follow_links(demo: gr.Blocks, tabs: gr.Tabs) -> None:
             return [gr.skip()] * len(items)
         return [gr.Tab(label=item.label) for item in items]
 
-    demo.load(None, None, None, js=LANGUAGE_FROM_LINK).then(relabel, None, items, api_visibility="private",
-                                                             show_progress="hidden")
+    # The tab is chosen after the relabelling: new labels redraw the tab bar, which forgot the choice.
+    relabelled = demo.load(None, None, None, js=LANGUAGE_FROM_LINK).then(
+        relabel, None, items, api_visibility="private", show_progress="hidden")
+    relabelled.then(open_linked_tab, None, tabs, api_visibility="private", show_progress="hidden")
