@@ -222,6 +222,40 @@ def filter_picture(weights: np.ndarray, side: int = 60) -> np.ndarray:
     return square
 
 
+FILTER_SIDE = 48  # pixels per panel of a filter (3x3 weights at 16 px each)
+FILTER_COLUMNS = 8
+_FILTER_CELL = (2 * FILTER_SIDE + 4 + 48, 2 * FILTER_SIDE + 4 + 34)  # (width, height): the square, its caption
+
+
+def filter_sheet(weights: np.ndarray, captions: list[str]) -> np.ndarray:
+    """Every filter of a layer, (k, k, 3, n) weights, as `filter_picture` squares in rows of
+    FILTER_COLUMNS, each with its caption (two lines: "#3 ≈ Sobel Y", "-0.80") below. One picture, so
+    a click on it (`filter_at`) picks a filter and one file reaches the browser, not one per filter."""
+    from PIL import ImageDraw
+
+    count = weights.shape[-1]
+    width, height = _FILTER_CELL
+    rows = -(-count // FILTER_COLUMNS)
+    sheet = Image.new("RGB", (FILTER_COLUMNS * width, rows * height), (255, 255, 255))
+    draw, font = ImageDraw.Draw(sheet), _font(12)
+    for index in range(count):
+        left, top = (index % FILTER_COLUMNS) * width, (index // FILTER_COLUMNS) * height
+        square = filter_picture(weights[..., index], FILTER_SIDE)
+        sheet.paste(Image.fromarray(square), (left + (width - square.shape[1]) // 2, top))
+        for line, text in enumerate(captions[index].split("\n")):
+            draw.text((left + width // 2, top + square.shape[0] + 2 + 14 * line), text, fill=(0, 0, 0), font=font,
+                      anchor="ma")
+    return np.asarray(sheet)
+
+
+def filter_at(x: float, y: float, count: int) -> int | None:
+    """The filter under pixel (x, y) of `filter_sheet`'s picture, or None between and after them."""
+    width, height = _FILTER_CELL
+    column, row = int(x // width), int(y // height)
+    index = row * FILTER_COLUMNS + column
+    return index if 0 <= column < FILTER_COLUMNS and 0 <= index < count and x >= 0 and y >= 0 else None
+
+
 def response_picture(response: np.ndarray) -> np.ndarray:
     """A filter's signed response as red (positive) and blue (negative) on white, scaled to its
     99th percentile of size so a few extreme pixels do not wash the rest out."""

@@ -169,8 +169,10 @@ def test_inside_the_network_shows_the_shipped_model_then_the_students_own(englis
     assert Image.open(sheet).mode == "RGB"
     assert "not trained a model in this session yet" in notes
     assert notes.count("- Stage ") == 5 and "6 × 6 × 320 · the 12 most active channels" in notes
-    gallery, learned, handmade, filter_notes = english.predict(handle_file(photo), "shipped", 3, api_name="/filters")
-    assert len(gallery) == 32 and all(" ≈ " in item["caption"] for item in gallery)
+    sheet, listing, learned, handmade, filter_notes = english.predict(handle_file(photo), "shipped", 3,
+                                                                      api_name="/filters")
+    assert Image.open(sheet).size == (8 * 148, 4 * 134)  # 32 filters, 8 a row
+    assert listing.count("\n| #") == 32 and "| #3 | Sobel" in listing
     assert Image.open(learned).size == Image.open(handmade).size == (60, 45)
     assert filter_notes.startswith("Filter **#3** of `conv2d` is most like")
     overlay, saliency_notes = english.predict(handle_file(photo), "shipped", "tulips", 0.6, api_name="/saliency")
@@ -182,7 +184,7 @@ def test_inside_the_network_shows_the_shipped_model_then_the_students_own(englis
     _, notes = english.predict(handle_file(photo), "own", 6, api_name="/feature_maps")
     assert "not trained" not in notes and notes.count("- Stage ") == 4
     assert "4 × 4 × 128 · the 6 most active channels" in notes  # the compact network trained at 32 px
-    _, _, _, filter_notes = english.predict(handle_file(photo), "own", 99, api_name="/filters")
+    _, _, _, _, filter_notes = english.predict(handle_file(photo), "own", 99, api_name="/filters")
     assert filter_notes.startswith("Filter **#15**")  # clamped to the 16 filters of its first layer
     _, saliency_notes = english.predict(handle_file(photo), api_name="/saliency")
     assert "mirror image" not in saliency_notes

@@ -105,7 +105,12 @@ def test_a_student_looks_inside_the_shipped_network(app_url, browser, language, 
     for stage in range(1, 6):
         page.get_by_text(text["stage"].replace("1", str(stage))).first.wait_for()
 
-    page.locator("#learned-filters button.thumbnail-item").nth(5).click()  # a filter applied to the photo
+    # A click on filter #5 of the sheet (8 a row, each 148 px wide in the picture) applies it to the photo.
+    sheet = page.locator("#learned-filters img")
+    sheet.wait_for()
+    box = sheet.bounding_box()
+    scale = box["width"] / (8 * 148)
+    sheet.click(position={"x": (5 * 148 + 74) * scale, "y": 50 * scale})
     page.get_by_text(f'{text["filter"]}5'.replace("**", "")).wait_for()
 
     page.get_by_label(text["class_box"]).first.click()

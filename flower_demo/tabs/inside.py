@@ -70,27 +70,31 @@ def _filter_comparison(rgb, filters, index: int, lang: str):
 @ui.light
 def show_filters(image, model: str = "own", filter_index: int = 0, student_model=None, request: gr.Request = None,
                  progress=gr.Progress()):
-    """The first convolution's filters (with their closest hand-made kernels) and one of them applied."""
+    """The first convolution's filters with their closest hand-made kernels (one picture, and the same as a
+    table), and one of them applied beside its kernel."""
     from flower_demo import inside
 
     lang = ui.language(request)
     rgb, network, note = _inspected(image, model, student_model, lang, progress)
     filters = _first_filters(network, lang)
-    gallery = []
-    for index in range(filters.weights.shape[-1]):
-        name, similarity = inside.closest_kernel(inside.grey_version(filters.weights[..., index]))
-        gallery.append((plots.filter_picture(filters.weights[..., index]),
-                        translate("filter_caption", lang, index=index, kernel=_short(translate(f"kernel_{name}", lang)),
-                                  similarity=similarity)))
+    closest = [inside.closest_kernel(inside.grey_version(filters.weights[..., index]))
+               for index in range(filters.weights.shape[-1])]
+    names = [_short(translate(f"kernel_{name}", lang)) for name, _ in closest]
+    captions = [translate("filter_caption", lang, index=index, kernel=name, similarity=similarity)
+                for index, (name, (_, similarity)) in enumerate(zip(names, closest))]
+    listing = "\n".join([translate("filters_header", lang), "|---|---|---:|"]
+                        + [translate("filters_row", lang, index=index, kernel=name, similarity=similarity)
+                           for index, (name, (_, similarity)) in enumerate(zip(names, closest))])
     index = ui.clamp_int(filter_index, 0, filters.weights.shape[-1] - 1, 0)
     learned, handmade, notes = _filter_comparison(rgb, filters, index, lang)
-    return gallery, learned, handmade, "\n\n".join(part for part in (notes, note) if part)
+    return (plots.filter_sheet(filters.weights, captions), listing, learned, handmade,
+            "\n\n".join(part for part in (notes, note) if part))
 
 
 @ui.light
 def apply_filter(image, model: str = "own", filter_index: int = 0, student_model=None,
                  request: gr.Request = None, progress=gr.Progress()):
-    """One learned filter and its closest hand-made kernel on the photo (the gallery's click)."""
+    """One learned filter and its closest hand-made kernel on the photo (a click on the filters)."""
     lang = ui.language(request)
     rgb, network, note = _inspected(image, model, student_model, lang, progress)
     filters = _first_filters(network, lang)
@@ -100,7 +104,10 @@ def apply_filter(image, model: str = "own", filter_index: int = 0, student_model
 
 
 def select_filter(selection: gr.SelectData):
-    return selection.index
+    """The filter a click on the sheet landed on (a click between filters changes nothing)."""
+    x, y = selection.index
+    index = plots.filter_at(x, y, 10**6)  # the handler clamps to the model's own number of filters
+    return gr.skip() if index is None else index
 
 
 def build(student_model: gr.State) -> None:
@@ -124,9 +131,13 @@ def build(student_model: gr.State) -> None:
                                       elem_id="feature-maps")
         gr.Markdown(ui.t("filters_intro"))
         with gr.Row():
-            filters_gallery = gr.Gallery(label=ui.t("learned_filters"), columns=4, height=520, format="png",
-                                         object_fit="contain", allow_preview=False, elem_id="learned-filters")
-            with gr.Column():
+            with gr.Column(scale=3):
+                # No label chip: it would cover the first filter (the heading above names the picture).
+                filters_image = ui.PictureOutput(label=ui.t("learned_filters"), show_label=False, format="png",
+                                                 interactive=False, elem_id="learned-filters")
+                with gr.Accordion(ui.t("filters_listing"), open=False):
+                    filters_markdown = gr.Markdown()
+            with gr.Column(scale=2):
                 filter_number = ui.Number(0, precision=0, minimum=0, label=ui.t("filter_number"))
                 with gr.Row():
                     learned_image = ui.PictureOutput(label=ui.t("learned_response"), format="jpeg",
@@ -140,7 +151,7 @@ def build(student_model: gr.State) -> None:
 
         maps_inputs = [input_image, model_radio, per_stage_slider, student_model]
         filter_inputs = [input_image, model_radio, filter_number, student_model]
-        filter_outputs = [filters_gallery, learned_image, handmade_image, filter_markdown]
+        filter_outputs = [filters_image, filters_markdown, learned_image, handmade_image, filter_markdown]
         inside_button.click(show_feature_maps, maps_inputs, [maps_image, maps_note], api_name="feature_maps")
         inside_button.click(show_filters, filter_inputs, filter_outputs, api_name="filters")
         inside_button.click(ui.show_saliency, saliency_inputs, saliency_outputs, api_name="saliency")
@@ -151,6 +162,6 @@ def build(student_model: gr.State) -> None:
         gr.on(refresh, show_filters, filter_inputs, filter_outputs, api_visibility="private", show_progress="minimal")
         gr.on([*refresh, *saliency_changes], ui.show_saliency, saliency_inputs, saliency_outputs,
               api_visibility="private", show_progress="minimal")
-        filters_gallery.select(select_filter, None, filter_number, api_visibility="private")
+        filters_image.select(select_filter, None, filter_number, api_visibility="private")
         filter_number.change(apply_filter, filter_inputs, [learned_image, handmade_image, filter_markdown],
                              api_visibility="private", show_progress="minimal")
