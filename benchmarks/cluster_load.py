@@ -38,11 +38,17 @@ def cpu_flags() -> list[str]:
     return sorted(set(re.findall(r"\b(avx512_bf16|amx_bf16|avx512f|avx2)\b", text)))
 
 
+# Token authentication on (the head and the app read ~/.ray/auth_token), and every address on the
+# loopback: the cluster is this machine's alone.
+RAY_ENV = {"RAY_AUTH_MODE": "token"}
+
+
 def start_head(cpus: int) -> str:
     port = free_port()
     ray = shutil.which("ray", path=str(Path(sys.executable).parent)) or "ray"
-    subprocess.run([ray, "start", "--head", f"--port={port}", f"--num-cpus={cpus}", "--include-dashboard=false",
-                    "--disable-usage-stats"], check=True, capture_output=True, timeout=120)
+    subprocess.run([ray, "start", "--head", f"--port={port}", f"--num-cpus={cpus}", "--node-ip-address=127.0.0.1",
+                    "--include-dashboard=false", "--disable-usage-stats"], check=True, capture_output=True,
+                   timeout=120, env={**os.environ, **RAY_ENV})
     return f"127.0.0.1:{port}"
 
 
@@ -120,7 +126,7 @@ def main() -> None:
     address = start_head(args.cpus)
     try:
         result["cluster"] = {"cpus": args.cpus, "cpus_per_run": int(env.get("FLOWER_RAY_CPUS_PER_RUN", 1)),
-                             **measure({**env, "FLOWER_RAY_ADDRESS": address}, args, photos)}
+                             **measure({**env, **RAY_ENV, "FLOWER_RAY_ADDRESS": address}, args, photos)}
     finally:
         stop_head()
     result["cluster_over_embedded"] = round(result["cluster"]["last_finished_s"] / result["embedded"]["last_finished_s"], 2)

@@ -24,7 +24,8 @@ TINY = dataclasses.replace(config.PRESETS["live"], epochs=2, image_size=32, batc
 
 @pytest.fixture(scope="module")
 def local_cluster():
-    cluster.connect("local", num_cpus=2, include_dashboard=False)
+    # A cluster of this process's own, every address on the loopback.
+    cluster.connect("local", num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1")
     assert cluster.room() == 2  # one CPU a run
     yield
     ray.shutdown()
