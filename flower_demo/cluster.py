@@ -35,8 +35,9 @@ from flower_demo.config import TrainConfig
 from flower_demo.training import RunState, TrainingRun
 
 CPUS_ENV = "FLOWER_RAY_CPUS_PER_RUN"
-# One core a run: on a 2-core machine two students train at once, each at a bit more than half the
-# speed of one run alone (benchmarks/cluster_load.py), so the line moves as fast and nobody waits idle.
+# One core a run: on a 2-core machine two `live` runs side by side took ~21-25 s where one alone with
+# both cores took ~13-14 s (benchmarks/cluster_load.py), so four students were done in 43-57 s instead
+# of 66-67 s one after the other: this small network does not keep two cores busy.
 DEFAULT_CPUS_PER_RUN = 1
 _FINISHED = ("finished", "stopped", "failed")
 
