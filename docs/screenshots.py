@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VIEWPORT = {"width": 1366, "height": 768}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-SENTENCE = {"es": "probablemente pertenece a", "en": "most likely belongs to"}
+SENTENCE = {"es": "Lo más probable:", "en": "Most likely:"}
 EDGE_NOTE = {"es": "valor absoluto", "en": "absolute value"}  # the notes under the edge-filtered photo
 
 
