@@ -64,6 +64,19 @@ def call(client, endpoint: str, rng: random.Random, photos: list[str]):
     return client.predict(photo, api_name=endpoint)
 
 
+class CpuUse:
+    """Where the two cores went from now on: the app (serving and training) and these simulated
+    students' clients, which share the machine with it in a benchmark (a real class runs them on 30 laptops)."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.app, self.clients = cpu_seconds(pid), time.process_time()
+
+    def cores(self, wall: float) -> dict:
+        return {"app_cores": round((cpu_seconds(self.pid) - self.app) / wall, 2),
+                "clients_cores": round((time.process_time() - self.clients) / wall, 2)}
+
+
 class Clicks:
     """What simulated students' clicks on the light endpoints took, and how they failed (thread-safe)."""
 
@@ -151,16 +164,12 @@ def main() -> None:
     threads += [threading.Thread(target=trainer, args=(n,), daemon=True) for n in range(args.trainers)]
     threads += [threading.Thread(target=clicks.student, args=(url, n, photos, args.think, stop), daemon=True)
                 for n in range(args.students)]
-    server_cpu, own_cpu, started = cpu_seconds(process.pid), time.process_time(), time.monotonic()
+    use, started = CpuUse(process.pid), time.monotonic()
     for thread in threads:
         thread.start()
     time.sleep(args.seconds)
     stop.set()
-    # Where the two cores went: the app (serving and training) and these simulated students' clients,
-    # which share the machine with it in this benchmark (a real class runs them on 30 laptops).
-    wall = time.monotonic() - started
-    cpu = {"app_cores": round((cpu_seconds(process.pid) - server_cpu) / wall, 2),
-           "clients_cores": round((time.process_time() - own_cpu) / wall, 2)}
+    cpu = use.cores(time.monotonic() - started)
     for thread in threads:
         thread.join(timeout=120)
     process.terminate()

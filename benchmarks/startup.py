@@ -39,7 +39,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from app_latency import ROOT, launch  # noqa: E402  (the same launch: a fresh `python app.py` process)
-from load import LIGHT, call, cpu_seconds, percentile, sample_photos  # noqa: E402  (load.py's students' clicks)
+from load import LIGHT, CpuUse, call, percentile, sample_photos  # noqa: E402  (load.py's students' clicks)
 
 WINDOW_S = 10  # the p95 of each 10 s of the window: where a slow start shows
 
@@ -110,14 +110,12 @@ def measure(root: Path, photos: list[str], args) -> dict:
 
     threads = [threading.Thread(target=first_classification, daemon=True)]
     threads += [threading.Thread(target=student, args=(n,), daemon=True) for n in range(args.students)]
-    server_cpu, own_cpu = cpu_seconds(process.pid), time.process_time()
+    use = CpuUse(process.pid)
     for thread in threads:
         thread.start()
     stop.wait(args.seconds)
     stop.set()
-    wall = time.monotonic() - page_up
-    cpu = {"app_cores": round((cpu_seconds(process.pid) - server_cpu) / wall, 2),
-           "clients_cores": round((time.process_time() - own_cpu) / wall, 2)}
+    cpu = use.cores(time.monotonic() - page_up)
     for thread in threads:
         thread.join(timeout=120)
     process.terminate()

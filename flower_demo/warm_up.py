@@ -80,5 +80,10 @@ class WarmUp:
         self.start()
         return self._done.wait(timeout)
 
+    def finish(self, timeout: float | None = None) -> None:
+        """Waits for a loading already started (at most `timeout` s) and starts none."""
+        if self._thread is not None:
+            self._done.wait(timeout)
+
 
 WARM_UP = WarmUp()

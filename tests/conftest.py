@@ -75,5 +75,4 @@ def pytest_sessionfinish(session, exitstatus):
     exception") after every test has passed, and the run would fail on its exit code."""
     from flower_demo.warm_up import WARM_UP
 
-    if WARM_UP._thread is not None:
-        WARM_UP.wait(timeout=120)
+    WARM_UP.finish(timeout=120)

@@ -289,7 +289,6 @@ def clamp_int(value, low: int, high: int, default: int) -> int:
     return int(round(clamp_float(value, low, high, default)))
 
 
-
 MODEL_CHOICES = ("own", "shipped")  # whose network a view shows: this student's (else the shipped one), or the shipped one
 
 
