@@ -62,10 +62,13 @@ def build_demo() -> gr.Blocks:
     return demo
 
 
-def launch(demo: gr.Blocks, **kwargs):
+def launch(demo: gr.Blocks, ready_within: float = config.READY_BEFORE_PAGE_S, **kwargs):
+    """Serves `demo` once TensorFlow, the shipped model and their graphs are loaded (at most
+    `ready_within` seconds of waiting; past that the page opens and its buttons say what still loads)."""
     from flower_demo.warm_up import WARM_UP
 
-    WARM_UP.start()  # TensorFlow, the shipped model and their graphs, in the background: the page does not wait
+    WARM_UP.start()
+    WARM_UP.finish(timeout=ready_within)
     # Gradio's cap is the largest file anyone may send, a .keras model; photos above
     # config.MAX_UPLOAD_BYTES are refused by images.load_image, in the student's language.
     return demo.launch(i18n=ui.I18N, css=ui.CSS, max_file_size=config.MAX_MODEL_BYTES, enable_monitoring=False,
@@ -73,4 +76,7 @@ def launch(demo: gr.Blocks, **kwargs):
 
 
 if __name__ == "__main__":
+    from flower_demo.warm_up import WARM_UP
+
+    WARM_UP.start()  # loads while the tabs are built
     launch(build_demo())

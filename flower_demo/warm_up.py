@@ -1,14 +1,16 @@
-"""What the Classify and Augmentation tabs need, loaded once in the background as the app starts.
+"""What the Classify, Augmentation and Inside tabs need, loaded once as the app starts.
 
-TensorFlow's import (~3 s of one core), the shipped model (~0.4 s) and the first trace of its graph
-and of the augmentation preview's graph (~0.3 s each). The import opens, reads and stats thousands
-of files, and each of those system calls hands Python's GIL to another thread: with a class already
-clicking, the request threads kept it for the whole 5 ms switch interval every time, and the first
-classification came ~12 s after the page (issue 21; benchmarks/startup.py, 30 students, median of
-3 starts). While the warm-up runs, the interpreter switches threads every `WARM_UP_SWITCH_INTERVAL_S`
-instead, so it gets the GIL back within half a millisecond (~7 s after the page, same run); the
-default returns once it is done. Handlers that need TensorFlow call `WARM_UP.wait()` (and tell
-the student why they wait); the page asks `WARM_UP.ready()` to keep its buttons honest.
+TensorFlow's import (~3 s of one core), the shipped model (~0.4 s) and the first trace of its graph,
+of the augmentation preview's and of the Inside tab's views (~0.3 s each). `app.launch` waits for it
+before it opens the port (at most config.READY_BEFORE_PAGE_S), so a class that clicks the moment
+the page appears gets answers as fast as later (issue 21, benchmarks/startup.py). When the page
+opens first anyway (a slower machine; a Blocks launched another way), handlers that need TensorFlow
+call `WARM_UP.wait()` and tell the student why they wait, and the page asks `WARM_UP.ready()` to
+keep its buttons honest. Loading while requests are served, the import's thousands of file system
+calls each hand Python's GIL to a request thread, which kept it for the whole 5 ms switch interval:
+the first classification came ~12 s after the page (median of 3 starts, 30 students). While the
+warm-up runs, the interpreter switches threads every `WARM_UP_SWITCH_INTERVAL_S` instead (~7 s
+after the page, same run); the default returns once it is done.
 """
 
 from __future__ import annotations
@@ -30,12 +32,14 @@ def load_for_serving() -> None:
     """TensorFlow, the shipped model, and one call of each traced graph the light endpoints use."""
     import numpy as np
 
-    from flower_demo import augment, config, model
+    from flower_demo import augment, config, inside, model
 
     photo = np.zeros((8, 8, 3), np.uint8)
     network = model.shipped_model()
     if network is not None:
         model.predict_probabilities(network, photo)
+        inside.feature_maps(network, photo)  # Inside the network's views, traced once per model
+        inside.grad_cam(network, photo)
     augment.augment_grid(photo, config.Augmentation(True, 0.1, 0.1, 0.1), config.TUTORIAL_IMAGE_SIZE, 0, count=1)
 
 

@@ -162,3 +162,32 @@ def test_the_classify_button_says_the_model_is_loading_until_it_is_ready(loading
         expect(button).to_have_text(ready_text)
         expect(button).to_be_enabled()
         browser.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_the_app_opens_its_port_once_loaded_or_when_waiting_runs_out(monkeypatch):
+    """app.launch serves the first page only after the warm-up (so the first clicks are answered as
+    fast as later ones), but never waits past `ready_within`: then the honest buttons take over."""
+    import app
+    from flower_demo import warm_up
+
+    for finished_before_page in (True, False):
+        loading = Loading()
+        monkeypatch.setattr(warm_up, "WARM_UP", WarmUp(loading))
+        if finished_before_page:
+            threading.Timer(0.3, loading.release.set).start()
+        with gr.Blocks() as demo:
+            gr.Markdown("page")
+        app.launch(demo, ready_within=30 if finished_before_page else 0.2, server_name="127.0.0.1",
+                   server_port=_free_port(), prevent_thread_lock=True, quiet=True)
+        try:
+            assert warm_up.WARM_UP.ready() is finished_before_page
+            assert loading.calls == 1
+        finally:
+            loading.release.set()
+            demo.close()
