@@ -30,12 +30,12 @@ def load_for_serving() -> None:
     """TensorFlow, the shipped model, and one call of each traced graph the light endpoints use."""
     import numpy as np
 
-    from flower_demo import augment, config, model
+    from flower_demo import augment, config, serving
 
     photo = np.zeros((8, 8, 3), np.uint8)
-    network = model.shipped_model()
+    network = serving.shipped_model()
     if network is not None:
-        model.predict_probabilities(network, photo)
+        serving.predict_probabilities(network, photo)
     augment.augment_grid(photo, config.Augmentation(True, 0.1, 0.1, 0.1), config.TUTORIAL_IMAGE_SIZE, 0, count=1)
 
 
