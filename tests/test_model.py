@@ -209,6 +209,23 @@ def test_the_shipped_model_keeps_its_contract():
         np.testing.assert_allclose(mirrored, probabilities, atol=1e-4)  # float summation order only
 
 
+def test_the_shipped_models_layers_have_the_networks_names():
+    """The Classify tab's layer table and the Inside tab's captions name the stages: `stage2_out`, not `re_lu_4`."""
+    network = serving.load_model(config.SHIPPED_MODEL_PATH)
+    assert network.name == "flower_cnn" and [layer.name for layer in network.layers] == [
+        "pixels", "flower_cnn", "mirror_average"]
+    inner = networks.unwrap(network)
+    names = [layer.name for layer in inner.layers]
+    assert names[:6] == ["pixels", "rescaling", "stem_conv", "stem_bn", "stem_relu", "stem_pool"]
+    assert {"stage1_conv1", "stage1_shortcut_conv", "stage1_add", "stage1_out", "stage4_pool"} <= set(names)
+    assert names[-3:] == ["head_pool", "head_dropout", "logits"]
+    assert list(networks.stage_layers(inner)) == ["stem", "stage1", "stage2", "stage3", "stage4"]
+    # The recipe's network as built today, layer for layer and weight for weight:
+    built = networks.build_model(dataclasses.replace(PRESETS["flower_cnn"], progressive_sizes=()))
+    assert [layer.name for layer in built.layers] == names
+    assert [w.shape for w in built.get_weights()] == [w.shape for w in inner.get_weights()]
+
+
 def test_flower_model_path_names_the_classify_tabs_default_model(tmp_path, monkeypatch):
     own = tmp_path / "teachers.keras"
     serving.save_model(networks.build_model(dataclasses.replace(PRESETS["live"], image_size=32)), own)
