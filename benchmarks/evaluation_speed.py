@@ -28,16 +28,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def measure(network, folder: Path) -> dict:
-    from flower_demo import data, evaluation, model
+    from flower_demo import data, evaluation, networks
 
     started = time.perf_counter()
-    data.load_photos(folder, model.input_size(network))
+    data.load_photos(folder, networks.input_size(network))
     decoded = time.perf_counter()
     result = evaluation.cached_evaluation(network, folder)
     scored = time.perf_counter()
     evaluation.cached_evaluation(network, folder)
     again = time.perf_counter()
-    return {"image_size": model.input_size(network), "photos": result.photos, "accuracy": round(result.accuracy, 4),
+    return {"image_size": networks.input_size(network), "photos": result.photos, "accuracy": round(result.accuracy, 4),
             "decode_s": round(decoded - started, 1), "score_s": round(scored - decoded, 1),
             "per_photo_ms": round(1000 * (scored - decoded) / result.photos, 1),
             "cached_ms": round(1000 * (again - scored), 1)}
@@ -50,14 +50,14 @@ def main() -> None:
 
     import keras
 
-    from flower_demo import config, model
+    from flower_demo import config, networks, serving
 
     keras.utils.set_random_seed(0)
-    live = model.build_model(config.PRESETS["live"])
+    live = networks.build_model(config.PRESETS["live"])
     print(json.dumps({
         "cpus": os.cpu_count(),
         "load_average": os.getloadavg()[0],
-        "shipped": measure(model.shipped_model(), args.data_dir),
+        "shipped": measure(serving.shipped_model(), args.data_dir),
         "live": measure(live, args.data_dir),
     }))
 

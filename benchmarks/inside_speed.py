@@ -54,13 +54,13 @@ def main() -> None:
 
     import matplotlib
 
-    from flower_demo import images, inside, kernels, model, plots
+    from flower_demo import images, inside, kernels, plots, serving
 
     if args.photo:
         rgb = images.load_image(args.photo)
     else:  # grace_hopper.jpg is 512x600: a 500x375 landscape crop, the size of a typical dataset photo
         rgb = images.load_image(Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg")[:375, :500]
-    network = model.shipped_model()
+    network = serving.shipped_model()
 
     def feature_maps():
         stages = inside.feature_maps(network, rgb, 12)
@@ -80,7 +80,7 @@ def main() -> None:
                 plots.response_picture(kernels.apply(rgb, kernels.KERNELS[name], "grey", max_side=512).response))
 
     def classify():
-        return model.predict_probabilities(network, rgb)
+        return serving.predict_probabilities(network, rgb)
 
     result = {"photo": list(rgb.shape[:2][::-1]), "repeats": args.repeats, "cpu": cpu_flags(),
               "cores": os.cpu_count(), "model": network.name,

@@ -39,7 +39,7 @@ def main() -> None:
 
     from clients import local_client
 
-    from flower_demo import config, data, model as model_lib
+    from flower_demo import config, data, serving
     from flower_demo.evaluation import evaluate
     from flower_demo.i18n import class_label
 
@@ -64,7 +64,7 @@ def main() -> None:
         process.wait(timeout=30)
 
     truth = [int(index.labels[p]) for p in validation]
-    offline = evaluate(model_lib.load_model(model_path), data_dir, subset="validation")
+    offline = evaluate(serving.load_model(model_path), data_dir, subset="validation")
     served_correct = sum(int(s == t) for s, t in zip(served, truth))
     print(json.dumps({
         "model": str(model_path),

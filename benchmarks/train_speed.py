@@ -48,9 +48,9 @@ def forward_macs(preset: str, image_size: int) -> int:
 
     import keras
 
-    from flower_demo import config, model as model_lib
+    from flower_demo import config, networks
 
-    network = model_lib.build_model(dataclasses.replace(config.PRESETS[preset], image_size=image_size))
+    network = networks.build_model(dataclasses.replace(config.PRESETS[preset], image_size=image_size))
     macs = 0
     for layer in network.layers:
         if isinstance(layer, keras.layers.Conv2D):

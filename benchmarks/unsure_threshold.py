@@ -1,5 +1,5 @@
 """Issue 23: how sure the shipped model is on real flower photos and on pictures that are not flowers,
-to choose when Classify says "unsure" (flower_demo/model.py, UNSURE_BELOW).
+to choose when Classify says "unsure" (flower_demo/serving.py, UNSURE_BELOW).
 
     python benchmarks/unsure_threshold.py --data-dir ../shared/flower_photos [--every 1] [--views-every 4]
 
@@ -53,9 +53,9 @@ VIEWS = {"centre zoom x2": centre_zoom, "quarter turn": quarter_turn, "blurry 48
 
 
 def probabilities(network, pictures: list[np.ndarray]) -> np.ndarray:
-    from flower_demo import model as model_lib
+    from flower_demo import serving
 
-    return np.stack([model_lib.predict_probabilities(network, picture) for picture in pictures])
+    return np.stack([serving.predict_probabilities(network, picture) for picture in pictures])
 
 
 def summary(tops: np.ndarray) -> dict:
@@ -71,9 +71,9 @@ def main() -> None:
     args = parser.parse_args()
 
     from benchmarks.non_flowers import generated, packaged
-    from flower_demo import data, images, model as model_lib
+    from flower_demo import config, data, images, serving
 
-    network = model_lib.shipped_model()
+    network = serving.shipped_model()
     started = time.monotonic()
     index = data.index_photos(args.data_dir)
     real: dict[str, list[np.ndarray]] = {"as is": [], **{name: [] for name in VIEWS}}
@@ -117,7 +117,7 @@ def main() -> None:
             "caught_by_kind_pct": {name: round(100 * float((t < threshold).mean()), 1) for name, t in other_tops.items()},
         })
     print(json.dumps({
-        "model": str(model_lib.config.CLASSIFIER_PATH.name),
+        "model": str(config.CLASSIFIER_PATH.name),
         "real_accuracy_pct": {name: round(100 * float(values.mean()), 1) for name, values in right.items()},
         "real_top1": {name: summary(t) for name, t in real_tops.items()},
         "non_flower_top1": {**{name: summary(t) for name, t in other_tops.items()}, "all": summary(all_others)},

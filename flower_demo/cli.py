@@ -18,7 +18,7 @@ from flower_demo.i18n import translate
 
 
 def _train(args) -> int:
-    from flower_demo import model as model_lib
+    from flower_demo import serving
     from flower_demo.training import TrainingRun
 
     overrides = {name: value for name, value in {
@@ -44,18 +44,18 @@ def _train(args) -> int:
         return 1
     if state.skipped:
         print(f"skipped {len(state.skipped)} unreadable file(s): {', '.join(state.skipped[:5])}", file=sys.stderr)
-    model_lib.save_model(state.model, args.out)
+    serving.save_model(state.model, args.out)
     print(f"saved {args.out} ({train_config.preset}, {train_config.image_size}px, "
           f"{time.monotonic() - started:.1f}s in all)", file=sys.stderr)
     return 0
 
 
 def _evaluate(args) -> int:
-    from flower_demo import data, model as model_lib
+    from flower_demo import data, serving
     from flower_demo.evaluation import evaluate
 
     try:
-        result = evaluate(model_lib.load_model(args.model), args.data_dir, subset=args.subset)
+        result = evaluate(serving.load_model(args.model), args.data_dir, subset=args.subset)
     except data.DatasetError as error:
         print(f"error: {translate(error.key, 'en', detail=error.detail)}", file=sys.stderr)
         return 1

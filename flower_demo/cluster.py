@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-from flower_demo import config, data, model as model_lib
+from flower_demo import config, data, serving
 from flower_demo.config import TrainConfig
 from flower_demo.training import RunState, TrainingRun
 
@@ -119,7 +119,7 @@ class RemoteRun:
         network, snapshot.model = snapshot.model, None
         if snapshot.phase in _FINISHED and network is not None and self.model_bytes is None:
             with tempfile.TemporaryDirectory() as folder:
-                model_lib.save_model(network, Path(folder) / "model.keras")
+                serving.save_model(network, Path(folder) / "model.keras")
                 self.model_bytes = (Path(folder) / "model.keras").read_bytes()
         return snapshot, self.model_bytes if snapshot.phase in _FINISHED else None
 
@@ -261,4 +261,4 @@ def _load(model_bytes: bytes | None):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "model.keras"
         path.write_bytes(model_bytes)
-        return model_lib.load_model(path)
+        return serving.load_model(path)

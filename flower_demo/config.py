@@ -29,6 +29,12 @@ SHIPPED_MODEL_PATH = ASSETS_DIR / "flower_cnn.keras"
 # teacher's own `train --out` file, or a recipe's validation-split model to measure serving with).
 CLASSIFIER_ENV = "FLOWER_MODEL_PATH"
 CLASSIFIER_PATH = Path(os.environ.get(CLASSIFIER_ENV) or SHIPPED_MODEL_PATH)
+
+
+def classifier_path() -> Path:
+    return Path(os.environ.get(CLASSIFIER_ENV) or SHIPPED_MODEL_PATH)
+
+
 # A Ray cluster to train on (flower_demo/cluster.py), e.g. "ray://head:10001"; unset, the app trains
 # in its own process. Read when used, so a test or a teacher can change it without a restart.
 RAY_ADDRESS_ENV = "FLOWER_RAY_ADDRESS"
@@ -92,7 +98,7 @@ class TrainConfig:
     """One training run: which network, on what pixels, for how long."""
 
     preset: str
-    architecture: str  # a key of flower_demo.model.ARCHITECTURES
+    architecture: str  # a key of flower_demo.networks.ARCHITECTURES
     epochs: int
     image_size: int = TUTORIAL_IMAGE_SIZE
     batch_size: int = TUTORIAL_BATCH_SIZE

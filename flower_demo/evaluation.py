@@ -20,7 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-from flower_demo import config, data, model as model_lib
+from flower_demo import config, data, networks, serving
 
 SUBSETS = ("all", "training", "validation")
 Progress = Callable[[str, int, int], None]  # (stage: "loading" or "scoring", done, total)
@@ -126,7 +126,7 @@ def score(network, pixels: np.ndarray, batch_size: int = 64,
     for start in range(0, len(pixels), batch_size):
         if between_batches:
             between_batches()
-        parts.append(model_lib.batch_probabilities(network, pixels[start : start + batch_size]))
+        parts.append(serving.batch_probabilities(network, pixels[start : start + batch_size]))
         if progress:
             progress(min(start + batch_size, len(pixels)), len(pixels))
     if not parts:
@@ -157,7 +157,7 @@ def evaluate_folder(network, data_dir, subset: str = "validation",
     if len(index.class_names) != int(network.output_shape[-1]):
         raise EvaluationError("error_evaluation_classes",
                               f"{len(index.class_names)} folders, {network.output_shape[-1]} outputs")
-    photos = data.load_photos(index.root, model_lib.input_size(network),
+    photos = data.load_photos(index.root, networks.input_size(network),
                               progress=(lambda done, total: progress("loading", done, total)) if progress else None)
     if subset == "all":
         rows = np.arange(len(photos.labels))

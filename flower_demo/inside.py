@@ -1,10 +1,11 @@
 """Looking inside a trained network: its feature maps, its first layer's filters, where it looked.
 
 Works on every network the app trains and on the shipped, mirror-averaged model (whose network is
-found inside its wrapper). No layer names are assumed: a *stage* is a layer whose output a pooling
-or flattening layer reads, i.e. what a block of convolutions hands on to the next one (the tutorial's
-Conv2D+ReLU before each MaxPooling2D, a residual stage's last ReLU, the last maps before global
-average pooling).
+found inside its wrapper). A *stage* is what a block of convolutions hands on to the next one (the
+tutorial's Conv2D+ReLU before each MaxPooling2D, a residual stage's last ReLU, the last maps before
+global average pooling): found by name in a network built by flower_demo.networks (`stem`, `stage1`,
+...), and by structure in any other (a layer whose output a pooling or flattening layer reads), so an
+older file or a student's own .keras works too.
 
 Example:
     maps = feature_maps(model, rgb)            # one StageMaps per stage, strongest channels first
@@ -16,13 +17,10 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import threading
-import weakref
 
 import numpy as np
 
-from flower_demo import images, kernels
-from flower_demo import model as model_lib
+from flower_demo import images, kernels, networks, serving
 from flower_demo.errors import KeyedError
 
 # What a stage hands its output to. Dropout and pooling layers themselves are never stages: they
@@ -35,20 +33,21 @@ class InspectError(KeyedError, ValueError):
     """A view of a network we cannot give (no stages, no such class)."""
 
 
-def network_of(model):
-    """The network itself: the functional model inside a mirror-averaged wrapper, else `model`."""
-    import keras
-
-    inner = [layer for layer in model.layers if isinstance(layer, keras.Model)]
-    return inner[0] if len(inner) == 1 else model
-
-
 def is_mirror_averaged(model) -> bool:
-    return network_of(model) is not model
+    return networks.unwrap(model) is not model
 
 
 def stages(network) -> list:
     """The layers whose outputs are a stage's maps, in order from the input (see the module doc)."""
+    found = list(networks.stage_layers(network).values()) or stages_by_structure(network)
+    if not found:
+        raise InspectError("error_no_stages", network.name)
+    return found
+
+
+def stages_by_structure(network) -> list:
+    """The stages of a network whatever its layers are called: each layer whose output a pooling or
+    flattening layer reads (through dropout or pooling layers, which are never stages themselves)."""
     found = []
     for layer in network.layers:
         if type(layer).__name__ not in _READERS:
@@ -56,8 +55,6 @@ def stages(network) -> list:
         producer = layer.input._keras_history.operation
         if type(producer).__name__ not in _PASS_THROUGH and producer not in found:
             found.append(producer)
-    if not found:
-        raise InspectError("error_no_stages", network.name)
     return found
 
 
@@ -69,27 +66,13 @@ def first_convolution(network):
     raise InspectError("error_no_stages", network.name)
 
 
-_traced: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # model -> {view: tf.function}
-_traced_lock = threading.Lock()
-
-
-def _traced_view(model, view: str, build):
-    """`build(network)`'s callable traced once per model and view, kept as long as the model lives.
-
-    The traced function holds a sub-model of the network's layers, never `model` itself, so a
-    student's model is still forgotten with their session.
-    """
-    with _traced_lock:
-        views = _traced.setdefault(model, {})
-        if view not in views:
-            views[view] = build(network_of(model), model_lib.input_size(model))
-        return views[view]
-
-
-def _stage_model(network, size: int):
+def _stage_model(model):
+    """The stages' maps as one traced function. Like every view's, it holds a sub-model of the
+    network's layers, never `model` itself, so a student's model is still forgotten with their session."""
     import keras
     import tensorflow as tf
 
+    network, size = networks.unwrap(model), networks.input_size(model)
     sub_model = keras.Model(network.input, [layer.output for layer in stages(network)])
     spec = tf.TensorSpec((None, size, size, 3), tf.float32)
     return tf.function(lambda pixels: sub_model(pixels, training=False), input_signature=[spec])
@@ -97,7 +80,7 @@ def _stage_model(network, size: int):
 
 def _model_input(model, rgb: np.ndarray) -> np.ndarray:
     """The photo as the model reads it: the one preprocessing path, a batch of one."""
-    pixels = images.prepare_for_model(images.to_rgb(rgb), model_lib.input_size(model))
+    pixels = images.prepare_for_model(images.to_rgb(rgb), networks.input_size(model))
     return pixels[None].astype(np.float32)
 
 
@@ -114,10 +97,10 @@ def feature_maps(model, rgb: np.ndarray, per_stage: int = 12) -> list[StageMaps]
 
     A mirror-averaged model's network looks at the photo as it is (its first look).
     """
-    outputs = _traced_view(model, "stages", _stage_model)(_model_input(model, rgb))
+    outputs = serving.traced(model, "stages", _stage_model)(_model_input(model, rgb))
     outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
     result = []
-    for layer, output in zip(stages(network_of(model)), outputs):
+    for layer, output in zip(stages(networks.unwrap(model)), outputs):
         maps = output.numpy()[0]
         order = np.argsort(-maps.mean(axis=(0, 1)), kind="stable")[:per_stage]
         result.append(StageMaps(layer.name, tuple(maps.shape), tuple(int(c) for c in order), maps[:, :, order]))
@@ -133,7 +116,7 @@ class LearnedFilters:
 
 def learned_filters(model) -> LearnedFilters:
     """The first convolution's kernels exactly as trained (they read pixels rescaled to 0-1)."""
-    layer = first_convolution(network_of(model))
+    layer = first_convolution(networks.unwrap(model))
     return LearnedFilters(layer.name, np.asarray(layer.kernel.numpy(), np.float32), tuple(layer.strides))
 
 
@@ -176,11 +159,12 @@ def apply_learned_filter(rgb: np.ndarray, weights: np.ndarray, max_side: int = 5
                for c in range(weights.shape[-1]))
 
 
-def _cam_model(network, size: int):
+def _cam_model(model):
     """Grad-CAM as keras-io's example computes it, for a batch of looks at one photo."""
     import keras
     import tensorflow as tf
 
+    network, size = networks.unwrap(model), networks.input_size(model)
     last = stages(network)[-1]
     sub_model = keras.Model(network.input, [last.output, network.output])
     specs = [tf.TensorSpec((None, size, size, 3), tf.float32), tf.TensorSpec((), tf.int32)]
@@ -223,7 +207,7 @@ def grad_cam(model, rgb: np.ndarray, class_index: int | None = None) -> CamResul
     pixels = _model_input(model, rgb)
     mirrored = is_mirror_averaged(model)
     looks = np.concatenate([pixels, pixels[:, :, ::-1]]) if mirrored else pixels
-    compute = _traced_view(model, "grad_cam", _cam_model)
+    compute = serving.traced(model, "grad_cam", _cam_model)
     maps, logits, chosen = compute(looks, -1 if class_index is None else int(class_index))
     maps = maps.numpy()
     combined = maps[0] + (maps[1][:, ::-1] if mirrored else 0)
@@ -231,5 +215,5 @@ def grad_cam(model, rgb: np.ndarray, class_index: int | None = None) -> CamResul
     heatmap = heatmap / heatmap.max() if heatmap.max() > 0 else heatmap
     logits = logits.numpy().astype(np.float64)
     probabilities = np.exp(logits - logits.max())
-    layer = stages(network_of(model))[-1].name
+    layer = stages(networks.unwrap(model))[-1].name
     return CamResult(heatmap.astype(np.float32), int(chosen), probabilities / probabilities.sum(), layer)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from flower_demo import config, model as model_lib
+from flower_demo import config, serving
 
 # What a Keras 3 `.keras` file holds: the network's config, its weights, a note of the Keras version,
 # and optionally assets of its layers (none of ours has any).
@@ -37,7 +37,7 @@ class ModelFileError(ValueError):
 def export_model(model, folder: str | Path, name: str) -> Path:
     """Saves `model` (the network only, no optimizer state) as `folder/name`; returns the path."""
     path = Path(folder) / Path(name).name
-    model_lib.save_model(model, path)
+    serving.save_model(model, path)
     return path
 
 
@@ -81,7 +81,7 @@ def check_contract(model) -> int:
         raise ModelFileError("error_model_contract",
                              f"Expected an output (None, {classes}). Received: {output_shape}")
     try:
-        scores = model_lib.batch_probabilities(model, np.zeros((1, side, side, 3), np.uint8))
+        scores = serving.batch_probabilities(model, np.zeros((1, side, side, 3), np.uint8))
     except Exception as error:  # noqa: BLE001 (any failure to run is a refusal, not a crash)
         raise ModelFileError("error_model_contract", f"{type(error).__name__}: {error}") from error
     if scores.shape != (1, classes) or not np.isfinite(scores).all():
@@ -98,7 +98,7 @@ def import_model(path: str | Path):
     path = Path(path)
     _check_archive(path)
     try:
-        model = model_lib.load_model(path)
+        model = serving.load_model(path)
     except Exception as error:  # noqa: BLE001 (Keras raises many kinds for a bad file; each is a refusal)
         text = str(error)
         unsafe = "safe_mode" in text or "Lambda" in text or "custom" in text.lower()

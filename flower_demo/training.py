@@ -16,7 +16,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from flower_demo import config, data, model as model_lib
+from flower_demo import config, data, images, networks
 from flower_demo.augment import random_augment
 from flower_demo.config import TrainConfig
 from flower_demo.priority import PRIORITY
@@ -49,7 +49,7 @@ class RunState:
     error_key: str = ""
     error_detail: str = ""
     summary: str = ""
-    summary_rows: list = dataclasses.field(default_factory=list)  # model.summary_rows: the tab's table
+    summary_rows: list = dataclasses.field(default_factory=list)  # networks.summary_rows: the tab's table
     model: object = None  # the trained Keras model once the run ends (kept when stopped)
 
     @property
@@ -165,7 +165,7 @@ class TrainingRun:
         self._update(started=time.monotonic(), phase="loading")
         try:
             self._train()
-        except (data.DatasetError, model_lib.images.ImageError) as error:
+        except (data.DatasetError, images.ImageError) as error:
             self._update(phase="failed", error_key=error.key, error_detail=error.detail)
         return self.state
 
@@ -207,8 +207,8 @@ class TrainingRun:
 
         device = "/GPU:0" if self.device == "gpu" and gpu_available() else "/CPU:0"
         with tf.device(device):
-            network = model_lib.build_model(self.config, len(photos.class_names), steps_per_epoch=steps)
-            self._update(summary=model_lib.summary_text(network), summary_rows=model_lib.summary_rows(network),
+            network = networks.build_model(self.config, len(photos.class_names), steps_per_epoch=steps)
+            self._update(summary=networks.summary_text(network), summary_rows=networks.summary_rows(network),
                          phase="training",
                          epoch_started=time.monotonic())
             registered = _custom_gradients()
@@ -218,9 +218,9 @@ class TrainingRun:
                             verbose=0, shuffle=False, callbacks=[_reporter(self)])
             finally:
                 _forget_custom_gradients(registered)
-            network = model_lib.with_input_size(network, self.config.image_size)
+            network = networks.with_input_size(network, self.config.image_size)
             if self.config.mirror_average:
-                network = model_lib.with_mirror_average(network)
+                network = networks.with_mirror_average(network)
         timed_out = self._out_of_time()
         self._update(model=network, timed_out=timed_out,
                      phase="stopped" if self._stop.is_set() or timed_out else "finished")

@@ -32,12 +32,12 @@ def load_for_serving() -> None:
     """TensorFlow, the shipped model, and one call of each traced graph the light endpoints use."""
     import numpy as np
 
-    from flower_demo import augment, config, inside, model
+    from flower_demo import augment, config, inside, serving
 
     photo = np.zeros((8, 8, 3), np.uint8)
-    network = model.shipped_model()
+    network = serving.shipped_model()
     if network is not None:
-        model.predict_probabilities(network, photo)
+        serving.predict_probabilities(network, photo)
         inside.feature_maps(network, photo)  # Inside the network's views, traced once per model
         inside.grad_cam(network, photo)
     augment.augment_grid(photo, config.Augmentation(True, 0.1, 0.1, 0.1), config.TUTORIAL_IMAGE_SIZE, 0, count=1)

@@ -174,7 +174,7 @@ def test_inside_the_network_shows_the_shipped_model_then_the_students_own(englis
     assert Image.open(sheet).size == (8 * 148, 4 * 134)  # 32 filters, 8 a row
     assert listing.count("\n| #") == 32 and "| #3 | Sobel" in listing
     assert Image.open(learned).size == Image.open(handmade).size == (60, 45)
-    assert filter_notes.startswith("Filter **#3** of `conv2d` is most like")
+    assert filter_notes.startswith("Filter **#3** of `stem_conv` is most like")
     overlay, saliency_notes = english.predict(handle_file(photo), "shipped", "tulips", 0.6, api_name="/saliency")
     assert Image.open(overlay).size == (60, 45)
     assert "evidence for **tulips**" in saliency_notes and "mirror image" in saliency_notes

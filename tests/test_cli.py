@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from tests.fake_flowers import BROKEN_FILE, PHOTOS_PER_CLASS, PROJECT_ROOT, write_flower_folder
-from flower_demo import cli, config, data, model as model_lib
+from flower_demo import cli, config, data, serving
 
 HISTORY_KEYS = {"epoch", "seconds", "loss", "accuracy", "val_loss", "val_accuracy"}
 DECODABLE = 5 * PHOTOS_PER_CLASS
@@ -44,7 +44,7 @@ def test_train_prints_one_json_line_per_epoch_and_saves(trained):
     assert row["epoch"] == 1
     assert "skipped 1 unreadable file(s): " + BROKEN_FILE in completed.stderr
     assert out.is_file()
-    network = model_lib.load_model(out)
+    network = serving.load_model(out)
     assert network.input_shape == (None, 32, 32, 3)
     assert network.output_shape == (None, 5)
     assert network.name == "live"
@@ -75,7 +75,7 @@ def test_evaluate_agrees_with_the_model(trained):
     from flower_demo.evaluation import evaluate
 
     folder, out, _ = trained
-    network = model_lib.load_model(out)
+    network = serving.load_model(out)
     photos = data.load_photos(folder, 32)
     predicted = np.argmax(np.asarray(network(photos.images.astype(np.float32), training=False)), axis=1)
     expected = np.zeros((5, 5), int)
@@ -105,7 +105,7 @@ def test_evaluate_on_the_validation_side_counts_only_held_out_photos(trained, ca
     folder, out, _ = trained
     assert cli.main(["evaluate", "--model", str(out), "--data-dir", str(folder), "--subset", "validation"]) == 0
     result = json.loads(capsys.readouterr().out)
-    photos = data.load_photos(folder, model_lib.load_model(out).input_shape[1])
+    photos = data.load_photos(folder, serving.load_model(out).input_shape[1])
     _, (val_images, _) = data.split(photos, config.VALIDATION_SPLIT)
     assert result["subset"] == "validation"
     assert result["photos"] == len(val_images) == np.asarray(result["confusion_matrix"]).sum()
@@ -118,4 +118,4 @@ def test_a_final_fit_trains_on_every_photo(flower_folder, tmp_path, capsys):
                      "--image-size", "32", "--batch-size", "8", "--validation-split", "0", "--out", str(out)]) == 0
     epoch_line = next(line for line in capsys.readouterr().err.splitlines() if line.startswith("epoch 1/1"))
     assert "loss" in epoch_line and "val_" not in epoch_line
-    assert model_lib.load_model(out).output_shape == (None, 5)
+    assert serving.load_model(out).output_shape == (None, 5)

@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pytest
 
-from flower_demo import config, model as model_lib
+from flower_demo import config, networks, serving
 from flower_demo.training import RunState
 from tests.fake_flowers import synthetic_photo
 
@@ -48,9 +48,9 @@ def test_a_run_streams_curves_and_brings_back_a_model_that_classifies(local_clus
     assert final.epoch == 2 and len(final.history) == 2 and "val_accuracy" in final.history[-1]
     training_points = [len(state.curve) for state in states if state.phase == "training"]
     assert final.curve and training_points == sorted(training_points)  # the curve only grows
-    probabilities = model_lib.predict_probabilities(final.model, synthetic_photo("roses", 0, size=(50, 40)))
+    probabilities = serving.predict_probabilities(final.model, synthetic_photo("roses", 0, size=(50, 40)))
     assert probabilities.shape == (5,) and probabilities.sum() == pytest.approx(1, abs=1e-5)
-    assert final.model.name == "live" and model_lib.input_size(final.model) == 32
+    assert final.model.name == "live" and networks.input_size(final.model) == 32
 
 
 def test_stop_reaches_the_job_within_a_batch_and_keeps_the_model(local_cluster, photos):

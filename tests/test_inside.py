@@ -9,7 +9,7 @@ import weakref
 import numpy as np
 import pytest
 
-from flower_demo import config, inside, kernels, model as model_lib, plots
+from flower_demo import config, inside, kernels, networks, plots, serving
 from flower_demo.config import PRESETS
 from tests.fake_flowers import synthetic_photo
 
@@ -22,7 +22,7 @@ def network(architecture: str, seed: int = 0):
     keras.utils.set_random_seed(seed)
     preset = {"tutorial": "seed", "compact": "live", "flower_cnn": "flower_cnn"}[architecture]
     train_config = dataclasses.replace(PRESETS[preset], image_size=SIZE, progressive_sizes=())
-    return model_lib.build_model(train_config)
+    return networks.build_model(train_config)
 
 
 def layer_output(model, layer, pixels: np.ndarray) -> np.ndarray:
@@ -45,6 +45,23 @@ def test_stages_are_what_each_block_hands_on(architecture):
 
 
 @pytest.mark.parametrize("architecture", sorted(EXPECTED_STAGES))
+def test_stages_found_by_name_are_those_found_by_structure(architecture):
+    model = network(architecture)
+    named = networks.stage_layers(model)
+    count = EXPECTED_STAGES[architecture][1]
+    expected = ["stem"] + [f"stage{n}" for n in range(1, count)] if architecture == "flower_cnn" else \
+        [f"stage{n}" for n in range(1, count + 1)]
+    assert list(named) == expected
+    assert inside.stages(model) == list(named.values()) == inside.stages_by_structure(model)
+
+
+def test_a_network_without_our_names_is_looked_at_by_structure():
+    model = colour_model()  # Keras' default names, as in an older file or a student's own .keras
+    assert networks.stage_layers(model) == {}
+    assert inside.stages(model) == inside.stages_by_structure(model) == [model.layers[2]]
+
+
+@pytest.mark.parametrize("architecture", sorted(EXPECTED_STAGES))
 def test_feature_maps_equal_the_layers_outputs_strongest_first(architecture):
     model = network(architecture)
     rgb = synthetic_photo("roses", 2, size=(SIZE, SIZE))
@@ -61,9 +78,9 @@ def test_feature_maps_equal_the_layers_outputs_strongest_first(architecture):
 
 def test_a_mirror_averaged_model_shows_its_networks_maps_and_filters():
     plain = network("flower_cnn")
-    wrapped = model_lib.with_mirror_average(plain)
-    assert inside.network_of(wrapped) is plain and inside.is_mirror_averaged(wrapped)
-    assert inside.network_of(plain) is plain and not inside.is_mirror_averaged(plain)
+    wrapped = networks.with_mirror_average(plain)
+    assert networks.unwrap(wrapped) is plain and inside.is_mirror_averaged(wrapped)
+    assert networks.unwrap(plain) is plain and not inside.is_mirror_averaged(plain)
     rgb = synthetic_photo("tulips", 1, size=(SIZE, SIZE))
     for ours, theirs in zip(inside.feature_maps(wrapped, rgb), inside.feature_maps(plain, rgb)):
         np.testing.assert_allclose(ours.maps, theirs.maps, rtol=1e-5, atol=1e-5)
@@ -147,7 +164,7 @@ def red_and_blue_photo(red_size: int = 8) -> np.ndarray:
 @pytest.mark.parametrize("mirror", [False, True], ids=["plain", "mirror-averaged"])
 def test_grad_cam_puts_the_evidence_where_the_class_is(mirror):
     model = colour_model()
-    model = model_lib.with_mirror_average(model) if mirror else model
+    model = networks.with_mirror_average(model) if mirror else model
     photo = red_and_blue_photo()
     red = inside.grad_cam(model, photo, 0)
     blue = inside.grad_cam(model, photo, 1)
@@ -159,7 +176,7 @@ def test_grad_cam_puts_the_evidence_where_the_class_is(mirror):
     answer = inside.grad_cam(model, photo)
     assert answer.class_index == 0
     np.testing.assert_allclose(answer.heatmap, red.heatmap)
-    np.testing.assert_allclose(answer.probabilities, model_lib.predict_probabilities(model, photo), rtol=1e-5)
+    np.testing.assert_allclose(answer.probabilities, serving.predict_probabilities(model, photo), rtol=1e-5)
 
 
 def test_grad_cam_refuses_a_class_the_model_does_not_have():
@@ -171,7 +188,7 @@ def test_a_forgotten_model_leaves_no_traced_view_behind():
     model = colour_model()
     inside.grad_cam(model, red_and_blue_photo())
     inside.feature_maps(model, red_and_blue_photo())
-    assert set(inside._traced[model]) == {"grad_cam", "stages"}
+    assert set(serving._traced[model]) == {"grad_cam", "stages"}
     forgotten = weakref.ref(model)
     del model
     gc.collect()
@@ -179,14 +196,14 @@ def test_a_forgotten_model_leaves_no_traced_view_behind():
 
 
 def test_shipped_model_views():
-    shipped = model_lib.shipped_model()
+    shipped = serving.shipped_model()
     assert shipped is not None
     rgb = synthetic_photo("sunflowers", 0, size=(500, 375))
     maps = inside.feature_maps(shipped, rgb, per_stage=8)
     assert [stage.shape[2] for stage in maps] == [32, 48, 96, 192, 320]
     cam = inside.grad_cam(shipped, rgb)
     assert cam.heatmap.shape == maps[-1].shape[:2] and 0 <= cam.heatmap.min() and cam.heatmap.max() <= 1
-    np.testing.assert_allclose(cam.probabilities, model_lib.predict_probabilities(shipped, rgb), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(cam.probabilities, serving.predict_probabilities(shipped, rgb), rtol=1e-4, atol=1e-6)
     assert cam.class_index == int(np.argmax(cam.probabilities))
     assert len(config.CLASS_NAMES) == cam.probabilities.size
 

@@ -1,4 +1,4 @@
-"""flower_demo.model and config.clamp_config: the networks, saving, predicting, the server's limits."""
+"""flower_demo.networks, flower_demo.serving and config.clamp_config: networks, saving, predicting, limits."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from flower_demo import config, model as model_lib
+from flower_demo import config, networks, serving
 from flower_demo.config import PRESETS, TrainConfig, clamp_config
 from tests.fake_flowers import synthetic_photo
 
@@ -21,17 +21,17 @@ def small(train_config: TrainConfig, **changes) -> TrainConfig:
     return dataclasses.replace(train_config, image_size=64, **changes)
 
 
-@pytest.mark.parametrize("architecture", sorted(model_lib.ARCHITECTURES))
+@pytest.mark.parametrize("architecture", sorted(networks.ARCHITECTURES))
 def test_each_architecture(architecture):
     import keras
 
-    network = model_lib.build_model(small(PRESETS["seed"], architecture=architecture))
+    network = networks.build_model(small(PRESETS["seed"], architecture=architecture))
     assert network.input_shape == (None, 64, 64, 3)
     assert network.output_shape == (None, len(config.CLASS_NAMES))
     first = network.layers[1]  # layers[0] is the InputLayer
     assert isinstance(first, keras.layers.Rescaling)
     assert first.scale == pytest.approx(1 / 255)
-    assert model_lib.input_size(network) == 64
+    assert networks.input_size(network) == 64
     assert network.optimizer is not None  # compiled
 
 
@@ -40,7 +40,7 @@ def test_each_preset(preset):
     import keras
 
     train_config = small(PRESETS[preset])
-    network = model_lib.build_model(train_config, steps_per_epoch=3)
+    network = networks.build_model(train_config, steps_per_epoch=3)
     assert network.output_shape == (None, 5)
     assert network.name == preset
     assert isinstance(network.layers[1], keras.layers.Rescaling)
@@ -54,23 +54,23 @@ def test_each_preset(preset):
 
 
 def test_number_of_classes_and_unknown_architectures():
-    assert model_lib.build_model(small(PRESETS["live"]), num_classes=3).output_shape == (None, 3)
+    assert networks.build_model(small(PRESETS["live"]), num_classes=3).output_shape == (None, 3)
     with pytest.raises(ValueError, match="Received: 'resnet'"):
-        model_lib.build_model(small(PRESETS["live"], architecture="resnet"))
+        networks.build_model(small(PRESETS["live"], architecture="resnet"))
 
 
 def test_save_and_load_round_trip(tmp_path):
-    network = model_lib.build_model(dataclasses.replace(PRESETS["live"], image_size=32))
+    network = networks.build_model(dataclasses.replace(PRESETS["live"], image_size=32))
     pixels = np.random.RandomState(0).randint(0, 256, (4, 32, 32, 3)).astype(np.float32)
     before = np.asarray(network(pixels, training=False))
 
     path = tmp_path / "nested" / "model.keras"
-    model_lib.save_model(network, path)
-    loaded = model_lib.load_model(path)
+    serving.save_model(network, path)
+    loaded = serving.load_model(path)
 
     assert sorted(p.name for p in path.parent.iterdir()) == ["model.keras"]  # no temporary file left
     np.testing.assert_allclose(np.asarray(loaded(pixels, training=False)), before, rtol=1e-6, atol=1e-6)
-    assert model_lib.input_size(loaded) == 32
+    assert networks.input_size(loaded) == 32
 
 
 def test_load_model_refuses_lambda_layers(tmp_path):
@@ -81,16 +81,16 @@ def test_load_model_refuses_lambda_layers(tmp_path):
     path = tmp_path / "unsafe.keras"
     unsafe.save(path)
     with pytest.raises(ValueError, match="(?i)lambda|safe_mode"):
-        model_lib.load_model(path)
+        serving.load_model(path)
 
 
 def test_predict_probabilities_on_any_size():
     import keras
 
-    network = model_lib.build_model(dataclasses.replace(PRESETS["seed"], image_size=32))
+    network = networks.build_model(dataclasses.replace(PRESETS["seed"], image_size=32))
     rgb = np.random.RandomState(1).randint(0, 256, (50, 70, 3)).astype(np.uint8)
 
-    probabilities = model_lib.predict_probabilities(network, rgb)
+    probabilities = serving.predict_probabilities(network, rgb)
 
     assert probabilities.shape == (5,)
     assert (probabilities >= 0).all()
@@ -99,7 +99,7 @@ def test_predict_probabilities_on_any_size():
         np.asarray(keras.ops.image.resize(rgb[None].astype(np.float32), (32, 32))).round()), training=False))[0]
     expected = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
     np.testing.assert_allclose(probabilities, expected, rtol=1e-4, atol=1e-6)
-    grey = model_lib.predict_probabilities(network, rgb[:, :, 0])
+    grey = serving.predict_probabilities(network, rgb[:, :, 0])
     assert grey.shape == (5,) and grey.sum() == pytest.approx(1.0, abs=1e-5)
 
 
@@ -146,14 +146,14 @@ def test_epoch_sizes_end_at_the_served_size():
 
 
 def test_a_progressive_network_takes_any_size_and_is_fixed_for_serving():
-    network = model_lib.build_model(small(PRESETS["seed"], architecture="flower_cnn", progressive_sizes=(32,)))
+    network = networks.build_model(small(PRESETS["seed"], architecture="flower_cnn", progressive_sizes=(32,)))
     assert network.input_shape == (None, None, None, 3)
     pixels = np.random.RandomState(2).randint(0, 256, (2, 64, 64, 3)).astype(np.float32)
     assert network(pixels[:, :48, :48]).shape == (2, 5)
-    fixed = model_lib.with_input_size(network, 64)
-    assert fixed.input_shape == (None, 64, 64, 3) and model_lib.input_size(fixed) == 64
+    fixed = networks.with_input_size(network, 64)
+    assert fixed.input_shape == (None, 64, 64, 3) and networks.input_size(fixed) == 64
     np.testing.assert_allclose(np.asarray(fixed(pixels)), np.asarray(network(pixels)), atol=1e-5)
-    assert model_lib.with_input_size(fixed, 64) is fixed
+    assert networks.with_input_size(fixed, 64) is fixed
 
 
 @pytest.mark.parametrize("field", ["epochs", "image_size", "batch_size", "learning_rate", "validation_split"])
@@ -166,8 +166,8 @@ def test_clamp_config_refuses_values_that_are_not_numbers(field, value):
 def test_the_mirror_average_is_the_mean_of_the_two_answers_and_loads_safely(tmp_path):
     import keras
 
-    network = model_lib.build_model(small(PRESETS["live"]))
-    averaged = model_lib.with_mirror_average(network)
+    network = networks.build_model(small(PRESETS["live"]))
+    averaged = networks.with_mirror_average(network)
     assert averaged.name == network.name and averaged.input_shape == network.input_shape
     assert averaged.count_params() == network.count_params()  # the same weights, looking twice
     pixels = np.random.RandomState(4).randint(0, 256, (3, 64, 64, 3)).astype(np.float32)
@@ -176,14 +176,14 @@ def test_the_mirror_average_is_the_mean_of_the_two_answers_and_loads_safely(tmp_
     assert not np.allclose(np.asarray(network(pixels)), expected, atol=1e-4)  # the mirror does count
 
     path = tmp_path / "mirror.keras"
-    model_lib.save_model(averaged, path)
+    serving.save_model(averaged, path)
     loaded = keras.models.load_model(path, safe_mode=True, compile=False)  # plain Keras, no flower_demo code
     np.testing.assert_allclose(np.asarray(loaded(pixels)), expected, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(np.asarray(loaded(pixels[:, :, ::-1])), expected, rtol=1e-5, atol=1e-5)
 
 
 def test_summary_text_keeps_every_column():
-    text = model_lib.summary_text(model_lib.build_model(dataclasses.replace(config.PRESETS["live"], image_size=64)))
+    text = networks.summary_text(networks.build_model(dataclasses.replace(config.PRESETS["live"], image_size=64)))
     assert "Param #" in text and "Total params: 98,805" in text  # no column cut off by a narrow console
 
 
@@ -193,7 +193,7 @@ def test_the_shipped_model_keeps_its_contract():
     Its accuracy needs the dataset (docs/model-card.md); this checks what the app relies on.
     """
     assert config.SHIPPED_MODEL_PATH.stat().st_size < 10 * 1024 * 1024  # Spaces without LFS
-    network = model_lib.load_model(config.SHIPPED_MODEL_PATH)
+    network = serving.load_model(config.SHIPPED_MODEL_PATH)
     size = PRESETS["flower_cnn"].image_size
     assert network.input_shape == (None, size, size, 3)
     assert network.output_shape == (None, len(config.CLASS_NAMES))
@@ -202,33 +202,51 @@ def test_the_shipped_model_keeps_its_contract():
     assert type(network.layers[1].layers[1]).__name__ == "Rescaling"  # raw 0-255 pixels in, rescaled inside
     for class_name in config.CLASS_NAMES:
         photo = synthetic_photo(class_name, 0, size=(90, 70))
-        probabilities = model_lib.predict_probabilities(network, photo)
+        probabilities = serving.predict_probabilities(network, photo)
         assert probabilities.shape == (5,) and np.isfinite(probabilities).all()
         assert probabilities.sum() == pytest.approx(1.0, abs=1e-5)
-        mirrored = model_lib.predict_probabilities(network, photo[:, ::-1])
+        mirrored = serving.predict_probabilities(network, photo[:, ::-1])
         np.testing.assert_allclose(mirrored, probabilities, atol=1e-4)  # float summation order only
+
+
+def test_the_shipped_models_layers_have_the_networks_names():
+    """The Classify tab's layer table and the Inside tab's captions name the stages: `stage2_out`, not `re_lu_4`."""
+    network = serving.load_model(config.SHIPPED_MODEL_PATH)
+    assert network.name == "flower_cnn" and [layer.name for layer in network.layers] == [
+        "pixels", "flower_cnn", "mirror_average"]
+    inner = networks.unwrap(network)
+    names = [layer.name for layer in inner.layers]
+    assert names[:6] == ["pixels", "rescaling", "stem_conv", "stem_bn", "stem_relu", "stem_pool"]
+    assert {"stage1_conv1", "stage1_shortcut_conv", "stage1_add", "stage1_out", "stage4_pool"} <= set(names)
+    assert names[-3:] == ["head_pool", "head_dropout", "logits"]
+    assert list(networks.stage_layers(inner)) == ["stem", "stage1", "stage2", "stage3", "stage4"]
+    # The recipe's network as built today, layer for layer and weight for weight:
+    built = networks.build_model(dataclasses.replace(PRESETS["flower_cnn"], progressive_sizes=()))
+    assert [layer.name for layer in built.layers] == names
+    assert [w.shape for w in built.get_weights()] == [w.shape for w in inner.get_weights()]
 
 
 def test_flower_model_path_names_the_classify_tabs_default_model(tmp_path, monkeypatch):
     own = tmp_path / "teachers.keras"
-    model_lib.save_model(model_lib.build_model(dataclasses.replace(PRESETS["live"], image_size=32)), own)
+    serving.save_model(networks.build_model(dataclasses.replace(PRESETS["live"], image_size=32)), own)
     printed = subprocess.run([sys.executable, "-c", "from flower_demo import config; print(config.CLASSIFIER_PATH)"],
                              env={**os.environ, config.CLASSIFIER_ENV: str(own)}, capture_output=True, text=True,
                              cwd=Path(__file__).resolve().parent.parent, check=True).stdout.strip()
     assert printed == str(own)
     assert config.CLASSIFIER_PATH == config.SHIPPED_MODEL_PATH  # unset here: the shipped model
-    monkeypatch.setattr(config, "CLASSIFIER_PATH", own)
-    model_lib.shipped_model.cache_clear()
+    assert config.classifier_path() == config.SHIPPED_MODEL_PATH
+    monkeypatch.setenv(config.CLASSIFIER_ENV, str(own))  # read when the model is first needed
+    serving.shipped_model.cache_clear()
     try:
-        assert model_lib.shipped_model().name == "live"
+        assert serving.shipped_model().name == "live"
     finally:
-        model_lib.shipped_model.cache_clear()
+        serving.shipped_model.cache_clear()
 
 
 def test_a_crash_while_saving_keeps_the_previous_model(tmp_path, monkeypatch):
-    network = model_lib.build_model(dataclasses.replace(PRESETS["live"], image_size=32))
+    network = networks.build_model(dataclasses.replace(PRESETS["live"], image_size=32))
     path = tmp_path / "model.keras"
-    model_lib.save_model(network, path)
+    serving.save_model(network, path)
     before = path.read_bytes()
 
     def crash(self, filepath, *args, **kwargs):
@@ -238,20 +256,20 @@ def test_a_crash_while_saving_keeps_the_previous_model(tmp_path, monkeypatch):
 
     monkeypatch.setattr(type(network), "save", crash)
     with pytest.raises(KeyboardInterrupt):
-        model_lib.save_model(network, path)
+        serving.save_model(network, path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["model.keras"]
 
 
 def test_saved_models_leave_the_optimizer_state_out(tmp_path):
-    network = model_lib.build_model(dataclasses.replace(PRESETS["flower_cnn"], image_size=32))
+    network = networks.build_model(dataclasses.replace(PRESETS["flower_cnn"], image_size=32))
     pixels = np.random.RandomState(2).randint(0, 256, (4, 32, 32, 3)).astype(np.float32)
     network.train_on_batch(pixels, np.eye(5, dtype=np.float32)[[0, 1, 2, 3]])  # Adam's moments now exist
     path = tmp_path / "trained.keras"
-    model_lib.save_model(network, path)
+    serving.save_model(network, path)
     weight_bytes = 4 * network.count_params()
     assert path.stat().st_size < 1.2 * weight_bytes  # the weights once, not three times
-    np.testing.assert_allclose(np.asarray(model_lib.load_model(path)(pixels, training=False)),
+    np.testing.assert_allclose(np.asarray(serving.load_model(path)(pixels, training=False)),
                                np.asarray(network(pixels, training=False)), rtol=1e-5, atol=1e-5)
 
 
@@ -259,9 +277,9 @@ def test_a_forgotten_model_frees_its_compiled_predictor():
     import gc
     import weakref
 
-    network = model_lib.build_model(dataclasses.replace(PRESETS["live"], image_size=32))
-    model_lib.predict_probabilities(network, np.zeros((8, 8, 3), np.uint8))
-    assert network in model_lib._predictors
+    network = networks.build_model(dataclasses.replace(PRESETS["live"], image_size=32))
+    serving.predict_probabilities(network, np.zeros((8, 8, 3), np.uint8))
+    assert network in serving._traced
     alive = weakref.ref(network)
     del network
     gc.collect()

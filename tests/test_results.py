@@ -9,7 +9,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from flower_demo import config, data, evaluation, links, model as model_lib, model_files, result_plots, runs
+from flower_demo import config, data, evaluation, images, links, model_files, networks, result_plots, runs, serving
 from flower_demo.evaluation import Evaluation
 from tests.fake_flowers import write_flower_folder
 
@@ -21,8 +21,8 @@ def tiny_network(size: int = 32, classes: int = CLASSES, seed: int = 0):
     import keras
 
     keras.utils.set_random_seed(seed)
-    return model_lib.build_model(config.TrainConfig(preset="tiny", architecture="compact", epochs=1, image_size=size),
-                                 classes)
+    return networks.build_model(config.TrainConfig(preset="tiny", architecture="compact", epochs=1, image_size=size),
+                                classes)
 
 
 def made_up_evaluation(labels, probabilities) -> Evaluation:
@@ -53,7 +53,7 @@ def test_the_confusion_matrix_counts_what_the_model_says_photo_by_photo(make_flo
         path = index.paths[position]
         if str(path.relative_to(folder)) in photos.skipped:
             continue
-        said = int(np.argmax(model_lib.predict_probabilities(network, model_lib.images.load_image(path))))
+        said = int(np.argmax(serving.predict_probabilities(network, images.load_image(path))))
         expected[index.labels[position], said] += 1
     assert result.confusion.tolist() == expected.tolist()
     assert result.photos == expected.sum() > 0
@@ -209,12 +209,12 @@ def test_a_model_remembers_where_it_came_from_only_while_it_lives():
 # --- model files -----------------------------------------------------------------------------------
 
 def test_an_exported_model_comes_back_with_identical_predictions(tmp_path):
-    network = model_lib.with_mirror_average(tiny_network(48))  # the shipped model's shape of file
+    network = networks.with_mirror_average(tiny_network(48))  # the shipped model's shape of file
     path = model_files.export_model(network, tmp_path / "out", "mine.keras")
     back = model_files.import_model(path)
     pixels = np.random.RandomState(1).randint(0, 256, (6, 48, 48, 3)).astype(np.uint8)
-    np.testing.assert_array_equal(model_lib.batch_probabilities(network, pixels),
-                                  model_lib.batch_probabilities(back, pixels))
+    np.testing.assert_array_equal(serving.batch_probabilities(network, pixels),
+                                  serving.batch_probabilities(back, pixels))
     assert model_files.check_contract(back) == 48
 
 

@@ -1,4 +1,4 @@
-"""Issue 23: Classify calls an answer unsure below model.UNSURE_BELOW, checked with the shipped model on
+"""Issue 23: Classify calls an answer unsure below serving.UNSURE_BELOW, checked with the shipped model on
 pictures that are no flower (generated, and the photos installed packages ship) and, where the dataset
 is on this machine, on real flower photos (benchmarks/unsure_threshold.py measures the same at length)."""
 
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from benchmarks.non_flowers import generated, packaged
-from flower_demo import config, data, images, model as model_lib
+from flower_demo import config, data, images, serving
 
 REAL_PHOTOS = Path(os.environ.get("FLOWER_REAL_PHOTOS", Path(__file__).resolve().parent.parent.parent
                                   / "shared" / "flower_photos"))
@@ -20,16 +20,16 @@ pytestmark = pytest.mark.skipif(not config.CLASSIFIER_PATH.exists(), reason="no 
 
 
 def test_the_rule_is_the_top_probability():
-    assert model_lib.is_unsure(np.array([0.59, 0.2, 0.1, 0.06, 0.05]))
-    assert not model_lib.is_unsure(np.array([0.6, 0.2, 0.1, 0.06, 0.04]))
-    assert model_lib.is_unsure(np.full(5, 0.2))  # a shrug: every class equally likely
+    assert serving.is_unsure(np.array([0.59, 0.2, 0.1, 0.06, 0.05]))
+    assert not serving.is_unsure(np.array([0.6, 0.2, 0.1, 0.06, 0.04]))
+    assert serving.is_unsure(np.full(5, 0.2))  # a shrug: every class equally likely
 
 
 def test_many_pictures_that_are_no_flower_are_called_unsure():
-    network = model_lib.shipped_model()
+    network = serving.shipped_model()
     unsure = {}
     for kind, name, picture in [*generated(), *packaged()]:
-        unsure[name] = model_lib.is_unsure(model_lib.predict_probabilities(network, picture))
+        unsure[name] = serving.is_unsure(serving.predict_probabilities(network, picture))
     share = np.mean(list(unsure.values()))
     # Measured: 38 % of 124 (a grey square stays a confident dandelion: hence the five-class explanation).
     assert 0.3 <= share <= 0.5, share
@@ -39,10 +39,10 @@ def test_many_pictures_that_are_no_flower_are_called_unsure():
 
 @pytest.mark.skipif(not REAL_PHOTOS.is_dir(), reason="the flower photos are not on this machine")
 def test_most_real_flower_photos_are_not():
-    network = model_lib.shipped_model()
+    network = serving.shipped_model()
     index = data.index_photos(REAL_PHOTOS)
     sample = index.paths[::20]  # ~150 photos of every class
-    tops = [float(model_lib.predict_probabilities(network, images.load_image(path)).max()) for path in sample]
-    share = np.mean([top < model_lib.UNSURE_BELOW for top in tops])
+    tops = [float(serving.predict_probabilities(network, images.load_image(path)).max()) for path in sample]
+    share = np.mean([top < serving.UNSURE_BELOW for top in tops])
     # Measured on every other photo: 11.7 % (the shipped model trained on them: an optimistic view).
     assert share <= 0.2, share

@@ -84,15 +84,15 @@ def test_loading_for_serving_leaves_the_graphs_traced():
     """After the real warm-up, the first classification and augmentation trace nothing new."""
     import numpy as np
 
-    from flower_demo import augment, config, model, warm_up
+    from flower_demo import augment, config, serving, warm_up
 
     warm_up.load_for_serving()
-    network = model.shipped_model()
-    assert network is not None and network in model._predictors
+    network = serving.shipped_model()
+    assert network is not None and network in serving._traced
     assert augment._preview_graph.cache_info().currsize == 1
-    traces = model._predictors[network].experimental_get_tracing_count()
-    model.predict_probabilities(network, np.full((50, 40, 3), 120, np.uint8))
-    assert model._predictors[network].experimental_get_tracing_count() == traces
+    traces = serving.probabilities_function(network).experimental_get_tracing_count()
+    serving.predict_probabilities(network, np.full((50, 40, 3), 120, np.uint8))
+    assert serving.probabilities_function(network).experimental_get_tracing_count() == traces
     photo = np.zeros((20, 30, 3), np.uint8)
     before = augment._preview_graph().experimental_get_tracing_count()
     augment.augment_grid(photo, config.Augmentation(True, 0.2, 0.0, 0.3), config.TUTORIAL_IMAGE_SIZE, 5)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from flower_demo import config, data, model as model_lib, runs
+from flower_demo import config, data, networks, runs, serving
 from flower_demo.i18n import class_label, translate
 from flower_demo.tabs import ui
 
@@ -22,15 +22,15 @@ def classify(image, true_class: str = "", student_model=None, request: gr.Reques
     lang = ui.language(request)
     rgb = ui.read_image(image, lang)
     ui.wait_for_warm_up(lang, progress)
-    network = student_model if student_model is not None else model_lib.shipped_model()
+    network = student_model if student_model is not None else serving.shipped_model()
     if network is None:
         raise ui.error("error_no_model", lang)
-    probabilities = model_lib.predict_probabilities(network, rgb)
+    probabilities = serving.predict_probabilities(network, rgb)
     names = [class_label(name, lang) for name in config.CLASS_NAMES]
     best = int(probabilities.argmax())
     parts = [translate("classify_sentence", lang, label=names[best], confidence=100 * float(probabilities[best]))]
-    if model_lib.is_unsure(probabilities):
-        parts.append(translate("classify_unsure", lang, threshold=100 * model_lib.UNSURE_BELOW))
+    if serving.is_unsure(probabilities):
+        parts.append(translate("classify_unsure", lang, threshold=100 * serving.UNSURE_BELOW))
     if true_class in config.CLASS_NAMES:
         verdict = "classify_right" if config.CLASS_NAMES[best] == true_class else "classify_wrong"
         parts.append(translate(verdict, lang, label=class_label(true_class, lang)))
@@ -91,7 +91,7 @@ def upload_model(model_file, request: gr.Request = None):
         raise ui.error(problem.key, lang, detail=problem.detail) from problem
     name = Path(model_file).name
     runs.remember_origin(network, upload=name)
-    size = model_lib.input_size(network)
+    size = networks.input_size(network)
     return network, translate("upload_model_done", lang, name=name, side=size, parameters=f"{network.count_params():,}")
 
 

@@ -297,14 +297,14 @@ def chosen_model(choice: str, student_model, lang: str, progress: gr.Progress | 
 
     Raises a translated gr.Error for an unknown choice or when there is no model at all.
     """
-    from flower_demo import model as model_lib  # lazy: the page never waits for TensorFlow
+    from flower_demo import serving  # lazy: the page never waits for TensorFlow
 
     if choice not in MODEL_CHOICES:
         raise error("error_setting", lang, detail=f"model {choice!r}")
     if choice == "own" and student_model is not None:
         return student_model, ""
     wait_for_warm_up(lang, progress)
-    network = model_lib.shipped_model()
+    network = serving.shipped_model()
     if network is None:
         raise error("error_no_model", lang)
     return network, translate("inside_fallback", lang) if choice == "own" else ""
