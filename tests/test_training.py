@@ -11,7 +11,8 @@ import pytest
 
 from tests.fake_flowers import BROKEN_FILE, PHOTOS_PER_CLASS
 from flower_demo import config, data
-from flower_demo.training import TrainingRun, make_datasets
+from flower_demo.pipeline import make_datasets
+from flower_demo.training import TrainingRun
 
 HISTORY_KEYS = {"epoch", "seconds", "loss", "accuracy", "val_loss", "val_accuracy"}
 DECODABLE = 5 * PHOTOS_PER_CLASS
