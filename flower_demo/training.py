@@ -20,7 +20,6 @@ import numpy as np
 from flower_demo import config, data, model as model_lib
 from flower_demo.config import TrainConfig
 from flower_demo.pipeline import make_datasets
-from flower_demo.priority import PRIORITY
 
 _POINTS_PER_EPOCH = 10  # training-curve points inside an epoch: smooth growth, little data to send
 
@@ -83,13 +82,16 @@ class TrainingRun:
 
     def __init__(self, train_config: TrainConfig, data_dir=None, device: str = "cpu",
                  max_seconds: float | None = None, on_epoch: Callable[[dict], None] | None = None,
-                 photos: data.DecodedPhotos | None = None):
+                 photos: data.DecodedPhotos | None = None, before_batch: Callable[[], object] | None = None):
         self.config = train_config
         self.data_dir = data_dir
         self.photos = photos  # already decoded at config.image_size (a cluster worker gets them so)
         self.device = device
         self.max_seconds = max_seconds
         self.on_epoch = on_epoch
+        # Called before every training and validation batch: the app passes
+        # priority.PRIORITY.yield_to_requests, so students' clicks are served first.
+        self.before_batch = before_batch
         self.state = RunState(epochs=train_config.epochs)
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -237,10 +239,12 @@ def _reporter(run: TrainingRun):
             run._update(batch=0, epoch_started=time.monotonic())
 
         def on_train_batch_begin(self, batch, logs=None) -> None:
-            PRIORITY.yield_to_requests()  # students' clicks first (flower_demo/priority.py)
+            if run.before_batch:
+                run.before_batch()
 
         def on_test_batch_begin(self, batch, logs=None) -> None:
-            PRIORITY.yield_to_requests()
+            if run.before_batch:
+                run.before_batch()
 
         def on_train_batch_end(self, batch, logs=None) -> None:
             state = run.state

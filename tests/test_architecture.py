@@ -58,6 +58,11 @@ def test_tabs_do_not_import_each_other(path):
     assert not (imported_modules(path) & tab_names)
 
 
+def test_the_training_core_does_not_know_the_web_server():
+    """The app hands a run its priority check (`before_batch`); the run does not import it."""
+    assert "flower_demo.priority" not in imported_modules(PACKAGE / "training.py")
+
+
 def test_imported_modules_sees_relative_and_from_imports(tmp_path):
     fake_root = tmp_path / "flower_demo" / "tabs"
     fake_root.mkdir(parents=True)

@@ -203,12 +203,10 @@ def test_eta_and_seconds_per_epoch():
     assert RunState(phase="training", epochs=2, steps=10, batch=2).seconds_per_epoch is None  # too early to say
 
 
-def test_training_steps_aside_for_requests_before_every_batch(flower_folder, monkeypatch):
-    from flower_demo import training
-
+def test_before_batch_runs_before_every_training_and_validation_batch(flower_folder):
+    """The hook the app gives priority.PRIORITY.yield_to_requests (clicks before training)."""
     calls = []
-    monkeypatch.setattr(training.PRIORITY, "yield_to_requests", lambda: calls.append(time.monotonic()) or 0.0)
-    state = TrainingRun(tiny("live"), data_dir=flower_folder).run()
+    state = TrainingRun(tiny("live"), data_dir=flower_folder, before_batch=lambda: calls.append(time.monotonic())).run()
     validation_batches = math.ceil(state.val_count / 8)
     assert len(calls) == state.steps + validation_batches
 
