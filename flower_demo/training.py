@@ -17,7 +17,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from flower_demo import config, data, model as model_lib
+from flower_demo import config, data, model as model_lib, workarounds
 from flower_demo.config import TrainConfig
 from flower_demo.pipeline import make_datasets
 
@@ -168,13 +168,10 @@ class TrainingRun:
             self._update(summary=model_lib.summary_text(network), summary_rows=model_lib.summary_rows(network),
                          phase="training",
                          epoch_started=time.monotonic())
-            registered = _custom_gradients()
-            try:
+            with workarounds.forgetting_custom_gradients():  # ~16 MB a run otherwise, kept for good
                 # shuffle=False: the tf.data pipeline already reshuffles every epoch (Keras would only warn).
                 network.fit(train_ds, validation_data=val_ds, epochs=self.config.epochs, steps_per_epoch=steps,
                             verbose=0, shuffle=False, callbacks=[_reporter(self)])
-            finally:
-                _forget_custom_gradients(registered)
             network = model_lib.with_input_size(network, self.config.image_size)
             if self.config.mirror_average:
                 network = model_lib.with_mirror_average(network)
@@ -190,32 +187,6 @@ class TrainingRun:
 
     def _out_of_time(self) -> bool:
         return self.max_seconds is not None and time.monotonic() - self.state.started > self.max_seconds
-
-
-def _gradient_registry() -> dict:
-    """TensorFlow's process-wide table of gradient functions (empty if a TensorFlow version moves it)."""
-    from tensorflow.python.framework import ops
-
-    return getattr(getattr(ops, "_gradient_registry", None), "_registry", {})
-
-
-def _custom_gradients() -> set[str]:
-    return {name for name in _gradient_registry() if name.startswith("CustomGradient-")}
-
-
-def _forget_custom_gradients(before: set[str]) -> None:
-    """Drops the custom gradients a run's tracing registered, which TensorFlow never drops itself.
-
-    Keras' optimizer step goes through tf.distribute's all_reduce, a graph-mode tf.custom_gradient:
-    each trace of a train step registers two entries in a process-wide table, and each holds the
-    whole traced step graph, ~16 MB per run kept forever (a server training all day grew by that
-    much per run). The table is only read while a gradient graph is being built, i.e. during the
-    trace; the finished step (and the saved model) never read it again. The app trains one run at a
-    time, so no other run's trace is under way.
-    """
-    registry = _gradient_registry()
-    for name in _custom_gradients() - before:
-        registry.pop(name, None)
 
 
 def _reporter(run: TrainingRun):

@@ -78,7 +78,7 @@ def test_imported_modules_sees_relative_and_from_imports(tmp_path):
     ["flower_demo.config", "flower_demo.i18n", "flower_demo.data", "flower_demo.augment", "flower_demo.model",
      "flower_demo.training", "flower_demo.evaluation", "flower_demo.cli", "flower_demo.inside", "flower_demo.cluster",
      "flower_demo.runs", "flower_demo.links", "flower_demo.model_files", "flower_demo.result_plots",
-     "flower_demo.pipeline"],
+     "flower_demo.pipeline", "flower_demo.workarounds"],
 ], ids=["kernels+images", "rest of the core"])
 def test_light_imports_do_not_load_tensorflow(modules):
     code = ("import importlib, json, sys\n"
