@@ -21,7 +21,10 @@ from flower_demo import config, data, model as model_lib, workarounds
 from flower_demo.config import TrainConfig
 from flower_demo.pipeline import make_datasets
 
-_POINTS_PER_EPOCH = 10  # training-curve points inside an epoch: smooth growth, little data to send
+# Training-curve points recorded inside an epoch: smooth growth, and a run's record stays small (the
+# session's history keeps every run's curve, a cluster's worker sends it twice a second).
+_POINTS_PER_EPOCH = 10
+CURVE_METRICS = ("accuracy", "loss")
 
 
 @dataclasses.dataclass
@@ -40,7 +43,8 @@ class RunState:
     train_count: int = 0
     val_count: int = 0
     skipped: tuple[str, ...] = ()
-    curve: list[dict] = dataclasses.field(default_factory=list)  # long format: step, value, metric, series
+    # The run's record of its curves, long format (see `curve_points`); plots.curve_frame draws them.
+    curve: list[dict] = dataclasses.field(default_factory=list)
     history: list[dict] = dataclasses.field(default_factory=list)  # one dict per epoch (the CLI's JSON)
     epoch_seconds: list[float] = dataclasses.field(default_factory=list)  # the epochs that ran every batch
     epoch_started: float = 0.0
@@ -189,6 +193,15 @@ class TrainingRun:
         return self.max_seconds is not None and time.monotonic() - self.state.started > self.max_seconds
 
 
+def curve_points(step: float, series: str, values: dict) -> list[dict]:
+    """A run's curve points at `step` (in epochs): one {step, value, metric, series} per metric in `values`.
+
+    `series` is "training" or "validation"; the metrics come in CURVE_METRICS' order.
+    """
+    return [{"step": step, "value": float(values[metric]), "metric": metric, "series": series}
+            for metric in CURVE_METRICS if metric in values]
+
+
 def _reporter(run: TrainingRun):
     """A Keras callback feeding a TrainingRun (built here so this module imports without Keras)."""
     import keras
@@ -202,9 +215,7 @@ def _reporter(run: TrainingRun):
                 return
             scores = self.model.evaluate(validation, verbose=0, return_dict=True)
             with run._lock:
-                for metric in ("accuracy", "loss"):
-                    run.state.curve.append({"step": 0.0, "value": float(scores[metric]), "metric": metric,
-                                            "series": "validation"})
+                run.state.curve += curve_points(0.0, "validation", scores)
 
         def on_epoch_begin(self, epoch, logs=None) -> None:
             run._update(batch=0, epoch_started=time.monotonic())
@@ -227,9 +238,7 @@ def _reporter(run: TrainingRun):
             if logs and (first or done % every == 0 or done == state.steps):
                 step = state.epoch + done / state.steps
                 with run._lock:
-                    for metric in ("accuracy", "loss"):
-                        state.curve.append({"step": step, "value": float(logs[metric]), "metric": metric,
-                                            "series": "training"})
+                    state.curve += curve_points(step, "training", logs)
             if done == 1:
                 run._update(batch=done, pace_started=time.monotonic())
             else:
@@ -252,10 +261,8 @@ def _reporter(run: TrainingRun):
                 if complete:  # a stopped run's partial epoch is no pace to plan by
                     state.epoch_seconds.append(row["seconds"])
                     state.full_epochs = epoch + 1
-                for metric in ("accuracy", "loss"):
-                    if f"val_{metric}" in row:
-                        state.curve.append({"step": step, "value": row[f"val_{metric}"], "metric": metric,
-                                            "series": "validation"})
+                state.curve += curve_points(step, "validation", {metric: row[f"val_{metric}"]
+                                                                 for metric in CURVE_METRICS if f"val_{metric}" in row})
                 state.epoch = epoch + 1
             if run.on_epoch:
                 run.on_epoch(row)
