@@ -222,3 +222,17 @@ def test_a_run_leaves_no_gradient_functions_behind(flower_folder):
     state = TrainingRun(tiny("live"), data_dir=flower_folder).run()
     assert state.phase == "finished"
     assert set(registry) == before
+
+
+def test_the_apps_before_batch_reaches_a_run_in_this_process_only(monkeypatch):
+    """The app's priority check waits for this process's requests; a machine of a cluster serves none."""
+    from flower_demo import cluster
+
+    def hook():
+        return None
+
+    monkeypatch.delenv(config.RAY_ADDRESS_ENV, raising=False)
+    assert cluster.new_run(tiny("live"), before_batch=hook).before_batch is hook
+    monkeypatch.setenv(config.RAY_ADDRESS_ENV, "auto")
+    remote = cluster.new_run(tiny("live"), before_batch=hook)
+    assert isinstance(remote, cluster.ClusterRun) and not hasattr(remote, "before_batch")
