@@ -114,18 +114,18 @@ class Evaluation:
 
 
 def score(network, pixels: np.ndarray, batch_size: int = 64,
-          between_batches: Callable[[], object] | None = None,
+          before_batch: Callable[[], object] | None = None,
           progress: Callable[[int, int], None] | None = None) -> np.ndarray:
     """The network's class probabilities for decoded photos at its input size, batch by batch.
 
-    `between_batches` runs before each batch (the app passes priority.PRIORITY.yield_to_requests, so
+    `before_batch` runs before each batch (the app passes priority.PRIORITY.yield_to_requests, so
     a class's clicks are served first, as during training).
     """
     batch_size = max(1, int(batch_size))
     parts = []
     for start in range(0, len(pixels), batch_size):
-        if between_batches:
-            between_batches()
+        if before_batch:
+            before_batch()
         parts.append(serving.batch_probabilities(network, pixels[start : start + batch_size]))
         if progress:
             progress(min(start + batch_size, len(pixels)), len(pixels))
@@ -137,7 +137,7 @@ def score(network, pixels: np.ndarray, batch_size: int = 64,
 def evaluate_folder(network, data_dir, subset: str = "validation",
                     validation_split: float = config.VALIDATION_SPLIT, max_photos: int | None = None,
                     batch_size: int = 64, progress: Progress | None = None,
-                    between_batches: Callable[[], object] | None = None) -> Evaluation:
+                    before_batch: Callable[[], object] | None = None) -> Evaluation:
     """Scores the decodable photos under `data_dir` (class folders) with `network`.
 
     Args:
@@ -167,7 +167,7 @@ def evaluate_folder(network, data_dir, subset: str = "validation",
     available = len(rows)
     if max_photos is not None:
         rows = rows[: max(0, int(max_photos))]
-    probabilities = score(network, photos.images[rows], batch_size, between_batches,
+    probabilities = score(network, photos.images[rows], batch_size, before_batch,
                           (lambda done, total: progress("scoring", done, total)) if progress else None)
     return Evaluation(
         subset=subset,

@@ -2,9 +2,10 @@
 
 Training and every light request (convolve, augment, classify) share one process and two cores, and
 TensorFlow's thread pools: a training step keeps both cores busy, so with a class clicking, every
-click waited behind it. Light requests run inside `PRIORITY.request()`; a training run calls
-`PRIORITY.yield_to_requests()` before each batch and waits there while requests are in progress, or
-were until `grace` seconds ago (Gradio still encodes and sends the answer after our handler returns).
+click waited behind it. Light requests run inside `PRIORITY.request()`; the app hands a training run
+and an evaluation `PRIORITY.yield_to_requests` as their `before_batch`, so before each batch they
+wait while requests are in progress, or were until `grace` seconds ago (Gradio still encodes and
+sends the answer after our handler returns).
 It never waits more than `max_wait` seconds per batch, so under a constant stream of clicks training
 still moves (at least one batch per `max_wait`), and a stop request is still noticed within seconds.
 A process with no requests (the command line) never waits.

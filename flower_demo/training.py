@@ -1,8 +1,9 @@
-"""Training runs: data, model and fit, reporting live progress and stopping cooperatively.
+"""Training runs: photos, model and fit, reporting live progress and stopping cooperatively.
 
 A `TrainingRun` owns one student's run. `run()` trains in the calling thread (the CLI); `stream()`
 trains in a thread of its own and yields snapshots about twice a second (the Training tab's
-generator), so a stop request or a closed browser tab ends the fit within one batch.
+generator), so a stop request or a closed browser tab ends the fit within one batch. The batches
+come from flower_demo/pipeline.py.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from flower_demo import config, data, images, networks
-from flower_demo.augment import random_augment
+from flower_demo import config, data, images, networks, workarounds
 from flower_demo.config import TrainConfig
-from flower_demo.priority import PRIORITY
+from flower_demo.pipeline import make_datasets
 
-_POINTS_PER_EPOCH = 10  # training-curve points inside an epoch: smooth growth, little data to send
+# Training-curve points recorded inside an epoch: smooth growth, and a run's record stays small (the
+# session's history keeps every run's curve, a cluster's worker sends it twice a second).
+_POINTS_PER_EPOCH = 10
+CURVE_METRICS = ("accuracy", "loss")
 
 
 @dataclasses.dataclass
@@ -40,7 +43,8 @@ class RunState:
     train_count: int = 0
     val_count: int = 0
     skipped: tuple[str, ...] = ()
-    curve: list[dict] = dataclasses.field(default_factory=list)  # long format: step, value, metric, series
+    # The run's record of its curves, long format (see `curve_points`); plots.curve_frame draws them.
+    curve: list[dict] = dataclasses.field(default_factory=list)
     history: list[dict] = dataclasses.field(default_factory=list)  # one dict per epoch (the CLI's JSON)
     epoch_seconds: list[float] = dataclasses.field(default_factory=list)  # the epochs that ran every batch
     epoch_started: float = 0.0
@@ -71,52 +75,6 @@ class RunState:
         return max(0.0, (self.epochs - done) * per_epoch)
 
 
-def make_datasets(photos: data.DecodedPhotos, train_config: TrainConfig):
-    """tf.data pipelines: shuffled, augmented training batches and held-out validation batches.
-
-    The training pipeline runs through all the epochs in one go (fit it with `steps_per_epoch`), so
-    each batch knows its epoch and the size that epoch trains at. Unlike the tutorial (whose
-    `val_ds = train_ds.cache()...` line validates on training photos), validation uses the photos
-    the split set aside, always at image_size (None when validation_split is 0).
-    """
-    import tensorflow as tf
-
-    (x_train, y_train), (x_val, y_val) = data.split(photos, train_config.validation_split)
-    num_classes = len(photos.class_names)
-    one_hot = train_config.label_smoothing > 0
-    steps = math.ceil(len(x_train) / train_config.batch_size)
-    epoch_sizes = train_config.epoch_sizes()
-    resizing = any(size != train_config.image_size for size in epoch_sizes)
-    sizes = tf.constant(epoch_sizes, tf.int32)
-
-    def to_inputs(x, y, seed=None, batch_number=None):
-        x = tf.cast(x, tf.float32)
-        if seed is not None:
-            output_size = sizes[batch_number // steps] if resizing else None
-            x = random_augment(x, train_config.augmentation, seed, output_size)
-        return x, (tf.one_hot(y, num_classes) if one_hot else y)
-
-    train = (tf.data.Dataset.from_tensor_slices((x_train, y_train))
-             .shuffle(len(x_train), seed=train_config.seed, reshuffle_each_iteration=True)
-             .batch(train_config.batch_size)
-             .repeat(train_config.epochs))
-    if train_config.augmentation.enabled or resizing:
-        # A fresh stateless seed per batch, reproducible for the run's seed, and the batch's number.
-        seeds = tf.data.Dataset.random(seed=train_config.seed).batch(2)
-        train = tf.data.Dataset.zip(train, seeds, tf.data.Dataset.range(train_config.epochs * steps)).map(
-            lambda xy, seed, number: to_inputs(*xy, seed, number), num_parallel_calls=tf.data.AUTOTUNE)
-    else:
-        train = train.map(to_inputs, num_parallel_calls=tf.data.AUTOTUNE)
-    train = train.prefetch(tf.data.AUTOTUNE)
-    if not len(x_val):  # a final fit: every photo trains
-        return train, None, len(x_train), 0
-    validation = (tf.data.Dataset.from_tensor_slices((x_val, y_val))
-                  .batch(train_config.batch_size)
-                  .map(to_inputs)
-                  .prefetch(tf.data.AUTOTUNE))
-    return train, validation, len(x_train), len(x_val)
-
-
 def gpu_available() -> bool:
     import tensorflow as tf
 
@@ -128,13 +86,16 @@ class TrainingRun:
 
     def __init__(self, train_config: TrainConfig, data_dir=None, device: str = "cpu",
                  max_seconds: float | None = None, on_epoch: Callable[[dict], None] | None = None,
-                 photos: data.DecodedPhotos | None = None):
+                 photos: data.DecodedPhotos | None = None, before_batch: Callable[[], object] | None = None):
         self.config = train_config
         self.data_dir = data_dir
         self.photos = photos  # already decoded at config.image_size (a cluster worker gets them so)
         self.device = device
         self.max_seconds = max_seconds
         self.on_epoch = on_epoch
+        # Called before every training and validation batch: the app passes
+        # priority.PRIORITY.yield_to_requests, so students' clicks are served first.
+        self.before_batch = before_batch
         self.state = RunState(epochs=train_config.epochs)
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -211,13 +172,10 @@ class TrainingRun:
             self._update(summary=networks.summary_text(network), summary_rows=networks.summary_rows(network),
                          phase="training",
                          epoch_started=time.monotonic())
-            registered = _custom_gradients()
-            try:
+            with workarounds.forgetting_custom_gradients():  # ~16 MB a run otherwise, kept for good
                 # shuffle=False: the tf.data pipeline already reshuffles every epoch (Keras would only warn).
                 network.fit(train_ds, validation_data=val_ds, epochs=self.config.epochs, steps_per_epoch=steps,
                             verbose=0, shuffle=False, callbacks=[_reporter(self)])
-            finally:
-                _forget_custom_gradients(registered)
             network = networks.with_input_size(network, self.config.image_size)
             if self.config.mirror_average:
                 network = networks.with_mirror_average(network)
@@ -235,30 +193,13 @@ class TrainingRun:
         return self.max_seconds is not None and time.monotonic() - self.state.started > self.max_seconds
 
 
-def _gradient_registry() -> dict:
-    """TensorFlow's process-wide table of gradient functions (empty if a TensorFlow version moves it)."""
-    from tensorflow.python.framework import ops
+def curve_points(step: float, series: str, values: dict) -> list[dict]:
+    """A run's curve points at `step` (in epochs): one {step, value, metric, series} per metric in `values`.
 
-    return getattr(getattr(ops, "_gradient_registry", None), "_registry", {})
-
-
-def _custom_gradients() -> set[str]:
-    return {name for name in _gradient_registry() if name.startswith("CustomGradient-")}
-
-
-def _forget_custom_gradients(before: set[str]) -> None:
-    """Drops the custom gradients a run's tracing registered, which TensorFlow never drops itself.
-
-    Keras' optimizer step goes through tf.distribute's all_reduce, a graph-mode tf.custom_gradient:
-    each trace of a train step registers two entries in a process-wide table, and each holds the
-    whole traced step graph, ~16 MB per run kept forever (a server training all day grew by that
-    much per run). The table is only read while a gradient graph is being built, i.e. during the
-    trace; the finished step (and the saved model) never read it again. The app trains one run at a
-    time, so no other run's trace is under way.
+    `series` is "training" or "validation"; the metrics come in CURVE_METRICS' order.
     """
-    registry = _gradient_registry()
-    for name in _custom_gradients() - before:
-        registry.pop(name, None)
+    return [{"step": step, "value": float(values[metric]), "metric": metric, "series": series}
+            for metric in CURVE_METRICS if metric in values]
 
 
 def _reporter(run: TrainingRun):
@@ -274,18 +215,18 @@ def _reporter(run: TrainingRun):
                 return
             scores = self.model.evaluate(validation, verbose=0, return_dict=True)
             with run._lock:
-                for metric in ("accuracy", "loss"):
-                    run.state.curve.append({"step": 0.0, "value": float(scores[metric]), "metric": metric,
-                                            "series": "validation"})
+                run.state.curve += curve_points(0.0, "validation", scores)
 
         def on_epoch_begin(self, epoch, logs=None) -> None:
             run._update(batch=0, epoch_started=time.monotonic())
 
         def on_train_batch_begin(self, batch, logs=None) -> None:
-            PRIORITY.yield_to_requests()  # students' clicks first (flower_demo/priority.py)
+            if run.before_batch:
+                run.before_batch()
 
         def on_test_batch_begin(self, batch, logs=None) -> None:
-            PRIORITY.yield_to_requests()
+            if run.before_batch:
+                run.before_batch()
 
         def on_train_batch_end(self, batch, logs=None) -> None:
             state = run.state
@@ -297,9 +238,7 @@ def _reporter(run: TrainingRun):
             if logs and (first or done % every == 0 or done == state.steps):
                 step = state.epoch + done / state.steps
                 with run._lock:
-                    for metric in ("accuracy", "loss"):
-                        state.curve.append({"step": step, "value": float(logs[metric]), "metric": metric,
-                                            "series": "training"})
+                    state.curve += curve_points(step, "training", logs)
             if done == 1:
                 run._update(batch=done, pace_started=time.monotonic())
             else:
@@ -322,10 +261,8 @@ def _reporter(run: TrainingRun):
                 if complete:  # a stopped run's partial epoch is no pace to plan by
                     state.epoch_seconds.append(row["seconds"])
                     state.full_epochs = epoch + 1
-                for metric in ("accuracy", "loss"):
-                    if f"val_{metric}" in row:
-                        state.curve.append({"step": step, "value": row[f"val_{metric}"], "metric": metric,
-                                            "series": "validation"})
+                state.curve += curve_points(step, "validation", {metric: row[f"val_{metric}"]
+                                                                 for metric in CURVE_METRICS if f"val_{metric}" in row})
                 state.epoch = epoch + 1
             if run.on_epoch:
                 run.on_epoch(row)

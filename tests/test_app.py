@@ -151,8 +151,14 @@ def test_bad_uploads_get_a_clear_message_and_the_server_keeps_serving(english, s
     assert len(label["confidences"]) == 5
 
 
-def test_stop_without_a_run_is_harmless(english):
-    english.predict(api_name="/stop")
+def test_stop_without_a_run_is_harmless(english, photo):
+    from flower_demo import turns
+    from flower_demo.tabs import training as training_tab
+
+    assert english.predict(api_name="/stop") == ()  # an endpoint without outputs, and no error
+    assert not training_tab._active_runs and len(turns.LINE) == 0  # nothing started, nobody in line
+    label, _ = english.predict(handle_file(photo), api_name="/classify")  # the server still answers
+    assert len(label["confidences"]) == 5
 
 
 def test_the_queue_keeps_no_per_click_analytics():

@@ -58,6 +58,11 @@ def test_tabs_do_not_import_each_other(path):
     assert not (imported_modules(path) & tab_names)
 
 
+def test_the_training_core_does_not_know_the_web_server():
+    """The app hands a run its priority check (`before_batch`); the run does not import it."""
+    assert "flower_demo.priority" not in imported_modules(PACKAGE / "training.py")
+
+
 def test_imported_modules_sees_relative_and_from_imports(tmp_path):
     fake_root = tmp_path / "flower_demo" / "tabs"
     fake_root.mkdir(parents=True)
@@ -72,7 +77,8 @@ def test_imported_modules_sees_relative_and_from_imports(tmp_path):
     ["flower_demo.kernels", "flower_demo.images"],
     ["flower_demo.config", "flower_demo.i18n", "flower_demo.data", "flower_demo.augment", "flower_demo.networks",
      "flower_demo.serving", "flower_demo.training", "flower_demo.evaluation", "flower_demo.cli", "flower_demo.inside",
-     "flower_demo.cluster", "flower_demo.runs", "flower_demo.links", "flower_demo.model_files", "flower_demo.result_plots"],
+     "flower_demo.cluster", "flower_demo.runs", "flower_demo.links", "flower_demo.model_files", "flower_demo.result_plots",
+     "flower_demo.pipeline", "flower_demo.workarounds"],
 ], ids=["kernels+images", "rest of the core"])
 def test_light_imports_do_not_load_tensorflow(modules):
     code = ("import importlib, json, sys\n"

@@ -14,36 +14,40 @@ def test_without_requests_training_never_waits():
 
 def test_training_waits_until_the_request_and_its_grace_period_are_over():
     priority = Priority(grace=0.05, max_wait=5)
-    release = threading.Event()
+    serving, release = threading.Event(), threading.Event()
 
     def serve():
         with priority.request():
+            serving.set()
             release.wait()
 
     server = threading.Thread(target=serve)
     server.start()
-    time.sleep(0.02)  # the request is in progress
-    threading.Timer(0.2, release.set).start()
+    assert serving.wait(5)  # the request is in progress
+    threading.Timer(0.2, release.set).start()  # and ends in 0.2 s
     waited = priority.yield_to_requests()
     server.join()
-    assert 0.2 + 0.05 - 0.02 <= waited < 2  # until the request ended, plus the grace period
+    # Until the request ended (0.2 s after the timer started, just before the wait), plus the grace period.
+    assert 0.2 + 0.05 - 0.02 <= waited < 2
     assert not priority.busy()
 
 
 def test_a_stream_of_requests_cannot_stop_training():
     priority = Priority(grace=0.05, max_wait=0.2)
     stop = threading.Event()
+    serving = [threading.Event() for _ in range(2)]
 
-    def serve_forever():
+    def serve_forever(started: threading.Event):
         while not stop.is_set():
             with priority.request():
-                time.sleep(0.01)
+                started.set()
+                time.sleep(0.01)  # the request's own work
 
-    servers = [threading.Thread(target=serve_forever) for _ in range(2)]
+    servers = [threading.Thread(target=serve_forever, args=(started,)) for started in serving]
     for server in servers:
         server.start()
     try:
-        time.sleep(0.02)
+        assert all(started.wait(5) for started in serving)  # both serve, one request after another
         waits = [priority.yield_to_requests() for _ in range(3)]
     finally:
         stop.set()

@@ -11,7 +11,8 @@ import pytest
 
 from tests.fake_flowers import BROKEN_FILE, PHOTOS_PER_CLASS
 from flower_demo import config, data
-from flower_demo.training import TrainingRun, make_datasets
+from flower_demo.pipeline import make_datasets
+from flower_demo.training import TrainingRun
 
 HISTORY_KEYS = {"epoch", "seconds", "loss", "accuracy", "val_loss", "val_accuracy"}
 DECODABLE = 5 * PHOTOS_PER_CLASS
@@ -202,23 +203,36 @@ def test_eta_and_seconds_per_epoch():
     assert RunState(phase="training", epochs=2, steps=10, batch=2).seconds_per_epoch is None  # too early to say
 
 
-def test_training_steps_aside_for_requests_before_every_batch(flower_folder, monkeypatch):
-    from flower_demo import training
-
+def test_before_batch_runs_before_every_training_and_validation_batch(flower_folder):
+    """The hook the app gives priority.PRIORITY.yield_to_requests (clicks before training)."""
     calls = []
-    monkeypatch.setattr(training.PRIORITY, "yield_to_requests", lambda: calls.append(time.monotonic()) or 0.0)
-    state = TrainingRun(tiny("live"), data_dir=flower_folder).run()
+    state = TrainingRun(tiny("live"), data_dir=flower_folder, before_batch=lambda: calls.append(time.monotonic())).run()
     validation_batches = math.ceil(state.val_count / 8)
     assert len(calls) == state.steps + validation_batches
 
 
 def test_a_run_leaves_no_gradient_functions_behind(flower_folder):
-    """Each run's traced train step used to stay in TensorFlow's gradient registry (~16 MB a run)."""
-    from tensorflow.python.framework import ops
+    """Each run's traced train step used to stay in TensorFlow's gradient registry (~16 MB a run):
+    the run uses workarounds.forgetting_custom_gradients (tests/test_workarounds.py)."""
+    from flower_demo import workarounds
 
-    registry = ops._gradient_registry._registry
+    registry = workarounds.gradient_registry()
     TrainingRun(tiny("live"), data_dir=flower_folder).run()  # the first run may register for good
     before = set(registry)
     state = TrainingRun(tiny("live"), data_dir=flower_folder).run()
     assert state.phase == "finished"
     assert set(registry) == before
+
+
+def test_the_apps_before_batch_reaches_a_run_in_this_process_only(monkeypatch):
+    """The app's priority check waits for this process's requests; a machine of a cluster serves none."""
+    from flower_demo import cluster
+
+    def hook():
+        return None
+
+    monkeypatch.delenv(config.RAY_ADDRESS_ENV, raising=False)
+    assert cluster.new_run(tiny("live"), before_batch=hook).before_batch is hook
+    monkeypatch.setenv(config.RAY_ADDRESS_ENV, "auto")
+    remote = cluster.new_run(tiny("live"), before_batch=hook)
+    assert isinstance(remote, cluster.ClusterRun) and not hasattr(remote, "before_batch")

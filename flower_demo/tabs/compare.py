@@ -14,6 +14,7 @@ from gradio.utils import get_upload_folder
 
 from flower_demo import config, result_plots, runs, turns
 from flower_demo.i18n import translate
+from flower_demo.priority import PRIORITY
 from flower_demo.tabs import ui
 
 COMPARED = ("seed", "seed_augmented")  # the tutorial's two models, in its order
@@ -89,7 +90,8 @@ def compare(epochs: int | None = config.COMPARISON_EPOCHS, history=None, request
         started = time.monotonic()
         for index, (preset, run_config) in enumerate(zip(COMPARED, configs), start=1):
             budget = config.MAX_TRAIN_SECONDS_APP - (time.monotonic() - started)
-            run = new_run(run_config, max_seconds=budget / (len(COMPARED) - index + 1))
+            run = new_run(run_config, max_seconds=budget / (len(COMPARED) - index + 1),
+                          before_batch=PRIORITY.yield_to_requests)  # clicks before training
             with _active_lock:
                 _active_runs[session] = run
             for state in run.stream():

@@ -62,7 +62,7 @@ def evaluate(model: str = "own", student_model=None, request: gr.Request = None,
         progress((done, total), desc=translate(f"evaluate_{stage}", lang, done=done, total=total))
 
     result, _, notes = _evaluation(model, student_model, lang, progress=report,
-                                   between_batches=PRIORITY.yield_to_requests)  # clicks before scoring
+                                   before_batch=PRIORITY.yield_to_requests)  # clicks before scoring
     names = [class_label(name, lang) for name in result.class_names]
     counts = result.confusion.sum(axis=1)  # a class with no validation photo has no accuracy, not 0 %
     shares = [f"{100 * share:.0f} %" if count else "—" for share, count in zip(result.per_class_accuracy, counts)]

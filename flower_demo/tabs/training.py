@@ -11,6 +11,7 @@ import gradio as gr
 
 from flower_demo import config, plots, runs, turns
 from flower_demo.i18n import number, percent, translate
+from flower_demo.priority import PRIORITY
 from flower_demo.tabs import ui
 
 WAITING_LINE = 40  # runs at once in the training event: those with a slot train, the rest see their place
@@ -94,7 +95,8 @@ async def train(preset: str = config.DEFAULT_PRESET, epochs: int | None = None, 
         raise ui.error("error_setting", lang, detail=str(problem)) from problem
     session = getattr(request, "session_hash", None) or str(id(request))
     # On a Ray cluster when one is configured (FLOWER_RAY_ADDRESS), else in this process.
-    run = new_run(run_config, config.MAX_TRAIN_SECONDS_APP, device="gpu" if device == "gpu" else "cpu")
+    run = new_run(run_config, config.MAX_TRAIN_SECONDS_APP, device="gpu" if device == "gpu" else "cpu",
+                  before_batch=PRIORITY.yield_to_requests)  # clicks before training
     with _active_lock:
         busy = session in _active_runs
         if not busy:
