@@ -5,32 +5,11 @@
 
 from __future__ import annotations
 
-import ctypes
-import os
+from flower_demo import workarounds
 
-# Gradio tallies every event into a pandas DataFrame of up to 10,000 rows for its /monitoring page,
-# which this app turns off: ~5 ms of CPU per click at first, ~20 ms once a class has clicked 10,000
-# times. One record, never summarised, keeps the queue's bookkeeping constant (read by queue()).
-os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1")
-os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(2**31))
-
-
-def _fewer_malloc_arenas(arenas: int = 2) -> None:
-    """Caps glibc's per-thread malloc arenas (M_ARENA_MAX), before any server or TensorFlow thread.
-
-    Dozens of request threads each got an arena of their own, and memory freed in one was not reused
-    by another: under benchmarks/load.py with a training run every ~85 s the app grew from ~1,070 to
-    ~1,380 MB in 10 minutes; with two arenas it held at 1,040-1,130 MB for the last 5 of 10 minutes,
-    with the same latencies.
-    """
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return  # not glibc (macOS, musl): nothing to tune
-    libc.mallopt(-8, arenas)  # -8 is M_ARENA_MAX in glibc's malloc.h
-
-
-_fewer_malloc_arenas()
+# Before Gradio or any server thread exists (flower_demo/workarounds.py says why and which versions).
+workarounds.quiet_gradio_analytics()
+workarounds.fewer_malloc_arenas()
 
 import gradio as gr  # noqa: E402  (after the settings above)
 

@@ -3,7 +3,12 @@ there) and still works. A failure after an upgrade says which one to drop or to 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
+import pytest
 
 from flower_demo import workarounds
 
@@ -37,3 +42,37 @@ def test_forgetting_custom_gradients_removes_what_the_block_registered():
         registered = workarounds.custom_gradients() - before
     assert registered  # there was something to forget...
     assert set(workarounds.gradient_registry()) == before  # ...and it is gone
+
+
+def test_gradio_still_records_analytics_and_reads_the_settings_that_quiet_it(monkeypatch):
+    """Gradio 6.31 keeps 10,000 events for /monitoring unless told otherwise (needed), and its queue
+    takes the two settings (works). A failure: Gradio renamed them or stopped recording."""
+    import gradio as gr
+
+    for name in workarounds.ANALYTICS_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    assert gr.Blocks().queue()._queue.ANALYTICS_MAX_EVENTS == 10_000
+    workarounds.quiet_gradio_analytics()
+    queue = gr.Blocks().queue()._queue
+    assert queue.ANALYTICS_MAX_EVENTS == 1
+    assert queue.ANAYLTICS_CACHE_FREQUENCY == 2**31  # sic: Gradio's spelling
+
+
+def test_glibc_takes_the_malloc_arena_cap():
+    """Where the C library is glibc, mallopt(M_ARENA_MAX) is accepted (works); elsewhere it is skipped."""
+    import platform
+
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("not glibc: nothing to cap")
+    assert workarounds.fewer_malloc_arenas()
+
+
+def test_importing_the_core_turns_on_onednn_before_tensorflow():
+    """TF_ENABLE_ONEDNN_OPTS set by `import flower_demo` reaches TensorFlow 2.21, which says so when
+    its log is on. (Whether TensorFlow would turn it on by itself depends on the CPU, not the version.)"""
+    environment = {name: value for name, value in os.environ.items() if name != "TF_ENABLE_ONEDNN_OPTS"}
+    environment["TF_CPP_MIN_LOG_LEVEL"] = "0"
+    completed = subprocess.run([sys.executable, "-c", "import flower_demo, tensorflow"], env=environment,
+                               capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert "oneDNN custom operations are on" in completed.stderr
