@@ -39,13 +39,13 @@ def main() -> None:
 
     from clients import local_client
 
-    from flower_demo import config, data, model as model_lib
+    from flower_demo import config, model as model_lib, photo_index
     from flower_demo.evaluation import evaluate
     from flower_demo.i18n import class_label
 
     data_dir = Path(args.data_dir).resolve()
-    index = data.index_photos(data_dir)
-    _, validation = data.split_positions(len(index.paths), config.VALIDATION_SPLIT)
+    index = photo_index.index_photos(data_dir)
+    _, validation = photo_index.split_positions(len(index.paths), config.VALIDATION_SPLIT)
     labels_en = {class_label(name, "en"): position for position, name in enumerate(index.class_names)}
 
     env = {**os.environ, "FLOWER_DATA_DIR": str(data_dir),

@@ -71,11 +71,11 @@ def main() -> None:
     args = parser.parse_args()
 
     from benchmarks.non_flowers import generated, packaged
-    from flower_demo import data, images, model as model_lib
+    from flower_demo import images, model as model_lib, photo_index
 
     network = model_lib.shipped_model()
     started = time.monotonic()
-    index = data.index_photos(args.data_dir)
+    index = photo_index.index_photos(args.data_dir)
     real: dict[str, list[np.ndarray]] = {"as is": [], **{name: [] for name in VIEWS}}
     labels: dict[str, list[int]] = {name: [] for name in real}
     for position, (path, label) in enumerate(zip(index.paths, index.labels)):

@@ -51,12 +51,12 @@ def _train(args) -> int:
 
 
 def _evaluate(args) -> int:
-    from flower_demo import data, model as model_lib
+    from flower_demo import errors, model as model_lib
     from flower_demo.evaluation import evaluate
 
     try:
         result = evaluate(model_lib.load_model(args.model), args.data_dir, subset=args.subset)
-    except data.DatasetError as error:
+    except errors.DatasetError as error:
         print(f"error: {translate(error.key, 'en', detail=error.detail)}", file=sys.stderr)
         return 1
     print(json.dumps(result))

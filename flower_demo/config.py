@@ -29,6 +29,12 @@ SHIPPED_MODEL_PATH = ASSETS_DIR / "flower_cnn.keras"
 # teacher's own `train --out` file, or a recipe's validation-split model to measure serving with).
 CLASSIFIER_ENV = "FLOWER_MODEL_PATH"
 CLASSIFIER_PATH = Path(os.environ.get(CLASSIFIER_ENV) or SHIPPED_MODEL_PATH)
+
+
+def classifier_path() -> Path:
+    return Path(os.environ.get(CLASSIFIER_ENV) or SHIPPED_MODEL_PATH)
+
+
 # A Ray cluster to train on (flower_demo/cluster.py), e.g. "ray://head:10001"; unset, the app trains
 # in its own process. Read when used, so a test or a teacher can change it without a restart.
 RAY_ADDRESS_ENV = "FLOWER_RAY_ADDRESS"
@@ -38,8 +44,13 @@ def ray_address() -> str | None:
     return os.environ.get(RAY_ADDRESS_ENV) or None
 
 
-# Decoded, resized photos are kept here between runs (one .npz per folder fingerprint and size).
-CACHE_DIR = Path(os.environ.get("FLOWER_CACHE_DIR", Path.home() / ".cache" / "flower_demo"))
+# Decoded, resized photos (one .npz per folder fingerprint and size) and the downloaded archive are kept
+# here between runs. Read when used, like the two above.
+CACHE_ENV = "FLOWER_CACHE_DIR"
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "flower_demo")
 
 # Server-side limits: a slider's range is only a hint, these are enforced on every call.
 MAX_EPOCHS_APP = 30  # ~30 live epochs is minutes on 2 cores; more would hold the training slot too long

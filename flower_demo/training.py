@@ -16,7 +16,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from flower_demo import config, data, model as model_lib
+from flower_demo import config, download, errors, model as model_lib, photo_cache
 from flower_demo.augment import random_augment
 from flower_demo.config import TrainConfig
 from flower_demo.priority import PRIORITY
@@ -71,7 +71,7 @@ class RunState:
         return max(0.0, (self.epochs - done) * per_epoch)
 
 
-def make_datasets(photos: data.DecodedPhotos, train_config: TrainConfig):
+def make_datasets(photos: photo_cache.DecodedPhotos, train_config: TrainConfig):
     """tf.data pipelines: shuffled, augmented training batches and held-out validation batches.
 
     The training pipeline runs through all the epochs in one go (fit it with `steps_per_epoch`), so
@@ -81,7 +81,7 @@ def make_datasets(photos: data.DecodedPhotos, train_config: TrainConfig):
     """
     import tensorflow as tf
 
-    (x_train, y_train), (x_val, y_val) = data.split(photos, train_config.validation_split)
+    (x_train, y_train), (x_val, y_val) = photo_cache.split(photos, train_config.validation_split)
     num_classes = len(photos.class_names)
     one_hot = train_config.label_smoothing > 0
     steps = math.ceil(len(x_train) / train_config.batch_size)
@@ -128,7 +128,7 @@ class TrainingRun:
 
     def __init__(self, train_config: TrainConfig, data_dir=None, device: str = "cpu",
                  max_seconds: float | None = None, on_epoch: Callable[[dict], None] | None = None,
-                 photos: data.DecodedPhotos | None = None):
+                 photos: photo_cache.DecodedPhotos | None = None):
         self.config = train_config
         self.data_dir = data_dir
         self.photos = photos  # already decoded at config.image_size (a cluster worker gets them so)
@@ -165,7 +165,7 @@ class TrainingRun:
         self._update(started=time.monotonic(), phase="loading")
         try:
             self._train()
-        except (data.DatasetError, model_lib.images.ImageError) as error:
+        except (errors.DatasetError, model_lib.images.ImageError) as error:
             self._update(phase="failed", error_key=error.key, error_detail=error.detail)
         return self.state
 
@@ -190,9 +190,9 @@ class TrainingRun:
 
         photos = self.photos
         if photos is None:
-            root = data.locate_dataset(self.data_dir, progress=self._on_download)
+            root = download.locate_dataset(self.data_dir, progress=self._on_download)
             self._update(phase="loading", loading_done=0, loading_total=0)
-            photos = data.load_photos(root, self.config.image_size, progress=self._on_loading)
+            photos = photo_cache.load_photos(root, self.config.image_size, progress=self._on_loading)
         # Process-wide (the app trains one run at a time), and before the pipeline is built: tf.data
         # derives its shuffle and augmentation seeds from the global seed as well as its own, so a
         # run repeats the same photo order whatever ran in this process before it.

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from benchmarks.non_flowers import generated, packaged
-from flower_demo import config, data, images, model as model_lib
+from flower_demo import config, images, model as model_lib, photo_index
 
 REAL_PHOTOS = Path(os.environ.get("FLOWER_REAL_PHOTOS", Path(__file__).resolve().parent.parent.parent
                                   / "shared" / "flower_photos"))
@@ -40,7 +40,7 @@ def test_many_pictures_that_are_no_flower_are_called_unsure():
 @pytest.mark.skipif(not REAL_PHOTOS.is_dir(), reason="the flower photos are not on this machine")
 def test_most_real_flower_photos_are_not():
     network = model_lib.shipped_model()
-    index = data.index_photos(REAL_PHOTOS)
+    index = photo_index.index_photos(REAL_PHOTOS)
     sample = index.paths[::20]  # ~150 photos of every class
     tops = [float(model_lib.predict_probabilities(network, images.load_image(path)).max()) for path in sample]
     share = np.mean([top < model_lib.UNSURE_BELOW for top in tops])

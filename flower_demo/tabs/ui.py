@@ -18,7 +18,7 @@ import numpy as np
 import PIL.Image
 from gradio import processing_utils
 
-from flower_demo import config, data, images, plots
+from flower_demo import config, dataset_overview, download, errors, images, plots
 from flower_demo.i18n import LANGUAGES, TEXTS, class_label, language_from_header, translate
 from flower_demo.priority import PRIORITY
 from flower_demo.warm_up import WARM_UP
@@ -235,9 +235,9 @@ class Radio(_PassingChoices, gr.Radio):
 def _random_dataset_photo(lang: str) -> Path:
     """A random held-out dataset photo (only if the photos are already here: never a download)."""
     try:
-        folder = data.locate_dataset(allow_download=False)
-        return data.pick_photo(folder, np.random.default_rng())
-    except data.DatasetError as problem:
+        folder = download.locate_dataset(allow_download=False)
+        return dataset_overview.pick_photo(folder, np.random.default_rng())
+    except errors.DatasetError as problem:
         raise error("error_no_local_photos", lang) from problem
 
 
