@@ -37,7 +37,7 @@ def main() -> None:
     args = parser.parse_args()
     from gradio_client import handle_file
 
-    from clients import local_client
+    from tests.clients import local_client
 
     from flower_demo import config, model as model_lib, photo_index
     from flower_demo.evaluation import evaluate

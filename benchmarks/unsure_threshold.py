@@ -117,7 +117,7 @@ def main() -> None:
             "caught_by_kind_pct": {name: round(100 * float((t < threshold).mean()), 1) for name, t in other_tops.items()},
         })
     print(json.dumps({
-        "model": str(model_lib.config.CLASSIFIER_PATH.name),
+        "model": str(model_lib.config.classifier_path().name),
         "real_accuracy_pct": {name: round(100 * float(values.mean()), 1) for name, values in right.items()},
         "real_top1": {name: summary(t) for name, t in real_tops.items()},
         "non_flower_top1": {**{name: summary(t) for name, t in other_tops.items()}, "all": summary(all_others)},

@@ -170,8 +170,8 @@ def test_the_command_line_trains_the_same_settings(tmp_path):
     assert command == ("python -m flower_demo train --preset flower_cnn --epochs 3 --batch-size 16 "
                        "--learning-rate 0.0005 --validation-split 0.2 --out flower-flower_cnn-run1.keras")
     args = cli.parser().parse_args(command.split()[3:])
-    overrides = {name: getattr(args, name) for name in runs.SETTINGS if getattr(args, name) is not None}
-    rebuilt = config.clamp_config(dataclasses.replace(config.PRESETS[args.preset], **overrides), final_fit=True)
+    rebuilt = config.with_overrides(config.PRESETS[args.preset], final_fit=True,
+                                    **{name: getattr(args, name) for name in runs.SETTINGS})
     assert rebuilt == runs.train_config(run) == chosen
     assert runs.command_line(None) == "python -m flower_demo train --preset flower_cnn --out flower_cnn.keras"
 

@@ -16,10 +16,10 @@ import pytest
 from gradio_client import handle_file
 from PIL import Image
 
-from benchmarks.clients import local_client
 from flower_demo import config
 from flower_demo.i18n import translate
 from tests import image_corpus
+from tests.clients import local_client
 from tests.image_corpus import BROKEN, UNUSUAL
 
 ENDPOINTS = ("/convolve", "/augment", "/classify", "/feature_maps", "/filters", "/saliency")
@@ -242,4 +242,4 @@ def test_the_shipped_recipe_validates_when_a_class_trains_it_live():
     from flower_demo.tabs import training as tab
 
     epochs, *_, split = tab.load_preset("flower_cnn")
-    assert (epochs, split) == (tab.LIVE_EPOCH_CAP["flower_cnn"], config.VALIDATION_SPLIT)
+    assert (epochs, split) == (config.LIVE_EPOCH_CAP["flower_cnn"], config.VALIDATION_SPLIT)

@@ -16,7 +16,7 @@ from flower_demo import config, images, model as model_lib, photo_index
 REAL_PHOTOS = Path(os.environ.get("FLOWER_REAL_PHOTOS", Path(__file__).resolve().parent.parent.parent
                                   / "shared" / "flower_photos"))
 
-pytestmark = pytest.mark.skipif(not config.CLASSIFIER_PATH.exists(), reason="no shipped model")
+pytestmark = pytest.mark.skipif(not config.classifier_path().exists(), reason="no shipped model")
 
 
 def test_the_rule_is_the_top_probability():

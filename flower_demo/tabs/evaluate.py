@@ -22,9 +22,10 @@ def _origin_note(network, shipped: bool, lang: str) -> str:
     """Whether the model could have trained on these photos, as far as the app knows."""
     origin = runs.origin_of(network)
     if shipped:
-        if config.CLASSIFIER_PATH == config.SHIPPED_MODEL_PATH:  # the flower_cnn preset's final fit, every photo
+        served = config.classifier_path()
+        if served == config.SHIPPED_MODEL_PATH:  # the flower_cnn preset's final fit, every photo
             return translate("evaluate_note_shipped", lang)
-        return translate("evaluate_note_server", lang, name=config.CLASSIFIER_PATH.name)
+        return translate("evaluate_note_server", lang, name=served.name)
     if "run" in origin:
         return translate("evaluate_note_run", lang, number=origin["run"]["number"], preset=origin["run"]["preset"])
     if "upload" in origin:

@@ -9,7 +9,6 @@ import asyncio
 import functools
 import math
 import os
-import uuid
 from pathlib import Path
 
 import gradio as gr
@@ -19,6 +18,7 @@ import PIL.Image
 from gradio import processing_utils
 
 from flower_demo import config, dataset_overview, download, errors, images, plots
+from flower_demo.atomic import write_atomically
 from flower_demo.i18n import LANGUAGES, TEXTS, class_label, language_from_header, translate
 from flower_demo.priority import PRIORITY
 from flower_demo.warm_up import WARM_UP
@@ -177,10 +177,7 @@ class PictureOutput(gr.Image):
             try:  # same bytes, same name: an existing file is complete; touched, as delete_cache ages by time
                 os.utime(path)
             except FileNotFoundError:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                partial = path.with_name(f".{uuid.uuid4().hex}.partial")
-                partial.write_bytes(encoded)
-                os.replace(partial, path)
+                write_atomically(path, lambda partial: partial.write_bytes(encoded), suffix=".partial", mode=0o644)
             value = str(path)  # inside Gradio's cache, so Gradio serves it without another copy
         return super().postprocess(value)
 
