@@ -33,6 +33,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the root: tests.clients (gradio_client as the tests use it)
 
 
 def free_port() -> int:
@@ -117,7 +118,7 @@ def main() -> None:
     from gradio_client import handle_file
     from PIL import Image
 
-    from clients import local_client
+    from tests.clients import local_client
 
     data_dir = Path(args.data_dir).resolve()
     work = Path(tempfile.mkdtemp(prefix="app-latency-"))

@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the root: flower_demo, tests.clients
 from app_latency import free_port, launch  # noqa: E402
 from load import Clicks, call, sample_photos  # noqa: E402
 
@@ -64,7 +65,7 @@ def train(client, epochs: int) -> tuple[float, str]:
 
 
 def measure(env: dict, args, photos: list[str]) -> dict:
-    from clients import local_client
+    from tests.clients import local_client
 
     process, url, _ = launch(env)
     try:

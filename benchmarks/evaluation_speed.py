@@ -28,10 +28,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def measure(network, folder: Path) -> dict:
-    from flower_demo import data, evaluation, networks
+    from flower_demo import evaluation, networks, photo_cache
 
     started = time.perf_counter()
-    data.load_photos(folder, networks.input_size(network))
+    photo_cache.load_photos(folder, networks.input_size(network))
     decoded = time.perf_counter()
     result = evaluation.cached_evaluation(network, folder)
     scored = time.perf_counter()

@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the root: flower_demo, tests.clients
+
 
 def measure(calls: int = 30) -> dict:
     """Median milliseconds per call of each do-nothing endpoint."""
@@ -30,7 +32,7 @@ def measure(calls: int = 30) -> dict:
     from gradio_client import handle_file
     from PIL import Image
 
-    from clients import local_client
+    from tests.clients import local_client
 
     photo = str(Path(tempfile.mkdtemp()) / "noise.jpg")
     Image.fromarray(np.random.RandomState(0).randint(0, 255, (375, 500, 3), np.uint8)).save(photo)

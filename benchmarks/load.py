@@ -25,6 +25,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the root: flower_demo, tests.clients
 from app_latency import launch  # noqa: E402  (the same launch: a fresh `python app.py` process)
 
 # What students click; "Inside the network" (maps, filters, where it looked) included.
@@ -88,7 +89,7 @@ class Clicks:
     def student(self, url: str, number: int, photos: list[str], think, stop: threading.Event) -> None:
         """One student (a client of their own, es or en) clicking a random light endpoint, then thinking
         for `think` seconds, until `stop`."""
-        from clients import local_client
+        from tests.clients import local_client
 
         rng = random.Random(number)
         client = local_client(url, rng.choice(["es", "en"]))
@@ -127,7 +128,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--think", type=float, nargs=2, default=(1.0, 3.0))
     args = parser.parse_args()
-    from clients import local_client
+    from tests.clients import local_client
 
     data_dir = Path(args.data_dir).resolve()
     photos = sample_photos(data_dir)

@@ -37,15 +37,15 @@ def main() -> None:
     args = parser.parse_args()
     from gradio_client import handle_file
 
-    from clients import local_client
+    from tests.clients import local_client
 
-    from flower_demo import config, data, serving
+    from flower_demo import config, photo_index, serving
     from flower_demo.evaluation import evaluate
     from flower_demo.i18n import class_label
 
     data_dir = Path(args.data_dir).resolve()
-    index = data.index_photos(data_dir)
-    _, validation = data.split_positions(len(index.paths), config.VALIDATION_SPLIT)
+    index = photo_index.index_photos(data_dir)
+    _, validation = photo_index.split_positions(len(index.paths), config.VALIDATION_SPLIT)
     labels_en = {class_label(name, "en"): position for position, name in enumerate(index.class_names)}
 
     env = {**os.environ, "FLOWER_DATA_DIR": str(data_dir),

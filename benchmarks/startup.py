@@ -38,6 +38,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the root: flower_demo, tests.clients
 from app_latency import ROOT, launch  # noqa: E402  (the same launch: a fresh `python app.py` process)
 from load import LIGHT, CpuUse, call, percentile, sample_photos  # noqa: E402  (load.py's students' clicks)
 
@@ -67,7 +68,7 @@ def extract(revision: str) -> tuple[Path, str]:
 
 def measure(root: Path, photos: list[str], args) -> dict:
     """One start of the app in `root` with a class clicking from the first second; see the docstring."""
-    from clients import local_client
+    from tests.clients import local_client
 
     env = {**os.environ, "FLOWER_DATA_DIR": str(args.data_dir), "TF_CPP_MIN_LOG_LEVEL": "2"}
     process, url, page_s = launch(env, root)

@@ -108,8 +108,9 @@ def main() -> None:
     from flower_demo import config
 
     live_size = config.PRESETS["live"].image_size
-    prime_seconds, _ = run([python, "-c", "import sys; from flower_demo import data; "
-                            f"[data.load_photos(sys.argv[1], s) for s in (180, {live_size})]", data_dir], ours_env)
+    prime_seconds, _ = run([python, "-c", "import sys; from flower_demo import photo_cache; "
+                            f"[photo_cache.load_photos(sys.argv[1], s) for s in (180, {live_size})]", data_dir],
+                           ours_env)
 
     peak = sgemm_gflops()
     commands = {
@@ -135,9 +136,10 @@ def main() -> None:
             print(f"{name}: {wall:.1f}s val_accuracy {rows[-1]['val_accuracy']:.3f}", file=sys.stderr, flush=True)
 
     median = {name: round(statistics.median(values), 2) for name, values in seconds.items()}
-    from flower_demo import data
+    from flower_demo import photo_index
 
-    train_count = len(data.split_positions(len(data.index_photos(data_dir).paths), config.VALIDATION_SPLIT)[0])
+    file_count = len(photo_index.index_photos(data_dir).paths)
+    train_count = len(photo_index.split_positions(file_count, config.VALIDATION_SPLIT)[0])
     live = config.PRESETS["live"]
     live_accuracy = statistics.median(accuracy["ours_live"])
     print(json.dumps({

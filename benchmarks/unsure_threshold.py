@@ -71,11 +71,11 @@ def main() -> None:
     args = parser.parse_args()
 
     from benchmarks.non_flowers import generated, packaged
-    from flower_demo import config, data, images, serving
+    from flower_demo import config, images, photo_index, serving
 
     network = serving.shipped_model()
     started = time.monotonic()
-    index = data.index_photos(args.data_dir)
+    index = photo_index.index_photos(args.data_dir)
     real: dict[str, list[np.ndarray]] = {"as is": [], **{name: [] for name in VIEWS}}
     labels: dict[str, list[int]] = {name: [] for name in real}
     for position, (path, label) in enumerate(zip(index.paths, index.labels)):
@@ -117,7 +117,7 @@ def main() -> None:
             "caught_by_kind_pct": {name: round(100 * float((t < threshold).mean()), 1) for name, t in other_tops.items()},
         })
     print(json.dumps({
-        "model": str(config.CLASSIFIER_PATH.name),
+        "model": str(config.classifier_path().name),
         "real_accuracy_pct": {name: round(100 * float(values.mean()), 1) for name, values in right.items()},
         "real_top1": {name: summary(t) for name, t in real_tops.items()},
         "non_flower_top1": {**{name: summary(t) for name, t in other_tops.items()}, "all": summary(all_others)},

@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 import time
@@ -21,11 +20,9 @@ def _train(args) -> int:
     from flower_demo import serving
     from flower_demo.training import TrainingRun
 
-    overrides = {name: value for name, value in {
-        "epochs": args.epochs, "image_size": args.image_size, "batch_size": args.batch_size,
-        "learning_rate": args.learning_rate, "validation_split": args.validation_split,
-    }.items() if value is not None}
-    train_config = config.clamp_config(dataclasses.replace(config.PRESETS[args.preset], **overrides), final_fit=True)
+    train_config = config.with_overrides(
+        config.PRESETS[args.preset], final_fit=True, epochs=args.epochs, image_size=args.image_size,
+        batch_size=args.batch_size, learning_rate=args.learning_rate, validation_split=args.validation_split)
 
     def report(row: dict) -> None:
         if args.log_json:
@@ -51,12 +48,12 @@ def _train(args) -> int:
 
 
 def _evaluate(args) -> int:
-    from flower_demo import data, serving
+    from flower_demo import errors, serving
     from flower_demo.evaluation import evaluate
 
     try:
         result = evaluate(serving.load_model(args.model), args.data_dir, subset=args.subset)
-    except data.DatasetError as error:
+    except errors.DatasetError as error:
         print(f"error: {translate(error.key, 'en', detail=error.detail)}", file=sys.stderr)
         return 1
     print(json.dumps(result))

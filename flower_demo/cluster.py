@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Callable, Iterator
 
-from flower_demo import config, data, serving
+from flower_demo import config, download, errors, photo_cache, photo_index, serving
 from flower_demo.config import TrainConfig
 from flower_demo.training import RunState, TrainingRun
 
@@ -113,7 +113,7 @@ class RemoteRun:
         self.run: TrainingRun | None = None
         self.model_bytes: bytes | None = None
 
-    def start(self, photos: data.DecodedPhotos) -> int:
+    def start(self, photos: photo_cache.DecodedPhotos) -> int:
         self.run = TrainingRun(self.config, max_seconds=self.max_seconds, photos=photos)
         threading.Thread(target=self.run.run, name="training", daemon=True).start()
         return os.getpid()
@@ -137,7 +137,7 @@ _photos: dict[tuple[str, int], object] = {}  # (folder fingerprint, size) -> Obj
 _photos_lock = threading.Lock()
 
 
-def _photos_ref(photos: data.DecodedPhotos, key: tuple[str, int]):
+def _photos_ref(photos: photo_cache.DecodedPhotos, key: tuple[str, int]):
     import ray
 
     with _photos_lock:
@@ -234,7 +234,7 @@ class _Loading:
     def __init__(self, run: ClusterRun):
         self.run = run
         self.reference = None
-        self.error: data.DatasetError | None = None
+        self.error: errors.DatasetError | None = None
         self.done = threading.Event()
         threading.Thread(target=self._load, name="cluster-photos", daemon=True).start()
 
@@ -246,11 +246,11 @@ class _Loading:
 
     def _load(self) -> None:
         try:
-            root = data.locate_dataset(self.run.data_dir, progress=self._progress("downloading"))
-            photos = data.load_photos(root, self.run.config.image_size, progress=self._progress("loading"))
-            key = (data.index_photos(root).fingerprint(), self.run.config.image_size)
+            root = download.locate_dataset(self.run.data_dir, progress=self._progress("downloading"))
+            photos = photo_cache.load_photos(root, self.run.config.image_size, progress=self._progress("loading"))
+            key = (photo_index.index_photos(root).fingerprint(), self.run.config.image_size)
             self.reference = _photos_ref(photos, key)
-        except data.DatasetError as error:
+        except errors.DatasetError as error:
             self.error = error
         finally:
             self.done.set()

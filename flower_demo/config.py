@@ -28,10 +28,10 @@ SHIPPED_MODEL_PATH = ASSETS_DIR / "flower_cnn.keras"
 # The Classify tab's default model is the shipped one unless this names another .keras file (a
 # teacher's own `train --out` file, or a recipe's validation-split model to measure serving with).
 CLASSIFIER_ENV = "FLOWER_MODEL_PATH"
-CLASSIFIER_PATH = Path(os.environ.get(CLASSIFIER_ENV) or SHIPPED_MODEL_PATH)
 
 
 def classifier_path() -> Path:
+    """Read when used (the shipped model loads on its first use), so a test can set it in-process."""
     return Path(os.environ.get(CLASSIFIER_ENV) or SHIPPED_MODEL_PATH)
 
 
@@ -44,8 +44,13 @@ def ray_address() -> str | None:
     return os.environ.get(RAY_ADDRESS_ENV) or None
 
 
-# Decoded, resized photos are kept here between runs (one .npz per folder fingerprint and size).
-CACHE_DIR = Path(os.environ.get("FLOWER_CACHE_DIR", Path.home() / ".cache" / "flower_demo"))
+# Decoded, resized photos (one .npz per folder fingerprint and size) and the downloaded archive are kept
+# here between runs. Read when used, like the two above.
+CACHE_ENV = "FLOWER_CACHE_DIR"
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "flower_demo")
 
 # Server-side limits: a slider's range is only a hint, these are enforced on every call.
 MAX_EPOCHS_APP = 30  # ~30 live epochs is minutes on 2 cores; more would hold the training slot too long
@@ -63,6 +68,15 @@ MAX_DECODED_PIXELS = 40_000_000  # larger claims are decompression bombs, refuse
 # anyway, and the Classify and Augmentation buttons say that the model is still loading.
 READY_BEFORE_PAGE_S = 60
 CURVE_UPDATE_SECONDS = 0.5  # the live plots refresh about twice a second, whatever the batch rate
+
+# The live app's policy for the Training and Compare tabs (the command line trains what it is told).
+# The full flower_cnn recipe takes ~20 min live; 8 epochs (2 per size) ~5 min, ~9 when stalled.
+LIVE_EPOCH_CAP = {"flower_cnn": 8}
+TRAINING_WAITING = 40  # runs at once in the training event: those with a slot train, the rest see their place
+COMPARISONS_WAITING = 40  # comparisons in the event at once: those with a training slot train, others wait
+LINE_STATUS_SECONDS = 1.0  # a student waiting in line sees their place and wait refreshed this often
+COMPARISON_CHART_SECONDS = 5.0  # a comparison redraws its chart at most this often (and at each epoch's end)
+COMPARISON_RUNS_SHOWN = 4  # runs overlaid when the history changes: more lines than that blur on a projector
 
 # Evaluation, comparing runs, models in and out.
 MAX_EVALUATION_PHOTOS = 1000  # the tutorial's validation side is 586 photos; a bigger folder is sampled
@@ -179,6 +193,36 @@ def live_preset(key: str) -> TrainConfig:
     split instead, since the curves of a live run are there to show over-fitting."""
     preset = PRESETS.get(key, PRESETS[DEFAULT_PRESET])
     return preset if preset.validation_split else dataclasses.replace(preset, validation_split=VALIDATION_SPLIT)
+
+
+def live_epoch_cap(preset: str) -> int:
+    """The most epochs the app trains `preset` for live: MAX_EPOCHS_APP, or LIVE_EPOCH_CAP's fewer."""
+    return min(MAX_EPOCHS_APP, LIVE_EPOCH_CAP.get(preset, MAX_EPOCHS_APP))
+
+
+def with_overrides(preset: TrainConfig, *, max_epochs: int | None = None, final_fit: bool = False,
+                   **overrides) -> TrainConfig:
+    """`preset` with the given fields replaced (None leaves a field as the preset has it), then clamped.
+
+    The one way the Training tab, the Compare tab and the command line turn a student's or a teacher's
+    settings into a run, so the server's limits hold whoever sends them.
+
+    Args:
+        preset: the run to start from (a `PRESETS` value, or `live_preset(key)` in the app).
+        max_epochs: passed to `clamp_config` (the app's cap; None for the command line).
+        final_fit: passed to `clamp_config` (a validation split of exactly 0 allowed).
+        **overrides: `TrainConfig` fields, e.g. `epochs=5`; None values are ignored.
+
+    Raises:
+        ValueError: from `clamp_config`, when a value is not a finite number.
+        TypeError: when a name is not a field of `TrainConfig`.
+
+    Example:
+        >>> with_overrides(PRESETS["seed"], epochs=3, batch_size=None).epochs
+        3
+    """
+    chosen = dataclasses.replace(preset, **{name: value for name, value in overrides.items() if value is not None})
+    return clamp_config(chosen, max_epochs, final_fit)
 
 
 def clamp_config(config: TrainConfig, max_epochs: int | None = None, final_fit: bool = False) -> TrainConfig:

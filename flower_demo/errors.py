@@ -12,3 +12,7 @@ class KeyedError(Exception):
         super().__init__(f"{key}: {detail}" if detail else key)
         self.key = key
         self.detail = detail
+
+
+class DatasetError(KeyedError, RuntimeError):
+    """The photos cannot be had: `error_no_photos` (a folder without photos) or `error_download`."""

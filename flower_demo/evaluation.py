@@ -20,7 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-from flower_demo import config, data, networks, serving
+from flower_demo import config, errors, networks, photo_cache, photo_index, serving
 
 SUBSETS = ("all", "training", "validation")
 Progress = Callable[[str, int, int], None]  # (stage: "loading" or "scoring", done, total)
@@ -148,21 +148,21 @@ def evaluate_folder(network, data_dir, subset: str = "validation",
             fair sample of every class); None for all.
 
     Raises:
-        data.DatasetError: no photos in the folder.
+        errors.DatasetError: no photos in the folder.
         EvaluationError: `error_evaluation_classes` when the folder's classes are not the model's.
     """
     if subset not in SUBSETS:
         raise ValueError(f"Expected subset in {SUBSETS}. Received: {subset!r}")
-    index = data.index_photos(data_dir)
+    index = photo_index.index_photos(data_dir)
     if len(index.class_names) != int(network.output_shape[-1]):
         raise EvaluationError("error_evaluation_classes",
                               f"{len(index.class_names)} folders, {network.output_shape[-1]} outputs")
-    photos = data.load_photos(index.root, networks.input_size(network),
+    photos = photo_cache.load_photos(index.root, networks.input_size(network),
                               progress=(lambda done, total: progress("loading", done, total)) if progress else None)
     if subset == "all":
         rows = np.arange(len(photos.labels))
     else:
-        train_rows, val_rows = data.split_rows(photos, validation_split)
+        train_rows, val_rows = photo_cache.split_rows(photos, validation_split)
         rows = val_rows if subset == "validation" else train_rows
     available = len(rows)
     if max_photos is not None:
@@ -203,7 +203,7 @@ def cached_evaluation(network, data_dir, validation_split: float = config.VALIDA
     the whole class; a student's model's goes with their session. Any photo added, removed or edited
     in the folder changes its fingerprint, and the model is evaluated again.
     """
-    index = data.index_photos(data_dir)
+    index = photo_index.index_photos(data_dir)
     key = (str(Path(index.root).resolve()), index.fingerprint(), float(validation_split), max_photos)
     with _scoring_lock:
         with _evaluations_lock:

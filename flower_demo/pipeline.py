@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import math
 
-from flower_demo import data
+from flower_demo import photo_cache
 from flower_demo.augment import random_augment
 from flower_demo.config import TrainConfig
 
 
-def make_datasets(photos: data.DecodedPhotos, train_config: TrainConfig):
+def make_datasets(photos: photo_cache.DecodedPhotos, train_config: TrainConfig):
     """tf.data pipelines: shuffled, augmented training batches and held-out validation batches.
 
     The training pipeline runs through all the epochs in one go (fit it with `steps_per_epoch`), so
@@ -25,7 +25,7 @@ def make_datasets(photos: data.DecodedPhotos, train_config: TrainConfig):
     """
     import tensorflow as tf
 
-    (x_train, y_train), (x_val, y_val) = data.split(photos, train_config.validation_split)
+    (x_train, y_train), (x_val, y_val) = photo_cache.split(photos, train_config.validation_split)
     num_classes = len(photos.class_names)
     one_hot = train_config.label_smoothing > 0
     steps = math.ceil(len(x_train) / train_config.batch_size)

@@ -8,8 +8,6 @@ in flower_demo/inside.py.
 from __future__ import annotations
 
 import functools
-import os
-import tempfile
 import threading
 import weakref
 from pathlib import Path
@@ -17,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from flower_demo import config, images
+from flower_demo import atomic, config, images
 from flower_demo.networks import input_size
 
 _traced: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # model -> {kind: tf.function}
@@ -96,17 +94,8 @@ def save_model(model, path: str | Path) -> None:
 
     network = keras.Model.from_config(model.get_config())  # the same layers and names, never compiled
     network.set_weights(model.get_weights())
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".keras")
-    os.close(handle)
-    try:
-        network.save(temporary)
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; a shipped model must be readable
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    # Keras picks the format by the file's ending; a shipped model must be readable by everyone.
+    atomic.write_atomically(path, lambda temporary: network.save(temporary), suffix=".keras", mode=0o644)
 
 
 def load_model(path: str | Path):

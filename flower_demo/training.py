@@ -17,7 +17,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from flower_demo import config, data, images, networks, workarounds
+from flower_demo import config, download, errors, images, networks, photo_cache, workarounds
 from flower_demo.config import TrainConfig
 from flower_demo.pipeline import make_datasets
 
@@ -86,7 +86,7 @@ class TrainingRun:
 
     def __init__(self, train_config: TrainConfig, data_dir=None, device: str = "cpu",
                  max_seconds: float | None = None, on_epoch: Callable[[dict], None] | None = None,
-                 photos: data.DecodedPhotos | None = None, before_batch: Callable[[], object] | None = None):
+                 photos: photo_cache.DecodedPhotos | None = None, before_batch: Callable[[], object] | None = None):
         self.config = train_config
         self.data_dir = data_dir
         self.photos = photos  # already decoded at config.image_size (a cluster worker gets them so)
@@ -126,7 +126,7 @@ class TrainingRun:
         self._update(started=time.monotonic(), phase="loading")
         try:
             self._train()
-        except (data.DatasetError, images.ImageError) as error:
+        except (errors.DatasetError, images.ImageError) as error:
             self._update(phase="failed", error_key=error.key, error_detail=error.detail)
         return self.state
 
@@ -151,9 +151,9 @@ class TrainingRun:
 
         photos = self.photos
         if photos is None:
-            root = data.locate_dataset(self.data_dir, progress=self._on_download)
+            root = download.locate_dataset(self.data_dir, progress=self._on_download)
             self._update(phase="loading", loading_done=0, loading_total=0)
-            photos = data.load_photos(root, self.config.image_size, progress=self._on_loading)
+            photos = photo_cache.load_photos(root, self.config.image_size, progress=self._on_loading)
         # Process-wide (the app trains one run at a time), and before the pipeline is built: tf.data
         # derives its shuffle and augmentation seeds from the global seed as well as its own, so a
         # run repeats the same photo order whatever ran in this process before it.

@@ -1,7 +1,8 @@
 """Shared fixtures: a private cache folder and tiny synthetic flower folders written per test.
 
 A fresh machine has neither the dataset nor a network, so every test writes the photos it needs.
-FLOWER_CACHE_DIR is set here, before anything imports flower_demo (config reads it at import).
+FLOWER_CACHE_DIR is set here for the whole session, so the apps and commands the tests start use it too
+(config.cache_dir() reads it when used; a test may still monkeypatch it).
 """
 
 from __future__ import annotations
@@ -20,11 +21,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 atexit.register(shutil.rmtree, _CACHE_DIR, True)
 
 import pytest  # noqa: E402
-
-from flower_demo import config  # noqa: E402
-
-assert str(config.CACHE_DIR) == _CACHE_DIR, "flower_demo was imported before conftest set FLOWER_CACHE_DIR"
-
 
 from tests.fake_flowers import write_flower_folder  # noqa: E402
 

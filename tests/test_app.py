@@ -8,7 +8,7 @@ import pytest
 from gradio_client import handle_file
 from PIL import Image
 
-from benchmarks.clients import local_client
+from tests.clients import local_client
 from tests.fake_flowers import synthetic_photo
 
 

@@ -40,7 +40,8 @@ TAB_MODULES = sorted(p for p in TABS.glob("*.py") if p.name not in ("__init__.py
 
 
 def test_the_modules_exist():
-    assert {p.name for p in CORE_MODULES} >= {"config.py", "images.py", "data.py", "kernels.py", "networks.py",
+    assert {p.name for p in CORE_MODULES} >= {"config.py", "images.py", "photo_index.py", "photo_cache.py", "download.py",
+                                              "dataset_overview.py", "atomic.py", "kernels.py", "networks.py",
                                               "training.py", "cli.py", "i18n.py"}
     assert len(TAB_MODULES) >= 5
 
@@ -75,7 +76,8 @@ def test_imported_modules_sees_relative_and_from_imports(tmp_path):
 
 @pytest.mark.parametrize("modules", [
     ["flower_demo.kernels", "flower_demo.images"],
-    ["flower_demo.config", "flower_demo.i18n", "flower_demo.data", "flower_demo.augment", "flower_demo.networks",
+    ["flower_demo.config", "flower_demo.i18n", "flower_demo.photo_index", "flower_demo.photo_cache",
+     "flower_demo.download", "flower_demo.dataset_overview", "flower_demo.atomic", "flower_demo.augment", "flower_demo.networks",
      "flower_demo.serving", "flower_demo.training", "flower_demo.evaluation", "flower_demo.cli", "flower_demo.inside",
      "flower_demo.cluster", "flower_demo.runs", "flower_demo.links", "flower_demo.model_files", "flower_demo.result_plots",
      "flower_demo.pipeline", "flower_demo.workarounds"],

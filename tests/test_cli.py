@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from tests.fake_flowers import BROKEN_FILE, PHOTOS_PER_CLASS, PROJECT_ROOT, write_flower_folder
-from flower_demo import cli, config, data, serving
+from flower_demo import cli, config, photo_cache, serving
 
 HISTORY_KEYS = {"epoch", "seconds", "loss", "accuracy", "val_loss", "val_accuracy"}
 DECODABLE = 5 * PHOTOS_PER_CLASS
@@ -23,7 +23,7 @@ def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp("cli")
     folder = write_flower_folder(root / "flower_photos")
     out = root / "models" / "tiny.keras"
-    environment = dict(os.environ, FLOWER_CACHE_DIR=str(config.CACHE_DIR),
+    environment = dict(os.environ, FLOWER_CACHE_DIR=str(config.cache_dir()),
                        PYTHONPATH=os.pathsep.join([str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")]))
     environment.pop(config.DATA_DIR_ENV, None)
     completed = subprocess.run(
@@ -71,12 +71,12 @@ def test_evaluate_prints_accuracy_and_a_confusion_matrix(trained, capsys):
 
 def test_evaluate_agrees_with_the_model(trained):
     """The confusion matrix counts argmax predictions of the saved model on the decoded photos."""
-    from flower_demo import data
+    from flower_demo import photo_cache
     from flower_demo.evaluation import evaluate
 
     folder, out, _ = trained
     network = serving.load_model(out)
-    photos = data.load_photos(folder, 32)
+    photos = photo_cache.load_photos(folder, 32)
     predicted = np.argmax(np.asarray(network(photos.images.astype(np.float32), training=False)), axis=1)
     expected = np.zeros((5, 5), int)
     for true, guess in zip(photos.labels, predicted):
@@ -105,8 +105,8 @@ def test_evaluate_on_the_validation_side_counts_only_held_out_photos(trained, ca
     folder, out, _ = trained
     assert cli.main(["evaluate", "--model", str(out), "--data-dir", str(folder), "--subset", "validation"]) == 0
     result = json.loads(capsys.readouterr().out)
-    photos = data.load_photos(folder, serving.load_model(out).input_shape[1])
-    _, (val_images, _) = data.split(photos, config.VALIDATION_SPLIT)
+    photos = photo_cache.load_photos(folder, serving.load_model(out).input_shape[1])
+    _, (val_images, _) = photo_cache.split(photos, config.VALIDATION_SPLIT)
     assert result["subset"] == "validation"
     assert result["photos"] == len(val_images) == np.asarray(result["confusion_matrix"]).sum()
 

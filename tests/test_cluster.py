@@ -130,7 +130,7 @@ def test_the_app_trains_on_the_cluster_when_one_is_configured(local_cluster, app
     from gradio_client import handle_file
     from PIL import Image
 
-    from benchmarks.clients import local_client
+    from tests.clients import local_client
 
     monkeypatch.setenv(config.RAY_ADDRESS_ENV, "local")  # read when a run starts; this process is connected
     client = local_client(app_url, "en")
@@ -147,7 +147,7 @@ def test_the_app_trains_on_the_cluster_when_one_is_configured(local_cluster, app
 
 def test_three_students_on_a_cluster_with_room_for_two(local_cluster, app_url, monkeypatch):
     """Two train side by side; the third is told its place and starts when a place frees."""
-    from benchmarks.clients import local_client
+    from tests.clients import local_client
 
     monkeypatch.setenv(config.RAY_ADDRESS_ENV, "local")
     jobs = []

@@ -1,4 +1,5 @@
-"""flower_demo.data: listing and splitting as Keras does, decoding once, caching, the download."""
+"""The photo modules (photo_index, photo_cache, download, dataset_overview): listing and splitting as Keras
+does, decoding once, caching, the download, the Dataset tab's summary."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ import pytest
 from PIL import Image
 
 from tests.fake_flowers import BROKEN_FILE, PHOTOS_PER_CLASS, synthetic_photo, write_flower_folder
-from flower_demo import config, data, images
-from flower_demo.data import DatasetError
+from flower_demo import config, dataset_overview, download, images, photo_cache, photo_index
+from flower_demo.errors import DatasetError
 
 CLASS_COUNT = 5
 DECODABLE = CLASS_COUNT * PHOTOS_PER_CLASS
@@ -38,7 +39,7 @@ def test_index_photos_lists_files_as_keras_does(flower_folder):
     Image.new("RGB", (4, 4)).save(flower_folder / ".hidden" / "x.png")
     (flower_folder / "README.txt").write_text("a file at the top level")
 
-    index = data.index_photos(flower_folder)
+    index = photo_index.index_photos(flower_folder)
     reference = keras_dataset(flower_folder, shuffle=False)
 
     assert index.class_names == tuple(reference.class_names) == config.CLASS_NAMES
@@ -50,16 +51,16 @@ def test_index_photos_lists_files_as_keras_does(flower_folder):
 
 
 def test_fingerprint_changes_with_the_files(flower_folder):
-    before = data.index_photos(flower_folder).fingerprint()
-    assert data.index_photos(flower_folder).fingerprint() == before
+    before = photo_index.index_photos(flower_folder).fingerprint()
+    assert photo_index.index_photos(flower_folder).fingerprint() == before
     Image.new("RGB", (4, 4)).save(flower_folder / "daisy" / "new.png")
-    assert data.index_photos(flower_folder).fingerprint() != before
+    assert photo_index.index_photos(flower_folder).fingerprint() != before
 
 
 @pytest.mark.parametrize("validation_split,seed", [(0.2, 123), (0.35, 7)])
 def test_split_positions_match_keras(clean_flower_folder, validation_split, seed):
-    index = data.index_photos(clean_flower_folder)
-    train_positions, val_positions = data.split_positions(len(index.paths), validation_split, seed)
+    index = photo_index.index_photos(clean_flower_folder)
+    train_positions, val_positions = photo_index.split_positions(len(index.paths), validation_split, seed)
 
     options = dict(validation_split=validation_split, seed=seed, shuffle=True)
     keras_train = keras_dataset(clean_flower_folder, subset="training", **options)
@@ -70,19 +71,19 @@ def test_split_positions_match_keras(clean_flower_folder, validation_split, seed
 
 
 def test_split_positions_is_a_partition():
-    train, val = data.split_positions(31, 0.2)
+    train, val = photo_index.split_positions(31, 0.2)
     assert len(val) == int(0.2 * 31) == 6
     assert sorted(np.concatenate([train, val]).tolist()) == list(range(31))
-    tiny_train, tiny_val = data.split_positions(3, 0.2)  # int(0.6) == 0: still one validation photo
+    tiny_train, tiny_val = photo_index.split_positions(3, 0.2)  # int(0.6) == 0: still one validation photo
     assert len(tiny_val) == 1 and len(tiny_train) == 2
-    all_train, no_val = data.split_positions(10, 0.0)
+    all_train, no_val = photo_index.split_positions(10, 0.0)
     assert len(all_train) == 10 and len(no_val) == 0
 
 
 def test_load_photos_skips_the_corrupt_file(flower_folder):
     progress = []
-    photos = data.load_photos(flower_folder, 16, progress=lambda done, total: progress.append((done, total)))
-    index = data.index_photos(flower_folder)
+    photos = photo_cache.load_photos(flower_folder, 16, progress=lambda done, total: progress.append((done, total)))
+    index = photo_index.index_photos(flower_folder)
 
     assert photos.skipped == (BROKEN_FILE,)
     assert photos.file_count == len(index.paths) == DECODABLE + 1
@@ -100,27 +101,27 @@ def test_load_photos_skips_the_corrupt_file(flower_folder):
 
 
 def test_memory_cache_returns_the_same_photos(flower_folder):
-    first = data.load_photos(flower_folder, 16)
-    assert data.load_photos(flower_folder, 16) is first
-    assert data.load_photos(flower_folder, 20) is not first
+    first = photo_cache.load_photos(flower_folder, 16)
+    assert photo_cache.load_photos(flower_folder, 16) is first
+    assert photo_cache.load_photos(flower_folder, 20) is not first
 
 
 def test_disk_cache_is_reused_and_invalidated(flower_folder, monkeypatch):
-    first = data.load_photos(flower_folder, 16)
-    index = data.index_photos(flower_folder)
-    assert data._disk_cache_path(index, index.fingerprint(), 16).is_file()
-    assert data._disk_cache_path(index, index.fingerprint(), 16).parent == config.CACHE_DIR
+    first = photo_cache.load_photos(flower_folder, 16)
+    index = photo_index.index_photos(flower_folder)
+    assert photo_cache._disk_cache_path(index, index.fingerprint(), 16).is_file()
+    assert photo_cache._disk_cache_path(index, index.fingerprint(), 16).parent == config.cache_dir()
 
     decodes = []
-    real_decode_all = data._decode_all
+    real_decode_all = photo_cache._decode_all
 
     def counting_decode_all(*args, **kwargs):
         decodes.append(args)
         return real_decode_all(*args, **kwargs)
 
-    monkeypatch.setattr(data, "_decode_all", counting_decode_all)
-    data._memory_cache.clear()
-    again = data.load_photos(flower_folder, 16)
+    monkeypatch.setattr(photo_cache, "_decode_all", counting_decode_all)
+    photo_cache._memory_cache.clear()
+    again = photo_cache.load_photos(flower_folder, 16)
     assert decodes == []  # read from disk, not decoded
     np.testing.assert_array_equal(again.images, first.images)
     np.testing.assert_array_equal(again.labels, first.labels)
@@ -129,8 +130,8 @@ def test_disk_cache_is_reused_and_invalidated(flower_folder, monkeypatch):
                                                                      first.file_count)
 
     Image.fromarray(synthetic_photo("daisy", 99)).save(flower_folder / "daisy" / "added.png")
-    data._memory_cache.clear()
-    changed = data.load_photos(flower_folder, 16)
+    photo_cache._memory_cache.clear()
+    changed = photo_cache.load_photos(flower_folder, 16)
     assert len(decodes) == 1  # a new photo: decoded again
     assert changed.file_count == first.file_count + 1
     assert len(changed.images) == len(first.images) + 1
@@ -138,35 +139,35 @@ def test_disk_cache_is_reused_and_invalidated(flower_folder, monkeypatch):
 
 def test_without_disk_cache_nothing_is_written(make_flower_folder):
     folder = make_flower_folder("no_disk", per_class=2, broken=False)
-    data.load_photos(folder, 16, use_disk_cache=False)
-    index = data.index_photos(folder)
-    assert not data._disk_cache_path(index, index.fingerprint(), 16).exists()
+    photo_cache.load_photos(folder, 16, use_disk_cache=False)
+    index = photo_index.index_photos(folder)
+    assert not photo_cache._disk_cache_path(index, index.fingerprint(), 16).exists()
 
 
 def test_a_garbage_disk_cache_is_decoded_again(make_flower_folder):
     folder = make_flower_folder("garbage_cache", per_class=2, broken=False)
-    index = data.index_photos(folder)
-    path = data._disk_cache_path(index, index.fingerprint(), 16)
+    index = photo_index.index_photos(folder)
+    path = photo_cache._disk_cache_path(index, index.fingerprint(), 16)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"not an npz file at all")
-    photos = data.load_photos(folder, 16)
+    photos = photo_cache.load_photos(folder, 16)
     assert photos.images.shape == (10, 16, 16, 3)
 
 
 def test_a_truncated_disk_cache_is_decoded_again(make_flower_folder):
     folder = make_flower_folder("truncated_cache", per_class=2, broken=False)
-    first = data.load_photos(folder, 16)
-    index = data.index_photos(folder)
-    path = data._disk_cache_path(index, index.fingerprint(), 16)
+    first = photo_cache.load_photos(folder, 16)
+    index = photo_index.index_photos(folder)
+    path = photo_cache._disk_cache_path(index, index.fingerprint(), 16)
     path.write_bytes(path.read_bytes()[:200])  # a zip whose central directory is missing
-    data._memory_cache.clear()
-    photos = data.load_photos(folder, 16)
+    photo_cache._memory_cache.clear()
+    photos = photo_cache.load_photos(folder, 16)
     np.testing.assert_array_equal(photos.images, first.images)
 
 
 def test_split_has_no_photo_in_both_parts(flower_folder):
-    photos = data.load_photos(flower_folder, 16)
-    (x_train, y_train), (x_val, y_val) = data.split(photos, 0.2)
+    photos = photo_cache.load_photos(flower_folder, 16)
+    (x_train, y_train), (x_val, y_val) = photo_cache.split(photos, 0.2)
 
     assert len(x_train) + len(x_val) == DECODABLE
     assert len(x_train) == len(y_train) and len(x_val) == len(y_val)
@@ -174,7 +175,7 @@ def test_split_has_no_photo_in_both_parts(flower_folder):
     val_rows = {picture.tobytes() for picture in x_val}
     assert len(train_rows) == len(x_train) and len(val_rows) == len(x_val)  # noisy photos are all distinct
     assert not train_rows & val_rows
-    _, val_files = data.split_positions(photos.file_count, 0.2)
+    _, val_files = photo_index.split_positions(photos.file_count, 0.2)
     decodable_val = [p for p in val_files if p in set(photos.file_positions.tolist())]
     assert len(x_val) == len(decodable_val)
 
@@ -186,7 +187,7 @@ def test_locate_dataset_refuses_missing_and_empty_folders(tmp_path):
         if folder.name == "only_text":
             (folder / "daisy" / "notes.txt").write_text("no photos here")
         with pytest.raises(DatasetError) as raised:
-            data.locate_dataset(folder, allow_download=False)
+            download.locate_dataset(folder, allow_download=False)
         assert raised.value.key == "error_no_photos"
 
 
@@ -194,20 +195,20 @@ def test_locate_dataset_prefers_the_argument_then_the_environment(flower_folder,
                                                                    tmp_path):
     other = make_flower_folder("other", per_class=1, broken=False)
     monkeypatch.setenv(config.DATA_DIR_ENV, str(other))
-    assert data.locate_dataset(flower_folder) == flower_folder
-    assert data.locate_dataset() == other
+    assert download.locate_dataset(flower_folder) == flower_folder
+    assert download.locate_dataset() == other
     monkeypatch.delenv(config.DATA_DIR_ENV)
-    monkeypatch.setattr(config, "CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setenv(config.CACHE_ENV, str(tmp_path / "cache"))
     with pytest.raises(DatasetError) as raised:
-        data.locate_dataset(allow_download=False)
+        download.locate_dataset(allow_download=False)
     assert raised.value.key == "error_download"
     write_flower_folder(tmp_path / "cache" / "flower_photos", per_class=1, broken=False)
-    assert data.locate_dataset(allow_download=False) == tmp_path / "cache" / "flower_photos"
+    assert download.locate_dataset(allow_download=False) == tmp_path / "cache" / "flower_photos"
 
 
 def test_download_from_an_unreachable_url_fails_cleanly(tmp_path):
     with pytest.raises(DatasetError) as raised:
-        data.download_dataset(tmp_path, url="http://127.0.0.1:9/x.tgz")
+        download.download_dataset(tmp_path, url="http://127.0.0.1:9/x.tgz")
     assert raised.value.key == "error_download"
     assert list(tmp_path.iterdir()) == []  # no .part file, no archive
 
@@ -229,11 +230,11 @@ def test_download_extracts_the_archive(tmp_path):
     destination = tmp_path / "cache"
     progress = []
 
-    folder = data.download_dataset(destination, progress=lambda done, total: progress.append((done, total)),
+    folder = download.download_dataset(destination, progress=lambda done, total: progress.append((done, total)),
                                    url=archive.as_uri())
 
     assert folder == destination / "flower_photos"
-    assert np.bincount(data.index_photos(folder).labels).tolist() == [1] * len(config.CLASS_NAMES)
+    assert np.bincount(photo_index.index_photos(folder).labels).tolist() == [1] * len(config.CLASS_NAMES)
     assert (destination / "flower_photos.tgz").read_bytes() == archive.read_bytes()
     assert progress[-1] == (archive.stat().st_size, archive.stat().st_size)
     assert sorted(p.name for p in destination.iterdir()) == ["flower_photos", "flower_photos.tgz"]
@@ -244,7 +245,7 @@ def test_a_corrupt_archive_is_not_kept(tmp_path):
     served.write_bytes(b"this is not a gzip archive" * 10)
     destination = tmp_path / "cache"
     with pytest.raises(DatasetError) as raised:
-        data.download_dataset(destination, url=served.as_uri())
+        download.download_dataset(destination, url=served.as_uri())
     assert raised.value.key == "error_download"
     assert not (destination / "flower_photos.tgz").exists()  # the next try downloads again
     assert not (destination / "flower_photos").exists()
@@ -255,15 +256,15 @@ def test_a_failed_extraction_leaves_no_staging_folder(tmp_path):
     served.write_bytes(b"this is not a gzip archive" * 10)
     destination = tmp_path / "cache"
     with pytest.raises(DatasetError):
-        data.download_dataset(destination, url=served.as_uri())
+        download.download_dataset(destination, url=served.as_uri())
     assert list(destination.iterdir()) == []
 
 
 def test_describe(flower_folder):
-    overview = data.describe(flower_folder, 24, batch_size=8)
-    photos = data.load_photos(flower_folder, 24)
-    index = data.index_photos(flower_folder)
-    train_files, _ = data.split_positions(len(index.paths), config.VALIDATION_SPLIT)
+    overview = dataset_overview.describe(flower_folder, 24, batch_size=8)
+    photos = photo_cache.load_photos(flower_folder, 24)
+    index = photo_index.index_photos(flower_folder)
+    train_files, _ = photo_index.split_positions(len(index.paths), config.VALIDATION_SPLIT)
     decodable = set(photos.file_positions.tolist())
     train_decodable = [int(p) for p in train_files if int(p) in decodable]
 
@@ -279,15 +280,15 @@ def test_describe(flower_folder):
     assert overview.batch_shape == (8, 24, 24, 3)
     assert overview.label_shape == (8,)
     assert overview.pixel_range == (int(overview.samples[0].min()), int(overview.samples[0].max()))
-    assert data.describe(flower_folder, 24, batch_size=64).batch_shape == (overview.train_count, 24, 24, 3)
+    assert dataset_overview.describe(flower_folder, 24, batch_size=64).batch_shape == (overview.train_count, 24, 24, 3)
 
 
 def test_pick_photo_draws_only_validation_photos(clean_flower_folder):
-    index = data.index_photos(clean_flower_folder)
-    _, val_files = data.split_positions(len(index.paths), config.VALIDATION_SPLIT)
+    index = photo_index.index_photos(clean_flower_folder)
+    _, val_files = photo_index.split_positions(len(index.paths), config.VALIDATION_SPLIT)
     held_out = {index.paths[i] for i in val_files}
     rng = np.random.default_rng(0)
-    picked = {data.pick_photo(clean_flower_folder, rng) for _ in range(40)}
+    picked = {dataset_overview.pick_photo(clean_flower_folder, rng) for _ in range(40)}
     assert picked <= held_out and len(picked) > 1
 
 
@@ -324,11 +325,11 @@ def test_an_interrupted_download_is_never_used(tmp_path, chunked):
     destination = tmp_path / "cache"
     try:
         with pytest.raises(DatasetError) as raised:
-            data.download_dataset(destination, url=f"http://127.0.0.1:{server.server_port}/flower_photos.tgz")
+            download.download_dataset(destination, url=f"http://127.0.0.1:{server.server_port}/flower_photos.tgz")
     finally:
         server.shutdown()
         server.server_close()
     assert raised.value.key == "error_download"
     assert list(destination.iterdir()) == []  # no .part, no archive, no half-extracted folder
     # The next try, with the archive served whole, downloads it again and works.
-    assert data.download_dataset(destination, url=archive.as_uri()) == destination / "flower_photos"
+    assert download.download_dataset(destination, url=archive.as_uri()) == destination / "flower_photos"

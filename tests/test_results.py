@@ -9,7 +9,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from flower_demo import config, data, evaluation, images, links, model_files, networks, result_plots, runs, serving
+from flower_demo import config, evaluation, images, links, model_files, networks, photo_cache, photo_index, result_plots, runs, serving
 from flower_demo.evaluation import Evaluation
 from tests.fake_flowers import write_flower_folder
 
@@ -45,9 +45,9 @@ def test_the_confusion_matrix_counts_what_the_model_says_photo_by_photo(make_flo
     network = tiny_network()
     result = evaluation.evaluate_folder(network, folder, "validation", batch_size=7)
 
-    photos = data.load_photos(folder, 32)
-    _, val_files = data.split_positions(photos.file_count, config.VALIDATION_SPLIT)
-    index = data.index_photos(folder)
+    photos = photo_cache.load_photos(folder, 32)
+    _, val_files = photo_index.split_positions(photos.file_count, config.VALIDATION_SPLIT)
+    index = photo_index.index_photos(folder)
     expected = np.zeros((CLASSES, CLASSES), int)
     for position in val_files:  # the split's held-out files, opened as a student's upload would be
         path = index.paths[position]
@@ -63,9 +63,9 @@ def test_the_confusion_matrix_counts_what_the_model_says_photo_by_photo(make_flo
 
 def test_the_validation_photos_are_exactly_those_training_holds_out(make_flower_folder):
     folder = make_flower_folder("photos", per_class=10, broken=False)
-    photos = data.load_photos(folder, 32)
-    train_rows, val_rows = data.split_rows(photos, 0.3)
-    (x_train, _), (x_val, _) = data.split(photos, 0.3)
+    photos = photo_cache.load_photos(folder, 32)
+    train_rows, val_rows = photo_cache.split_rows(photos, 0.3)
+    (x_train, _), (x_val, _) = photo_cache.split(photos, 0.3)
     assert sorted(val_rows) == sorted(set(range(len(photos.labels))) - set(train_rows))
     np.testing.assert_array_equal(np.sort(photos.images[val_rows].reshape(len(val_rows), -1), axis=0),
                                   np.sort(x_val.reshape(len(x_val), -1), axis=0))
@@ -169,8 +169,8 @@ def test_the_command_line_trains_the_same_settings(tmp_path):
     assert command == ("python -m flower_demo train --preset flower_cnn --epochs 3 --batch-size 16 "
                        "--learning-rate 0.0005 --validation-split 0.2 --out flower-flower_cnn-run1.keras")
     args = cli.parser().parse_args(command.split()[3:])
-    overrides = {name: getattr(args, name) for name in runs.SETTINGS if getattr(args, name) is not None}
-    rebuilt = config.clamp_config(dataclasses.replace(config.PRESETS[args.preset], **overrides), final_fit=True)
+    rebuilt = config.with_overrides(config.PRESETS[args.preset], final_fit=True,
+                                    **{name: getattr(args, name) for name in runs.SETTINGS})
     assert rebuilt == runs.train_config(run) == chosen
     assert runs.command_line(None) == "python -m flower_demo train --preset flower_cnn --out flower_cnn.keras"
 

@@ -11,16 +11,16 @@ import pytest
 from gradio_client import handle_file
 from PIL import Image
 
-from benchmarks.clients import local_client
-from flower_demo import config, data, model_files
+from flower_demo import config, download, model_files, photo_cache
+from tests.clients import local_client
 from tests.fake_flowers import synthetic_photo
 from tests.test_app import english, photo, spanish  # noqa: F401 (the same clients and photo as test_app)
 
 
 def held_out_photos() -> int:
     """How many photos of the app's folder (FLOWER_DATA_DIR, set by app_url) the split holds out."""
-    folder = data.locate_dataset(allow_download=False)
-    return len(data.split_rows(data.load_photos(folder, 32), config.VALIDATION_SPLIT)[1])
+    folder = download.locate_dataset(allow_download=False)
+    return len(photo_cache.split_rows(photo_cache.load_photos(folder, 32), config.VALIDATION_SPLIT)[1])
 
 
 def test_the_new_endpoints_are_named(english):
@@ -132,4 +132,4 @@ def test_a_shared_link_sets_the_language_the_tab_and_the_training_settings():
     assert ui.language(plain) == "es"
     assert isinstance(ui.open_linked_tab(plain), type(gr.skip()))
     capped = types.SimpleNamespace(query_params={"preset": "flower_cnn", "epochs": "30"}, headers={})
-    assert training.settings_from_link(capped)[:2] == ("flower_cnn", training.LIVE_EPOCH_CAP["flower_cnn"])
+    assert training.settings_from_link(capped)[:2] == ("flower_cnn", config.LIVE_EPOCH_CAP["flower_cnn"])

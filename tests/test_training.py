@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tests.fake_flowers import BROKEN_FILE, PHOTOS_PER_CLASS
-from flower_demo import config, data
+from flower_demo import config, photo_cache
 from flower_demo.pipeline import make_datasets
 from flower_demo.training import TrainingRun
 
@@ -66,14 +66,14 @@ def test_one_epoch_run_finishes(flower_folder, preset):
 
     check_finished(state, train_config)
     assert epochs_reported == state.history
-    photos = data.load_photos(flower_folder, 32)
+    photos = photo_cache.load_photos(flower_folder, 32)
     probabilities = np.asarray(state.model(photos.images[:4].astype(np.float32), training=False))
     assert probabilities.shape == (4, 5) and np.isfinite(probabilities).all()
 
 
 def test_progressive_resizing_trains_each_epoch_at_its_size_and_serves_the_last(flower_folder):
     train_config = tiny("flower_cnn", image_size=40, epochs=2, progressive_sizes=(32,), validation_split=0.2)
-    train, validation, train_count, _ = make_datasets(data.load_photos(flower_folder, 40), train_config)
+    train, validation, train_count, _ = make_datasets(photo_cache.load_photos(flower_folder, 40), train_config)
     steps = math.ceil(train_count / train_config.batch_size)
     assert [int(x.shape[1]) for x, _ in train] == [32] * steps + [40] * steps
     assert {int(x.shape[1]) for x, _ in validation} == {40}
@@ -84,7 +84,7 @@ def test_progressive_resizing_trains_each_epoch_at_its_size_and_serves_the_last(
     assert state.model.input_shape == (None, 40, 40, 3)
     # flower_cnn's model is handed out with its mirror average: a photo and its mirror score alike.
     assert state.model.get_layer("mirror_average")
-    pixels = data.load_photos(flower_folder, 40).images[:3].astype(np.float32)
+    pixels = photo_cache.load_photos(flower_folder, 40).images[:3].astype(np.float32)
     np.testing.assert_allclose(np.asarray(state.model(pixels[:, :, ::-1])), np.asarray(state.model(pixels)),
                                rtol=1e-4, atol=1e-4)  # float summation order only
 
@@ -93,7 +93,7 @@ def test_the_same_settings_train_the_same_model_twice_in_one_process(flower_fold
     """A class that runs the same settings again sees the same curves: nothing an earlier run left in
     the process (TensorFlow's global seed) changes the photo order, augmentation or initial weights."""
     train_config = tiny("live", epochs=2, validation_split=0.2)
-    pixels = data.load_photos(flower_folder, 32).images[:4].astype(np.float32)
+    pixels = photo_cache.load_photos(flower_folder, 32).images[:4].astype(np.float32)
     first = TrainingRun(train_config, data_dir=flower_folder).run()
     TrainingRun(dataclasses.replace(train_config, seed=7), data_dir=flower_folder).run()  # leaves seed 7 behind
     again = TrainingRun(train_config, data_dir=flower_folder).run()
@@ -105,7 +105,7 @@ def test_the_same_settings_train_the_same_model_twice_in_one_process(flower_fold
 
 def test_a_final_fit_trains_on_every_photo_without_validation(flower_folder):
     train_config = tiny("seed", validation_split=0.0)
-    train, validation, train_count, val_count = make_datasets(data.load_photos(flower_folder, 32), train_config)
+    train, validation, train_count, val_count = make_datasets(photo_cache.load_photos(flower_folder, 32), train_config)
     assert (train_count, val_count, validation) == (DECODABLE, 0, None)
     assert sum(int(y.shape[0]) for _, y in train) == DECODABLE
 

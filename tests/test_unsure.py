@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 from benchmarks.non_flowers import generated, packaged
-from flower_demo import config, data, images, serving
+from flower_demo import config, images, photo_index, serving
 
 REAL_PHOTOS = Path(os.environ.get("FLOWER_REAL_PHOTOS", Path(__file__).resolve().parent.parent.parent
                                   / "shared" / "flower_photos"))
 
-pytestmark = pytest.mark.skipif(not config.CLASSIFIER_PATH.exists(), reason="no shipped model")
+pytestmark = pytest.mark.skipif(not config.classifier_path().exists(), reason="no shipped model")
 
 
 def test_the_rule_is_the_top_probability():
@@ -40,7 +40,7 @@ def test_many_pictures_that_are_no_flower_are_called_unsure():
 @pytest.mark.skipif(not REAL_PHOTOS.is_dir(), reason="the flower photos are not on this machine")
 def test_most_real_flower_photos_are_not():
     network = serving.shipped_model()
-    index = data.index_photos(REAL_PHOTOS)
+    index = photo_index.index_photos(REAL_PHOTOS)
     sample = index.paths[::20]  # ~150 photos of every class
     tops = [float(serving.predict_probabilities(network, images.load_image(path)).max()) for path in sample]
     share = np.mean([top < serving.UNSURE_BELOW for top in tops])

@@ -14,10 +14,10 @@ import gradio as gr
 import pytest
 
 import tests.test_architecture as architecture
-from benchmarks.clients import local_client
 from flower_demo.i18n import translate
 from flower_demo.tabs import ui
 from flower_demo.warm_up import WARM_UP_SWITCH_INTERVAL_S, WarmUp
+from tests.clients import local_client
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from flower_demo import config, data, networks, runs, serving
+from flower_demo import config, dataset_overview, download, errors, networks, runs, serving
 from flower_demo.i18n import class_label, translate
 from flower_demo.tabs import ui
 
@@ -46,8 +46,9 @@ def flower_examples() -> list[list[str]]:
     """[photo, true class] rows: one validation photo per class when the dataset is on this machine (the
     app ships none), then matplotlib's sample photo, which is no flower at all."""
     try:
-        rows = [[str(path), name] for path, name in data.example_photos(data.locate_dataset(allow_download=False))]
-    except data.DatasetError:
+        folder = download.locate_dataset(allow_download=False)
+        rows = [[str(path), name] for path, name in dataset_overview.example_photos(folder)]
+    except errors.DatasetError:
         rows = []
     return [*rows, [ui.SAMPLE_PHOTO, ""]]
 

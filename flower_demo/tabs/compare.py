@@ -3,7 +3,6 @@ tutorial's comparison (seed, then seed_augmented) in one click, and taking the m
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
 import uuid
@@ -18,9 +17,6 @@ from flower_demo.priority import PRIORITY
 from flower_demo.tabs import ui
 
 COMPARED = ("seed", "seed_augmented")  # the tutorial's two models, in its order
-SHOWN_RUNS = 4  # runs overlaid when the history changes: more lines than that blur on a projector
-COMPARISONS_WAITING = 40  # comparisons in the event at once: those with a training slot train, others wait
-CHART_SECONDS = 5.0  # during the comparison the chart is redrawn at most this often (and at each epoch's end)
 _active_runs: dict[str, object] = {}  # session hash -> its comparison's current run, or its place in line (Stop)
 _active_lock = threading.Lock()
 
@@ -38,7 +34,7 @@ def _views(history, chosen, metric: str, lang: str):
 
 def refresh_runs(history=None, metric: str = "accuracy", request: gr.Request = None):
     """The note, table and chart after the history changed: the latest runs chosen."""
-    chosen = [run["number"] for run in (history or [])[-SHOWN_RUNS:]]
+    chosen = [run["number"] for run in (history or [])[-config.COMPARISON_RUNS_SHOWN:]]
     return _views(history, chosen, metric, ui.language(request))
 
 
@@ -74,8 +70,7 @@ def compare(epochs: int | None = config.COMPARISON_EPOCHS, history=None, request
         if session in _active_runs:
             raise ui.error("error_training_busy", lang)
         _active_runs[session] = waiting
-    configs = [config.clamp_config(dataclasses.replace(config.live_preset(preset), epochs=epochs))
-               for preset in COMPARED]
+    configs = [config.with_overrides(config.live_preset(preset), epochs=epochs) for preset in COMPARED]
     # The comparison takes its turn at the training slot like any run (one ticket for both runs).
     ticket = turns.LINE.join(sum(turns.expected_seconds(run_config) for run_config in configs))
     history, numbers, status = list(history or []), [], ""
@@ -86,7 +81,7 @@ def compare(epochs: int | None = config.COMPARISON_EPOCHS, history=None, request
                 yield (translate("status_left_line", lang), *([gr.skip()] * 6))
                 return
             yield (status, *([gr.skip()] * 6))
-            time.sleep(1.0)
+            time.sleep(config.LINE_STATUS_SECONDS)
         started = time.monotonic()
         for index, (preset, run_config) in enumerate(zip(COMPARED, configs), start=1):
             budget = config.MAX_TRAIN_SECONDS_APP - (time.monotonic() - started)
@@ -96,7 +91,7 @@ def compare(epochs: int | None = config.COMPARISON_EPOCHS, history=None, request
                 _active_runs[session] = run
             for state in run.stream():
                 status = _progress(preset, index, state, lang)
-                if (index, state.epoch) == drawn_epochs and time.monotonic() - drawn_at < CHART_SECONDS:
+                if (index, state.epoch) == drawn_epochs and time.monotonic() - drawn_at < config.COMPARISON_CHART_SECONDS:
                     yield (status, *([gr.skip()] * 4), gr.skip(), gr.skip())
                     continue
                 live = runs.appended(history, runs.record(run_config, state))  # this run as it stands
@@ -157,11 +152,11 @@ def export(model: str = "own", student_model=None, request: gr.Request = None):
             lines.append(translate("export_stopped", lang, done=run["epochs_done"], asked=run["settings"]["epochs"]))
     elif "upload" in origin:
         name, lines = origin["upload"], [translate("export_upload", lang, name=origin["upload"])]
-    elif config.CLASSIFIER_PATH == config.SHIPPED_MODEL_PATH:
+    elif (served := config.classifier_path()) == config.SHIPPED_MODEL_PATH:
         name = config.SHIPPED_MODEL_PATH.name
         lines = [translate("export_shipped", lang), f"```\n{runs.command_line(None, out=name)}\n```"]
     else:
-        name, lines = config.CLASSIFIER_PATH.name, [translate("export_server", lang, name=config.CLASSIFIER_PATH.name)]
+        name, lines = served.name, [translate("export_server", lang, name=served.name)]
     # Written inside Gradio's cache, so it is served without a copy and deleted with the app's other
     # outputs (app.py's delete_cache).
     path = model_files.export_model(network, Path(get_upload_folder()) / f"export-{uuid.uuid4().hex}", name)
@@ -205,7 +200,7 @@ def build(demo: gr.Blocks, student_model: gr.State, run_history: gr.State) -> No
         compare_button.click(compare, [epochs_slider, run_history],
                              [compare_markdown, *views, student_model, run_history], api_name="compare",
                              # Many wait at once; turns.LINE lets them train in turn, with the Training tab's runs.
-                             concurrency_limit=COMPARISONS_WAITING, concurrency_id="comparison",
+                             concurrency_limit=config.COMPARISONS_WAITING, concurrency_id="comparison",
                              show_progress_on=[compare_markdown])
         stop_button.click(stop_comparison, None, None, queue=False, api_name="stop_comparison")
         export_button.click(export, [model_radio, student_model], [export_file, export_markdown], api_name="export")

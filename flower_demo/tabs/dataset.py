@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from flower_demo import config, data
+from flower_demo import config, dataset_overview, download, errors
 from flower_demo.i18n import class_label, translate
 from flower_demo import plots
 from flower_demo.tabs import ui
@@ -24,9 +24,9 @@ def show_dataset(image_size: int = config.TUTORIAL_IMAGE_SIZE, request: gr.Reque
         progress((done, total or None), desc=translate("status_loading", lang, done=done, total=total or "?"))
 
     try:
-        folder = data.locate_dataset(progress=report_download)
-        overview = data.describe(folder, image_size, config.TUTORIAL_BATCH_SIZE, progress=report)
-    except data.DatasetError as problem:
+        folder = download.locate_dataset(progress=report_download)
+        overview = dataset_overview.describe(folder, image_size, config.TUTORIAL_BATCH_SIZE, progress=report)
+    except errors.DatasetError as problem:
         raise ui.error(problem.key, lang, detail=problem.detail) from problem
     skipped = translate("dataset_skipped", lang, count=len(overview.skipped)) if overview.skipped else ""
     summary = translate("dataset_summary", lang, count=overview.count, classes=len(overview.counts),

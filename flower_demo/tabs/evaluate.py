@@ -7,7 +7,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from flower_demo import config, data, images, result_plots, runs
+from flower_demo import config, download, errors, images, result_plots, runs
 from flower_demo.i18n import class_label, translate
 from flower_demo.priority import PRIORITY
 from flower_demo.tabs import ui
@@ -22,9 +22,10 @@ def _origin_note(network, shipped: bool, lang: str) -> str:
     """Whether the model could have trained on these photos, as far as the app knows."""
     origin = runs.origin_of(network)
     if shipped:
-        if config.CLASSIFIER_PATH == config.SHIPPED_MODEL_PATH:  # the flower_cnn preset's final fit, every photo
+        served = config.classifier_path()
+        if served == config.SHIPPED_MODEL_PATH:  # the flower_cnn preset's final fit, every photo
             return translate("evaluate_note_shipped", lang)
-        return translate("evaluate_note_server", lang, name=config.CLASSIFIER_PATH.name)
+        return translate("evaluate_note_server", lang, name=served.name)
     if "run" in origin:
         return translate("evaluate_note_run", lang, number=origin["run"]["number"], preset=origin["run"]["preset"])
     if "upload" in origin:
@@ -40,9 +41,9 @@ def _evaluation(model: str, student_model, lang: str, **options):
     run = runs.origin_of(network).get("run")
     split = run["settings"]["validation_split"] if run else config.VALIDATION_SPLIT  # the photos it held out
     try:
-        folder = data.locate_dataset(allow_download=False)
+        folder = download.locate_dataset(allow_download=False)
         result = evaluation.cached_evaluation(network, folder, split, **options)
-    except data.DatasetError as problem:
+    except errors.DatasetError as problem:
         key = "error_no_local_photos" if problem.key == "error_download" else problem.key
         raise ui.error(key, lang, detail=problem.detail) from problem
     except evaluation.EvaluationError as problem:

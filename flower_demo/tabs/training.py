@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import threading
 
 import anyio
@@ -14,8 +13,6 @@ from flower_demo.i18n import number, percent, translate
 from flower_demo.priority import PRIORITY
 from flower_demo.tabs import ui
 
-WAITING_LINE = 40  # runs at once in the training event: those with a slot train, the rest see their place
-LIVE_EPOCH_CAP = {"flower_cnn": 8}  # the full recipe takes ~20 min; 8 epochs (2 per size) ~5 min, ~9 when stalled
 _active_runs: dict[str, object] = {}  # session hash -> its TrainingRun, so Stop reaches only that run
 _active_lock = threading.Lock()
 
@@ -85,12 +82,11 @@ async def train(preset: str = config.DEFAULT_PRESET, epochs: int | None = None, 
     lang = ui.language(request)
     if preset not in config.PRESETS:
         raise ui.error("error_unknown_preset", lang, detail=repr(preset))
-    base = config.live_preset(preset)
-    overrides = {"epochs": epochs, "batch_size": batch_size, "image_size": image_size,
-                 "learning_rate": learning_rate, "validation_split": validation_split}
-    base = dataclasses.replace(base, **{k: v for k, v in overrides.items() if v is not None})
     try:
-        run_config = config.clamp_config(base, min(config.MAX_EPOCHS_APP, LIVE_EPOCH_CAP.get(preset, 10**6)))
+        run_config = config.with_overrides(
+            config.live_preset(preset), max_epochs=config.live_epoch_cap(preset), epochs=epochs,
+            batch_size=batch_size, image_size=image_size, learning_rate=learning_rate,
+            validation_split=validation_split)
     except ValueError as problem:
         raise ui.error("error_setting", lang, detail=str(problem)) from problem
     session = getattr(request, "session_hash", None) or str(id(request))
@@ -113,7 +109,7 @@ async def train(preset: str = config.DEFAULT_PRESET, epochs: int | None = None, 
                 yield _queued(translate("status_left_line", lang))
                 return
             yield _queued(waiting)
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(config.LINE_STATUS_SECONDS)
         ticket.remaining = lambda: run.state.eta_seconds
         # Before the run: the legend names only the runs drawn, the epoch axis spans the whole run. (The
         # chart redraws itself for these; sent now, while the photos load, no curve point is lost to it.)
@@ -160,7 +156,7 @@ def settings_from_link(request: gr.Request = None):
     preset = link.preset or config.DEFAULT_PRESET
     epochs, *others = load_preset(preset)
     if link.epochs:
-        epochs = min(link.epochs, LIVE_EPOCH_CAP.get(preset, config.MAX_EPOCHS_APP))
+        epochs = min(link.epochs, config.live_epoch_cap(preset))
     return (preset, epochs, *others)
 
 
@@ -176,7 +172,7 @@ def stop_training(request: gr.Request = None) -> None:
 def load_preset(preset: str):
     """A preset's settings into the sliders (epochs shown as capped for live use)."""
     chosen = config.live_preset(preset)
-    epochs = min(chosen.epochs, LIVE_EPOCH_CAP.get(chosen.preset, chosen.epochs))
+    epochs = min(chosen.epochs, config.live_epoch_cap(chosen.preset))
     return epochs, chosen.batch_size, chosen.image_size, chosen.learning_rate, chosen.validation_split
 
 
@@ -234,7 +230,7 @@ def build(demo: gr.Blocks, student_model: gr.State, run_history: gr.State) -> No
             [preset_dropdown, epochs_slider, batch_slider, size_slider, rate_number, split_slider, device_radio,
              last_curve, run_history],
             [status_markdown, accuracy_plot, loss_plot, summary_markdown, student_model, last_curve, run_history],
-            api_name="train", concurrency_limit=WAITING_LINE, concurrency_id="training",
+            api_name="train", concurrency_limit=config.TRAINING_WAITING, concurrency_id="training",
             show_progress_on=[status_markdown], trigger_mode="multiple",  # a second click is told, not ignored
         )
         stop_button.click(stop_training, None, None, queue=False, api_name="stop")

@@ -9,7 +9,6 @@ import asyncio
 import functools
 import math
 import os
-import uuid
 from pathlib import Path
 
 import gradio as gr
@@ -18,7 +17,8 @@ import numpy as np
 import PIL.Image
 from gradio import processing_utils
 
-from flower_demo import config, data, images, plots
+from flower_demo import config, dataset_overview, download, errors, images, plots
+from flower_demo.atomic import write_atomically
 from flower_demo.i18n import LANGUAGES, TEXTS, class_label, language_from_header, translate
 from flower_demo.priority import PRIORITY
 from flower_demo.warm_up import WARM_UP
@@ -177,10 +177,7 @@ class PictureOutput(gr.Image):
             try:  # same bytes, same name: an existing file is complete; touched, as delete_cache ages by time
                 os.utime(path)
             except FileNotFoundError:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                partial = path.with_name(f".{uuid.uuid4().hex}.partial")
-                partial.write_bytes(encoded)
-                os.replace(partial, path)
+                write_atomically(path, lambda partial: partial.write_bytes(encoded), suffix=".partial", mode=0o644)
             value = str(path)  # inside Gradio's cache, so Gradio serves it without another copy
         return super().postprocess(value)
 
@@ -235,9 +232,9 @@ class Radio(_PassingChoices, gr.Radio):
 def _random_dataset_photo(lang: str) -> Path:
     """A random held-out dataset photo (only if the photos are already here: never a download)."""
     try:
-        folder = data.locate_dataset(allow_download=False)
-        return data.pick_photo(folder, np.random.default_rng())
-    except data.DatasetError as problem:
+        folder = download.locate_dataset(allow_download=False)
+        return dataset_overview.pick_photo(folder, np.random.default_rng())
+    except errors.DatasetError as problem:
         raise error("error_no_local_photos", lang) from problem
 
 

@@ -1,5 +1,9 @@
 """gradio_client Clients for a local app, configured so the client does not dominate what we measure.
 
+Used by the tests and by the benchmarks (which put the project root on sys.path for it): here, not in
+benchmarks/, so the tests depend on nothing in benchmarks/; never in flower_demo/, which must not
+import gradio_client.
+
 gradio_client 2.7 makes a new httpx client for every HTTP request it sends (three per `predict`), and
 each one loads the CA bundle into a fresh SSL context: about 50 ms of CPU per request even for plain
 http://127.0.0.1, so ~170 ms of client CPU per call, more than the app spends serving it (a profile

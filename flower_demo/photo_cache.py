@@ -1,0 +1,154 @@
+"""Decoding the flower photos once, keeping them, and splitting the decoded photos as Keras does.
+
+Decoding JPEGs is the slow part of a small training run on a CPU, so each photo is decoded and
+resized once per image size and kept as uint8 arrays: in memory (shared read-only by every student
+on the server) and on disk (`config.cache_dir()`), keyed by a fingerprint of the folder so that any
+added, removed or edited photo invalidates the cache.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import threading
+import zipfile
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from flower_demo import config, images
+from flower_demo.atomic import write_atomically
+from flower_demo.errors import DatasetError
+from flower_demo.photo_index import PhotoIndex, Progress, index_photos, split_positions
+
+
+@dataclasses.dataclass(frozen=True)
+class DecodedPhotos:
+    """The decoded photos of a PhotoIndex at one size. Shared between sessions: never mutate."""
+
+    images: np.ndarray  # (N, size, size, 3) uint8
+    labels: np.ndarray  # (N,) int32
+    file_positions: np.ndarray  # (N,) position of each photo in the PhotoIndex (skipped files leave gaps)
+    file_count: int  # files listed, decodable or not: the split shuffles these, as Keras does
+    skipped: tuple[str, ...]  # relative paths of files that could not be decoded
+    class_names: tuple[str, ...]
+
+
+def split_rows(photos: DecodedPhotos, validation_split: float, seed: int = config.SPLIT_SEED):
+    """Returns (training rows, validation rows): indices into `photos`, each side in the order the
+    split shuffled its files (a prefix of the validation rows is a fair sample of every class)."""
+    train_files, val_files = split_positions(photos.file_count, validation_split, seed)
+    row_of = np.full(photos.file_count, -1, np.int64)
+    row_of[photos.file_positions] = np.arange(len(photos.file_positions))
+    train_rows, val_rows = row_of[train_files], row_of[val_files]
+    return train_rows[train_rows >= 0], val_rows[val_rows >= 0]  # undecodable files have no row
+
+
+def split(photos: DecodedPhotos, validation_split: float, seed: int = config.SPLIT_SEED):
+    """Returns ((x_train, y_train), (x_val, y_val)) with no photo in both."""
+    train_files, val_files = split_positions(photos.file_count, validation_split, seed)
+    is_val = np.isin(photos.file_positions, val_files)
+    is_train = np.isin(photos.file_positions, train_files)
+    return (photos.images[is_train], photos.labels[is_train]), (photos.images[is_val], photos.labels[is_val])
+
+
+# --- decoding and caching -------------------------------------------------------------------------
+
+_memory_cache: OrderedDict[tuple[str, str, int], DecodedPhotos] = OrderedDict()
+_MEMORY_CACHE_ENTRIES = 3  # a few image sizes (~290 MB each at 180 px for the full dataset)
+_cache_lock = threading.Lock()  # one decode per (folder, size) even when many students click Train
+
+
+def _decode_one(path: Path, image_size: int) -> np.ndarray | None:
+    try:
+        return images.prepare_for_model(images.load_image(path), image_size)
+    except images.ImageError:
+        return None
+
+
+def _disk_cache_path(index: PhotoIndex, fingerprint: str, image_size: int) -> Path:
+    folder_id = hashlib.sha1(str(index.root.resolve()).encode()).hexdigest()[:8]
+    return config.cache_dir() / f"photos-{folder_id}-{fingerprint}-{image_size}px.npz"
+
+
+def _write_disk_cache(path: Path, photos: DecodedPhotos) -> None:
+    """Written atomically, so a crash never leaves a half cache behind."""
+
+    def write(temporary: Path) -> None:
+        with open(temporary, "wb") as file:  # a file object: given a name, np.savez would append .npz
+            np.savez(file, images=photos.images, labels=photos.labels, file_positions=photos.file_positions,
+                     file_count=photos.file_count, skipped=np.asarray(photos.skipped, dtype=str),
+                     class_names=np.asarray(photos.class_names, dtype=str))
+
+    write_atomically(path, write)
+
+
+def _read_disk_cache(path: Path) -> DecodedPhotos | None:
+    try:
+        with np.load(path) as archive:
+            return DecodedPhotos(
+                images=archive["images"], labels=archive["labels"], file_positions=archive["file_positions"],
+                file_count=int(archive["file_count"]), skipped=tuple(str(s) for s in archive["skipped"]),
+                class_names=tuple(str(s) for s in archive["class_names"]),
+            )
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
+        return None  # a damaged cache is decoded again, never trusted
+
+
+def load_photos(root: str | Path, image_size: int, progress: Progress | None = None,
+                use_disk_cache: bool = True) -> DecodedPhotos:
+    """Decodes every photo under `root` at `image_size`, or returns it from a cache.
+
+    Files that cannot be decoded are skipped and listed in `skipped`.
+
+    Raises:
+        DatasetError: `error_no_photos` when nothing under `root` decodes.
+    """
+    index = index_photos(root)
+    fingerprint = index.fingerprint()
+    key = (str(index.root.resolve()), fingerprint, image_size)
+    with _cache_lock:
+        if key in _memory_cache:
+            _memory_cache.move_to_end(key)
+            return _memory_cache[key]
+        disk_path = _disk_cache_path(index, fingerprint, image_size)
+        photos = _read_disk_cache(disk_path) if use_disk_cache and disk_path.exists() else None
+        if photos is None:
+            photos = _decode_all(index, image_size, progress)
+            if use_disk_cache:
+                try:
+                    _write_disk_cache(disk_path, photos)
+                except OSError:
+                    pass  # a read-only home only costs the next run a decode
+        photos.images.setflags(write=False)
+        _memory_cache[key] = photos
+        while len(_memory_cache) > _MEMORY_CACHE_ENTRIES:
+            _memory_cache.popitem(last=False)
+        return photos
+
+
+def _decode_all(index: PhotoIndex, image_size: int, progress: Progress | None) -> DecodedPhotos:
+    total = len(index.paths)
+    decoded: list[np.ndarray | None] = [None] * total
+    # PIL and TensorFlow release the GIL while decoding and resizing, so two threads use both cores.
+    with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
+        for done, (position, pixels) in enumerate(
+            zip(range(total), pool.map(lambda p: _decode_one(p, image_size), index.paths)), start=1
+        ):
+            decoded[position] = pixels
+            if progress and (done % 64 == 0 or done == total):
+                progress(done, total)
+    kept = [i for i, pixels in enumerate(decoded) if pixels is not None]
+    if not kept:
+        raise DatasetError("error_no_photos", str(index.root))
+    return DecodedPhotos(
+        images=np.stack([decoded[i] for i in kept]),
+        labels=index.labels[kept],
+        file_positions=np.asarray(kept, np.int64),
+        file_count=total,
+        skipped=tuple(str(index.paths[i].relative_to(index.root)) for i in range(total) if decoded[i] is None),
+        class_names=index.class_names,
+    )

@@ -1,0 +1,55 @@
+"""flower_demo.config: settings read from the environment when used, and with_overrides (the one way a
+preset plus a student's or a teacher's settings becomes a clamped run)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from flower_demo import config
+from flower_demo.config import PRESETS
+
+
+def test_the_cache_folder_and_the_served_model_are_read_when_used(tmp_path, monkeypatch):
+    monkeypatch.setenv(config.CACHE_ENV, str(tmp_path / "cache"))
+    assert config.cache_dir() == tmp_path / "cache"
+    monkeypatch.delenv(config.CACHE_ENV)
+    assert config.cache_dir() == Path.home() / ".cache" / "flower_demo"
+
+    monkeypatch.delenv(config.CLASSIFIER_ENV, raising=False)
+    assert config.classifier_path() == config.SHIPPED_MODEL_PATH
+    monkeypatch.setenv(config.CLASSIFIER_ENV, str(tmp_path / "teachers.keras"))
+    assert config.classifier_path() == tmp_path / "teachers.keras"
+    monkeypatch.setenv(config.CLASSIFIER_ENV, "")  # set but empty: the shipped model, as if unset
+    assert config.classifier_path() == config.SHIPPED_MODEL_PATH
+
+
+def test_with_overrides_ignores_none_and_replaces_the_rest():
+    seed = PRESETS["seed"]
+    assert config.with_overrides(seed) == seed
+    assert config.with_overrides(seed, epochs=None, batch_size=None, learning_rate=None) == seed
+    chosen = config.with_overrides(seed, epochs=3, batch_size=16, learning_rate=5e-4)
+    assert chosen == dataclasses.replace(seed, epochs=3, batch_size=16, learning_rate=5e-4)
+
+
+def test_with_overrides_clamps_like_clamp_config():
+    seed = PRESETS["seed"]
+    wild = {"epochs": 10**6, "image_size": 5000, "batch_size": 1, "learning_rate": 5.0, "validation_split": 0.0}
+    assert config.with_overrides(seed, max_epochs=7, **wild) == config.clamp_config(
+        dataclasses.replace(seed, **wild), max_epochs=7)
+    assert config.with_overrides(seed, max_epochs=7, **wild).epochs == 7
+    # Only a final fit (the command line's) keeps a validation split of exactly 0.
+    assert config.with_overrides(seed, validation_split=0.0).validation_split == config.MIN_VALIDATION_SPLIT
+    assert config.with_overrides(seed, final_fit=True, validation_split=0.0).validation_split == 0.0
+    with pytest.raises(ValueError, match="Expected finite numbers"):
+        config.with_overrides(seed, learning_rate=float("nan"))
+    with pytest.raises(TypeError):
+        config.with_overrides(seed, epoch=3)  # not a TrainConfig field
+
+
+def test_the_live_epoch_cap():
+    assert config.live_epoch_cap("flower_cnn") == config.LIVE_EPOCH_CAP["flower_cnn"] < PRESETS["flower_cnn"].epochs
+    assert config.live_epoch_cap("seed") == config.MAX_EPOCHS_APP
+    assert all(cap <= config.MAX_EPOCHS_APP for cap in config.LIVE_EPOCH_CAP.values())
