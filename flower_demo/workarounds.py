@@ -1,6 +1,9 @@
 """Platform workarounds in one place: each says what it works around, the version it was checked on,
 and a test in tests/test_workarounds.py fails when an upgrade makes it unnecessary or broken.
 
+Gradio's component overrides are in flower_demo/tabs/components.py (the core never imports gradio),
+tested in the same test file; the link's language is set through Gradio's front end in tabs/ui.py.
+
 To add one: a section below (a header naming the platform and version, the why in a comment or
 docstring), a function or context manager the rest of the code calls by name, and its test.
 Imports of the platform stay inside the functions, so importing this module stays light.

@@ -202,7 +202,7 @@ def test_the_monitoring_dashboard_is_off(app_url):
 
 def test_an_output_picture_file_is_never_rewritten_while_it_may_be_read(monkeypatch, tmp_path):
     """Two students with the same picture share one file: the second answer must not truncate it."""
-    from flower_demo.tabs import ui
+    from flower_demo.tabs import components, ui
 
     written = []
     write_bytes = Path.write_bytes
@@ -212,7 +212,7 @@ def test_an_output_picture_file_is_never_rewritten_while_it_may_be_read(monkeypa
         return write_bytes(path, data)
 
     monkeypatch.setattr(Path, "write_bytes", watched)
-    output = ui.PictureOutput(format="png", render=False)
+    output = components.PictureOutput(format="png", render=False)
     output.GRADIO_CACHE = str(tmp_path)  # empty: an earlier test run may have left this very picture
     picture = np.random.RandomState(0).randint(0, 255, (300, 400, 3), np.uint8)
     first = output.postprocess(picture)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -76,3 +77,71 @@ def test_importing_the_core_turns_on_onednn_before_tensorflow():
                                capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0, completed.stderr[-2000:]
     assert "oneDNN custom operations are on" in completed.stderr
+
+
+# --- Gradio 6.31's components and flower_demo/tabs/components.py ---------------------------------------
+
+
+def _upload(path) -> "FileData":
+    from gradio.data_classes import FileData
+
+    return FileData(path=str(path))
+
+
+def test_image_and_file_inputs_refuse_uploads_themselves_and_ours_hand_them_on(tmp_path):
+    """Stock gr.Image opens an upload with PIL (an untranslated traceback for a renamed web page) and
+    gr.File refuses an ending in English; ours hand the path to the handler, which answers translated."""
+    import gradio as gr
+
+    from flower_demo.tabs import components
+
+    page = tmp_path / "photo.jpg"
+    page.write_text("<html>not a photo</html>")
+    with pytest.raises(Exception, match="cannot identify image"):
+        gr.Image(type="filepath").preprocess(_upload(page))
+    with pytest.raises(gr.Error, match="Invalid file type"):
+        gr.File(file_types=[".keras"]).preprocess(_upload(page))
+    assert components.PhotoInput(type="filepath").preprocess(_upload(page)) == str(page)
+    assert components.ModelFileInput(file_types=[".keras"]).preprocess(_upload(page)) == str(page)
+
+
+def test_stock_values_out_of_range_or_null_fail_and_ours_are_clamped_or_passed_on():
+    import gradio as gr
+
+    from flower_demo.tabs import components
+
+    with pytest.raises(gr.Error, match="greater than maximum"):
+        gr.Slider(0, 10).preprocess(50)
+    with pytest.raises(TypeError):
+        gr.Slider(0, 10).preprocess(None)
+    with pytest.raises(gr.Error, match="greater than maximum"):
+        gr.Number(minimum=0, maximum=5).preprocess(9)
+    with pytest.raises(gr.Error, match="not in the list of choices"):
+        gr.Dropdown(["a", "b"]).preprocess("c")
+    with pytest.raises(gr.Error, match="not in the list of choices"):
+        gr.Radio(["a", "b"]).preprocess("c")
+    with pytest.raises(AttributeError):
+        gr.Dataframe().preprocess(None)
+    assert components.Slider(0, 10).preprocess(50) == 10
+    assert components.Slider(0, 10).preprocess(None) is None
+    assert components.Number(minimum=0, maximum=5).preprocess(9) == 5
+    assert components.Dropdown(["a", "b"]).preprocess("c") == "c"
+    assert components.Radio(["a", "b"]).preprocess("c") == "c"
+    assert components.KernelGrid().preprocess(None) is None
+
+
+def test_stock_image_output_rewrites_a_shared_file_in_place_and_ours_never_does():
+    """Two students given the same picture share one file named by its hash: stock gr.Image writes it
+    again in place (a browser fetching it meanwhile gets a truncated picture); ours leaves it whole."""
+    import gradio as gr
+
+    from flower_demo.tabs import components
+
+    picture = np.random.default_rng(0).integers(0, 256, (8, 8, 3), np.uint8)
+    for component, rewrites in ((gr.Image(format="png"), True), (components.PictureOutput(format="png"), False)):
+        path = Path(component.postprocess(picture).path)
+        encoded, inode = path.read_bytes(), path.stat().st_ino
+        with open(path, "r+b") as file:  # marks the file, keeping it the same file
+            file.write(b"seen")
+        assert Path(component.postprocess(picture).path) == path and path.stat().st_ino == inode
+        assert (path.read_bytes() == encoded) is rewrites  # written again in place, or left as it was

@@ -6,7 +6,7 @@ import gradio as gr
 
 from flower_demo import augment, config
 from flower_demo.config import Augmentation
-from flower_demo.tabs import ui
+from flower_demo.tabs import components, ui
 
 MAX_FACTOR = 0.5  # beyond half a turn or half the side, a photo stops looking like a flower
 
@@ -44,18 +44,18 @@ def build() -> None:
             with gr.Column():
                 input_image = ui.image_input(value=ui.SAMPLE_PHOTO, height=300)
                 dataset_photo_event = ui.dataset_photo_button(input_image)
-                preset_dropdown = ui.Dropdown(ui.choices(config.PRESETS, "preset_"), value="seed_augmented",
+                preset_dropdown = components.Dropdown(ui.choices(config.PRESETS, "preset_"), value="seed_augmented",
                                               label=ui.t("augment_preset"))
                 flip_checkbox = gr.Checkbox(True, label=ui.t("flip"))
-                rotation_slider = ui.Slider(0, MAX_FACTOR, value=0.1, step=0.01, label=ui.t("rotation"))
-                zoom_slider = ui.Slider(0, MAX_FACTOR, value=0.1, step=0.01, label=ui.t("zoom"))
-                contrast_slider = ui.Slider(0, MAX_FACTOR, value=0.0, step=0.01, label=ui.t("contrast"))
-                seed_number = ui.Number(0, precision=0, minimum=0, label=ui.t("seed"))
+                rotation_slider = components.Slider(0, MAX_FACTOR, value=0.1, step=0.01, label=ui.t("rotation"))
+                zoom_slider = components.Slider(0, MAX_FACTOR, value=0.1, step=0.01, label=ui.t("zoom"))
+                contrast_slider = components.Slider(0, MAX_FACTOR, value=0.0, step=0.01, label=ui.t("contrast"))
+                seed_number = components.Number(0, precision=0, minimum=0, label=ui.t("seed"))
                 augment_button = gr.Button(ui.t("augment_button"), variant="primary")
                 ui.active_when_warm(augment_button, ui.t("augment_button"), ui.t("augment_button_loading"))
             # One JPEG of the nine photos: ~3 ms to encode and one file to fetch, where nine PNGs in a
             # gallery took ~120 ms to encode and nine requests (~9 ms of server CPU each) per click.
-            augmented_grid = ui.PictureOutput(label=ui.t("augmented_grid"), format="jpeg", interactive=False,
+            augmented_grid = components.PictureOutput(label=ui.t("augmented_grid"), format="jpeg", interactive=False,
                                               height=640, elem_id="augmented")
         augment_inputs = [input_image, flip_checkbox, rotation_slider, zoom_slider, contrast_slider, seed_number]
         # Like the Kernels tab, every control re-draws at once, with the same seed (the same random draws,

@@ -9,7 +9,7 @@ import gradio as gr
 
 from flower_demo import config, dataset_overview, download, errors, networks, runs, serving
 from flower_demo.i18n import class_label, translate
-from flower_demo.tabs import ui
+from flower_demo.tabs import components, ui
 
 
 @ui.light
@@ -63,17 +63,6 @@ def true_class_of_example(selected) -> str:
         return flower_examples()[int(selected[0])][1]
     except (TypeError, ValueError, IndexError):
         return ""
-
-
-class ModelFileInput(gr.File):
-    """A gr.File whose upload reaches the handler as a path whatever its name, so that what is not a
-    .keras model is refused in the student's language (gr.File's own refusal is in English only)."""
-
-    def get_block_name(self) -> str:
-        return "file"
-
-    def preprocess(self, payload):
-        return None if payload is None else payload.path
 
 
 def upload_model(model_file, request: gr.Request = None):
@@ -140,7 +129,7 @@ def build(student_model: gr.State):
 
         with gr.Accordion(ui.t("upload_model_title"), open=False):
             gr.Markdown(ui.t("upload_model_intro"))
-            model_file = ModelFileInput(label=ui.t("upload_model_file"), file_types=[".keras"], type="filepath",
+            model_file = components.ModelFileInput(label=ui.t("upload_model_file"), file_types=[".keras"], type="filepath",
                                         height=120)
             upload_markdown = gr.Markdown()
         model_file.upload(upload_model, model_file, [student_model, upload_markdown], api_name="upload_model")

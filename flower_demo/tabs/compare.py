@@ -14,7 +14,7 @@ from gradio.utils import get_upload_folder
 from flower_demo import config, result_plots, runs, turns
 from flower_demo.i18n import translate
 from flower_demo.priority import PRIORITY
-from flower_demo.tabs import ui
+from flower_demo.tabs import components, ui
 
 COMPARED = ("seed", "seed_augmented")  # the tutorial's two models, in its order
 _active_runs: dict[str, object] = {}  # session hash -> its comparison's current run, or its place in line (Stop)
@@ -171,13 +171,13 @@ def build(demo: gr.Blocks, student_model: gr.State, run_history: gr.State) -> No
         with gr.Row():
             with gr.Column(scale=1):
                 runs_checkboxes = gr.CheckboxGroup([], label=ui.t("runs_chosen"), type="value")
-                metric_radio = ui.Radio([(ui.t("accuracy_plot"), "accuracy"), (ui.t("loss_plot"), "loss")],
+                metric_radio = components.Radio([(ui.t("accuracy_plot"), "accuracy"), (ui.t("loss_plot"), "loss")],
                                         value="accuracy", label=ui.t("compare_metric"))
             with gr.Column(scale=3):
                 comparison_plot = gr.Plot(label=ui.t("comparison_plot"), elem_id="comparison-plot")
         gr.Markdown(ui.t("tutorial_compare_intro"))
         with gr.Row():
-            epochs_slider = ui.Slider(1, config.COMPARISON_MAX_EPOCHS, value=config.COMPARISON_EPOCHS, step=1,
+            epochs_slider = components.Slider(1, config.COMPARISON_MAX_EPOCHS, value=config.COMPARISON_EPOCHS, step=1,
                                       label=ui.t("compare_epochs"))
             compare_button = gr.Button(ui.t("compare_button"), variant="primary")
             stop_button = gr.Button(ui.t("stop_button"), variant="stop")
@@ -185,7 +185,7 @@ def build(demo: gr.Blocks, student_model: gr.State, run_history: gr.State) -> No
         gr.Markdown(ui.t("export_intro"))
         with gr.Row():
             with gr.Column(scale=1):
-                model_radio = ui.Radio([(ui.t(f"inside_model_{key}"), key) for key in ui.MODEL_CHOICES],
+                model_radio = components.Radio([(ui.t(f"inside_model_{key}"), key) for key in ui.MODEL_CHOICES],
                                        value="own", label=ui.t("inside_model"))
                 export_button = gr.Button(ui.t("export_button"))
             with gr.Column(scale=2):

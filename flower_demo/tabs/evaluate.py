@@ -10,7 +10,7 @@ import gradio as gr
 from flower_demo import config, download, errors, images, result_plots, runs
 from flower_demo.i18n import class_label, translate
 from flower_demo.priority import PRIORITY
-from flower_demo.tabs import ui
+from flower_demo.tabs import components, ui
 
 GALLERY_PHOTOS = 12  # two rows on a projector; the text says how many the cell holds
 THUMBNAIL_SIDE = 240
@@ -161,20 +161,20 @@ def build(student_model: gr.State, tabs: gr.Tabs, classify_input, classify_sent)
         gr.Markdown(ui.t("evaluate_intro"))
         with gr.Row():
             with gr.Column(scale=1):
-                model_radio = ui.Radio([(ui.t(f"inside_model_{key}"), key) for key in ui.MODEL_CHOICES],
+                model_radio = components.Radio([(ui.t(f"inside_model_{key}"), key) for key in ui.MODEL_CHOICES],
                                        value="own", label=ui.t("inside_model"))
                 evaluate_button = gr.Button(ui.t("evaluate_button"), variant="primary")
             with gr.Column(scale=2):
                 summary_markdown = gr.Markdown()
-        confusion_image = ui.PictureOutput(label=ui.t("confusion_image"), format="png", interactive=False,
+        confusion_image = components.PictureOutput(label=ui.t("confusion_image"), format="png", interactive=False,
                                            elem_id="confusion-matrix", buttons=["download", "fullscreen"])
         with gr.Accordion(ui.t("evaluation_numbers"), open=False):
             numbers_json = gr.JSON()
         gr.Markdown(ui.t("mistakes_intro"))
         class_choices = [(ui.t("class_any"), ANY)] + [(ui.t(f"class_{name}"), name) for name in config.CLASS_NAMES]
         with gr.Row():
-            true_dropdown = ui.Dropdown(class_choices, value=ANY, label=ui.t("true_class"))
-            predicted_dropdown = ui.Dropdown(class_choices, value=ANY, label=ui.t("predicted_class"))
+            true_dropdown = components.Dropdown(class_choices, value=ANY, label=ui.t("true_class"))
+            predicted_dropdown = components.Dropdown(class_choices, value=ANY, label=ui.t("predicted_class"))
             with gr.Column():
                 mistakes_button = gr.Button(ui.t("mistakes_button"))
                 surest_button = gr.Button(ui.t("confident_button"))

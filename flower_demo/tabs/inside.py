@@ -7,7 +7,7 @@ import gradio as gr
 
 from flower_demo import config, kernels, plots
 from flower_demo.i18n import translate
-from flower_demo.tabs import ui
+from flower_demo.tabs import components, ui
 
 MAX_PER_STAGE = 24  # maps per stage: 24 heatmaps already fill a projector's row of mosaics
 
@@ -117,9 +117,9 @@ def build(student_model: gr.State) -> None:
             with gr.Column(scale=1):
                 input_image = ui.image_input(value=ui.SAMPLE_PHOTO, height=280)
                 ui.dataset_photo_button(input_image)
-                model_radio = ui.Radio([(ui.t(f"inside_model_{key}"), key) for key in ui.MODEL_CHOICES],
+                model_radio = components.Radio([(ui.t(f"inside_model_{key}"), key) for key in ui.MODEL_CHOICES],
                                        value="own", label=ui.t("inside_model"))
-                per_stage_slider = ui.Slider(1, MAX_PER_STAGE, value=12, step=1, label=ui.t("per_stage"))
+                per_stage_slider = components.Slider(1, MAX_PER_STAGE, value=12, step=1, label=ui.t("per_stage"))
                 inside_button = gr.Button(ui.t("inside_button"), variant="primary")
                 ui.active_when_warm(inside_button, ui.t("inside_button"), ui.t("classify_button_loading"))
             with gr.Column(scale=2):
@@ -127,22 +127,22 @@ def build(student_model: gr.State) -> None:
                 maps_note = gr.Markdown()
         # Full width, so a tablet still shows the maps large. No label chip: it would cover the first
         # stage's title (the heading above names the picture).
-        maps_image = ui.PictureOutput(label=ui.t("feature_maps"), show_label=False, format="png", interactive=False,
+        maps_image = components.PictureOutput(label=ui.t("feature_maps"), show_label=False, format="png", interactive=False,
                                       elem_id="feature-maps")
         gr.Markdown(ui.t("filters_intro"))
         with gr.Row():
             with gr.Column(scale=3):
                 # No label chip: it would cover the first filter (the heading above names the picture).
-                filters_image = ui.PictureOutput(label=ui.t("learned_filters"), show_label=False, format="png",
+                filters_image = components.PictureOutput(label=ui.t("learned_filters"), show_label=False, format="png",
                                                  interactive=False, elem_id="learned-filters")
                 with gr.Accordion(ui.t("filters_listing"), open=False):
                     filters_markdown = gr.Markdown()
             with gr.Column(scale=2):
-                filter_number = ui.Number(0, precision=0, minimum=0, label=ui.t("filter_number"))
+                filter_number = components.Number(0, precision=0, minimum=0, label=ui.t("filter_number"))
                 with gr.Row():
-                    learned_image = ui.PictureOutput(label=ui.t("learned_response"), format="jpeg",
+                    learned_image = components.PictureOutput(label=ui.t("learned_response"), format="jpeg",
                                                      interactive=False, height=240)
-                    handmade_image = ui.PictureOutput(label=ui.t("handmade_response"), format="jpeg",
+                    handmade_image = components.PictureOutput(label=ui.t("handmade_response"), format="jpeg",
                                                       interactive=False, height=240)
                 filter_markdown = gr.Markdown()
         gr.Markdown(ui.t("saliency_intro"))

@@ -7,18 +7,7 @@ import numpy as np
 
 from flower_demo import config, images, kernels, plots
 from flower_demo.i18n import translate
-from flower_demo.tabs import ui
-
-
-class KernelGrid(gr.Dataframe):
-    """A gr.Dataframe that lets an API client's null through to the handler (Gradio's own would fail
-    with a traceback), where a custom kernel then gets the translated "3x3 or 5x5" message."""
-
-    def get_block_name(self) -> str:
-        return "dataframe"  # drawn by gr.Dataframe's own front end
-
-    def preprocess(self, payload):
-        return None if payload is None else super().preprocess(payload)
+from flower_demo.tabs import components, ui
 
 
 def _filtered(image, kernel: str, mode: str, stride, padding: str, custom_kernel, lang: str):
@@ -125,23 +114,23 @@ def build(demo: gr.Blocks) -> None:
             with gr.Column(min_width=160):
                 input_image = ui.image_input(value=ui.SAMPLE_PHOTO, height=320)
             with gr.Column(min_width=160):
-                output_image = ui.PictureOutput(label=ui.t("filtered_image"), format="png", interactive=False,
+                output_image = components.PictureOutput(label=ui.t("filtered_image"), format="png", interactive=False,
                                                 height=320, elem_id="filtered")
         with gr.Row():
             with gr.Column():
                 gr.Examples([[ui.SAMPLE_PHOTO]], inputs=[input_image], label=ui.t("examples_photo"))
                 ui.dataset_photo_button(input_image)
-                kernel_dropdown = ui.Dropdown(ui.choices(kernels.KERNEL_CHOICES, "kernel_"), value="edge",
+                kernel_dropdown = components.Dropdown(ui.choices(kernels.KERNEL_CHOICES, "kernel_"), value="edge",
                                               label=ui.t("kernel"))
-                mode_radio = ui.Radio([(ui.t("mode_color"), "color"), (ui.t("mode_grey"), "grey")],
+                mode_radio = components.Radio([(ui.t("mode_color"), "color"), (ui.t("mode_grey"), "grey")],
                                       value="color", label=ui.t("mode"))
                 with gr.Row():
-                    stride_slider = ui.Slider(1, 4, value=1, step=1, label=ui.t("stride"))
-                    padding_radio = ui.Radio([(ui.t("padding_same"), "same"), (ui.t("padding_valid"), "valid")],
+                    stride_slider = components.Slider(1, 4, value=1, step=1, label=ui.t("stride"))
+                    padding_radio = components.Radio([(ui.t("padding_same"), "same"), (ui.t("padding_valid"), "valid")],
                                              value="same", label=ui.t("padding"))
                 with gr.Accordion(ui.t("kernel_custom"), open=False) as custom_accordion:
-                    custom_size_radio = ui.Radio([3, 5], value=3, label=ui.t("custom_size"))
-                    custom_grid = KernelGrid(resize_custom_grid(3), label=ui.t("custom_kernel"),
+                    custom_size_radio = components.Radio([3, 5], value=3, label=ui.t("custom_size"))
+                    custom_grid = components.KernelGrid(resize_custom_grid(3), label=ui.t("custom_kernel"),
                                             interactive=True, type="array", headers=None,
                                             row_count=3, column_count=3)
                 convolve_button = gr.Button(ui.t("convolve_button"), variant="primary")
@@ -151,8 +140,8 @@ def build(demo: gr.Blocks) -> None:
                 kernel_plot = gr.Plot(label=ui.t("kernel_heatmap"), show_label=False)
         gr.Markdown(ui.t("step_heading"))
         with gr.Row():
-            pixel_row_slider = ui.Slider(0, 1023, value=100, step=1, label=ui.t("pixel_row"), min_width=160)
-            pixel_col_slider = ui.Slider(0, 1023, value=100, step=1, label=ui.t("pixel_col"), min_width=160)
+            pixel_row_slider = components.Slider(0, 1023, value=100, step=1, label=ui.t("pixel_row"), min_width=160)
+            pixel_col_slider = components.Slider(0, 1023, value=100, step=1, label=ui.t("pixel_col"), min_width=160)
         step_plot = gr.Plot(label=ui.t("step_view"), show_label=False, elem_id="step-plot")
 
         filter_inputs = [input_image, kernel_dropdown, mode_radio, stride_slider, padding_radio, custom_grid]

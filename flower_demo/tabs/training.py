@@ -11,7 +11,7 @@ import gradio as gr
 from flower_demo import config, plots, runs, turns
 from flower_demo.i18n import number, percent, translate
 from flower_demo.priority import PRIORITY
-from flower_demo.tabs import ui
+from flower_demo.tabs import components, ui
 
 _active_runs: dict[str, object] = {}  # session hash -> its TrainingRun, so Stop reaches only that run
 _active_lock = threading.Lock()
@@ -189,18 +189,18 @@ def build(demo: gr.Blocks, student_model: gr.State, run_history: gr.State) -> No
         gr.Markdown(ui.t("training_intro"))
         with gr.Row():
             with gr.Column(scale=1):
-                preset_dropdown = ui.Dropdown(ui.choices(config.PRESETS, "preset_"), value=config.DEFAULT_PRESET,
+                preset_dropdown = components.Dropdown(ui.choices(config.PRESETS, "preset_"), value=config.DEFAULT_PRESET,
                                               label=ui.t("preset"))
-                epochs_slider = ui.Slider(1, config.MAX_EPOCHS_APP, value=live.epochs, step=1, label=ui.t("epochs"))
-                batch_slider = ui.Slider(config.MIN_BATCH_SIZE, config.MAX_BATCH_SIZE, value=live.batch_size, step=4,
+                epochs_slider = components.Slider(1, config.MAX_EPOCHS_APP, value=live.epochs, step=1, label=ui.t("epochs"))
+                batch_slider = components.Slider(config.MIN_BATCH_SIZE, config.MAX_BATCH_SIZE, value=live.batch_size, step=4,
                                          label=ui.t("batch_size"))
-                size_slider = ui.Slider(config.MIN_IMAGE_SIZE, config.MAX_IMAGE_SIZE, value=live.image_size, step=4,
+                size_slider = components.Slider(config.MIN_IMAGE_SIZE, config.MAX_IMAGE_SIZE, value=live.image_size, step=4,
                                         label=ui.t("image_size"))
-                rate_number = ui.Number(live.learning_rate, minimum=config.MIN_LEARNING_RATE,
+                rate_number = components.Number(live.learning_rate, minimum=config.MIN_LEARNING_RATE,
                                         maximum=config.MAX_LEARNING_RATE, label=ui.t("learning_rate"))
-                split_slider = ui.Slider(config.MIN_VALIDATION_SPLIT, config.MAX_VALIDATION_SPLIT,
+                split_slider = components.Slider(config.MIN_VALIDATION_SPLIT, config.MAX_VALIDATION_SPLIT,
                                          value=live.validation_split, step=0.05, label=ui.t("validation_split"))
-                device_radio = ui.Radio(["cpu", "gpu"], value="cpu", label=ui.t("device"), visible=False)
+                device_radio = components.Radio(["cpu", "gpu"], value="cpu", label=ui.t("device"), visible=False)
                 with gr.Row():
                     train_button = gr.Button(ui.t("train_button"), variant="primary")
                     stop_button = gr.Button(ui.t("stop_button"), variant="stop")

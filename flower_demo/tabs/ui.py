@@ -7,20 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import math
-import os
 from pathlib import Path
 
 import gradio as gr
 import matplotlib
 import numpy as np
-import PIL.Image
-from gradio import processing_utils
 
 from flower_demo import config, dataset_overview, download, errors, images, plots
-from flower_demo.atomic import write_atomically
 from flower_demo.i18n import LANGUAGES, TEXTS, class_label, language_from_header, translate
 from flower_demo.priority import PRIORITY
+from flower_demo.tabs import components
 from flower_demo.warm_up import WARM_UP
 
 I18N = gr.I18n(**TEXTS)
@@ -141,94 +137,6 @@ def read_image(path: str | None, lang: str) -> np.ndarray:
         raise error(problem.key, lang) from problem
 
 
-class PhotoInput(gr.Image):
-    """A gr.Image whose uploads reach the handler unopened, as a path in Gradio's upload cache.
-
-    gr.Image opens every upload with PIL before the handler runs, even with type="filepath", so a
-    renamed HTML page or a truncated JPEG ends in an untranslated traceback. `read_image` does the
-    opening instead, with our size limits and translated messages.
-    """
-
-    def get_block_name(self) -> str:
-        return "image"  # the browser draws it with gr.Image's own front end
-
-    def preprocess(self, payload):
-        if payload is None or payload.path is None:
-            return super().preprocess(payload)  # webcam/clipboard data URLs: Gradio writes the file
-        return payload.path
-
-
-class PictureOutput(gr.Image):
-    """A gr.Image output whose file is written under a temporary name and renamed into place.
-
-    Gradio names an output file after a hash of its bytes and rewrites it in place, so when two
-    students get the same picture (the sample photo, the same kernel) the second write truncated the
-    file while the first student's browser was still fetching it (benchmarks/load.py saw "peer
-    closed connection ... received 196608 bytes, expected 409216"). A reader keeps the old file.
-    """
-
-    def get_block_name(self) -> str:
-        return "image"
-
-    def postprocess(self, value):
-        if isinstance(value, np.ndarray):
-            encoded = processing_utils.encode_pil_to_bytes(PIL.Image.fromarray(value), self.format)
-            path = Path(self.GRADIO_CACHE) / processing_utils.hash_bytes(encoded) / f"image.{self.format}"
-            try:  # same bytes, same name: an existing file is complete; touched, as delete_cache ages by time
-                os.utime(path)
-            except FileNotFoundError:
-                write_atomically(path, lambda partial: partial.write_bytes(encoded), suffix=".partial", mode=0o644)
-            value = str(path)  # inside Gradio's cache, so Gradio serves it without another copy
-        return super().postprocess(value)
-
-
-class _Clamping:
-    """Numbers from API clients: clamped into the component's range, and anything that is not a finite
-    number becomes None (the handler's default). Gradio's own preprocess refuses an out-of-range value
-    with an untranslated message and fails on null; handlers clamp again whatever arrives here."""
-
-    def preprocess(self, payload):
-        try:
-            number = float(payload)
-        except (TypeError, ValueError):
-            return None
-        if not math.isfinite(number):
-            return None
-        low = -math.inf if self.minimum is None else self.minimum
-        high = math.inf if self.maximum is None else self.maximum
-        return super().preprocess(min(max(number, low), high))
-
-
-class Slider(_Clamping, gr.Slider):
-    def get_block_name(self) -> str:
-        return "slider"
-
-
-class Number(_Clamping, gr.Number):
-    def get_block_name(self) -> str:
-        return "number"
-
-
-class _PassingChoices:
-    """Choices from API clients: a value outside the list reaches the handler, which refuses it with a
-    translated message (Gradio's own refusal is in English only)."""
-
-    def preprocess(self, payload):
-        if payload is None or payload in [value for _, value in self.choices]:
-            return super().preprocess(payload)
-        return payload
-
-
-class Dropdown(_PassingChoices, gr.Dropdown):
-    def get_block_name(self) -> str:
-        return "dropdown"
-
-
-class Radio(_PassingChoices, gr.Radio):
-    def get_block_name(self) -> str:
-        return "radio"
-
-
 def _random_dataset_photo(lang: str) -> Path:
     """A random held-out dataset photo (only if the photos are already here: never a download)."""
     try:
@@ -263,7 +171,7 @@ def dataset_photo_button(target: gr.Image, truth: gr.Component | None = None):
 def image_input(label_key: str = "input_photo", **kwargs) -> gr.Image:
     """An image input we read ourselves, so odd and broken files get our own checks and messages."""
     # PNG: a photo put here by the server (a dataset photo) reaches the model without lossy re-encoding.
-    return PhotoInput(label=t(label_key), type="filepath", sources=IMAGE_SOURCES, format="png", **kwargs)
+    return components.PhotoInput(label=t(label_key), type="filepath", sources=IMAGE_SOURCES, format="png", **kwargs)
 
 
 def choices(keys, prefix: str) -> list[tuple]:
@@ -341,9 +249,9 @@ def saliency_panel(input_image, model_choice, student_model):
     class_choices = [(t("saliency_predicted"), "predicted")] + [(t(f"class_{name}"), name)
                                                                  for name in config.CLASS_NAMES]
     with gr.Row():
-        class_dropdown = Dropdown(class_choices, value="predicted", label=t("saliency_class"))
-        opacity_slider = Slider(0, 1, value=0.5, step=0.05, label=t("saliency_opacity"))
-    saliency_image = PictureOutput(label=t("saliency_image"), format="jpeg", interactive=False, height=360)
+        class_dropdown = components.Dropdown(class_choices, value="predicted", label=t("saliency_class"))
+        opacity_slider = components.Slider(0, 1, value=0.5, step=0.05, label=t("saliency_opacity"))
+    saliency_image = components.PictureOutput(label=t("saliency_image"), format="jpeg", interactive=False, height=360)
     saliency_markdown = gr.Markdown()
     inputs = [input_image, model_choice, class_dropdown, opacity_slider, student_model]
     return inputs, [saliency_image, saliency_markdown], [class_dropdown.change, opacity_slider.release]
