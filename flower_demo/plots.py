@@ -1,16 +1,13 @@
-"""Figures and plot data. Matplotlib through Figure objects (Agg), never pyplot: pyplot is a global
+"""Figures and pictures. Matplotlib through Figure objects (Agg), never pyplot: pyplot is a global
 registry and not thread-safe, and many students draw at once."""
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 from matplotlib.figure import Figure
 from PIL import Image
 
 from flower_demo.i18n import class_label, number, translate
-
-SERIES_COLORS = ("#9ecae1", "#fdd0a2", "#1f77b4", "#ff7f0e")  # the previous run's training, validation; this run's
 
 
 def _annotate_grid(axes, image, values: np.ndarray, fmt: str, language: str, fontsize: float) -> None:
@@ -105,34 +102,6 @@ def image_grid_figure(pictures: list[np.ndarray], titles: list[str] | None = Non
             if titles:
                 axes.set_title(titles[index])
     return figure
-
-
-def curve_frame(curve: list[dict], metric: str, language: str, previous: list[dict] | None = None) -> pd.DataFrame:
-    """Long-format rows (step, value, series) for a gr.LinePlot, this run and the previous one.
-
-    The chart fixes its series (and axis types) from the first frame it ever receives, in the order
-    they first appear, and draws them in that order: every frame starts with one empty (NaN) row per
-    series, the previous run's first, so this run's lines are drawn over an identical previous run's.
-    """
-    rows = [(0.0, float("nan"), name) for name in series_colors(language)]
-    rows += [(row["step"], row["value"], translate(f"series_previous_{row['series']}", language))
-             for row in (previous or []) if row["metric"] == metric]
-    rows += [(row["step"], row["value"], translate(f"series_{row['series']}", language))
-             for row in curve if row["metric"] == metric]
-    frame = pd.DataFrame(rows, columns=["step", "value", "series"])
-    return frame.astype({"step": "float64", "value": "float64", "series": "str"})
-
-
-SERIES = ("series_previous_training", "series_previous_validation", "series_training", "series_validation")
-
-
-def series_colors(language: str) -> dict[str, str]:
-    return {translate(name, language): colour for name, colour in zip(SERIES, SERIES_COLORS)}
-
-
-def legend_series(language: str, previous: bool) -> list[str]:
-    """The series a legend names: the previous run's only when there is one."""
-    return [translate(name, language) for name in SERIES if previous or "previous" not in name]
 
 
 # Pictures of a network's insides: plain arrays through a colour map (tens of pictures per click

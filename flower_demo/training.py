@@ -43,7 +43,7 @@ class RunState:
     train_count: int = 0
     val_count: int = 0
     skipped: tuple[str, ...] = ()
-    # The run's record of its curves, long format (see `curve_points`); plots.curve_frame draws them.
+    # The run's record of its curves, long format (see `curve_points`); flower_demo/tabs/training.py draws them.
     curve: list[dict] = dataclasses.field(default_factory=list)
     history: list[dict] = dataclasses.field(default_factory=list)  # one dict per epoch (the CLI's JSON)
     epoch_seconds: list[float] = dataclasses.field(default_factory=list)  # the epochs that ran every batch

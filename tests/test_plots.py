@@ -6,6 +6,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from flower_demo import kernels, plots
+from flower_demo.tabs import training as training_tab
 
 CURVE = [
     {"step": 0.5, "value": 0.4, "metric": "accuracy", "series": "training"},
@@ -15,15 +16,15 @@ CURVE = [
 
 
 def test_curve_frame_is_numeric_and_names_every_series_from_the_start():
-    empty = plots.curve_frame([], "accuracy", "en")
+    empty = training_tab.curve_frame([], "accuracy", "en")
     assert str(empty["step"].dtype) == "float64" and str(empty["value"].dtype) == "float64"
     # all four series, previous run included, are named from the first frame, with nothing to draw
-    assert sorted(empty["series"]) == sorted(plots.series_colors("en")) and empty["value"].isna().all()
+    assert sorted(empty["series"]) == sorted(training_tab.series_colors("en")) and empty["value"].isna().all()
 
-    frame = plots.curve_frame(CURVE, "accuracy", "es", previous=CURVE)
+    frame = training_tab.curve_frame(CURVE, "accuracy", "es", previous=CURVE)
     drawn = frame.dropna()
     assert sorted(drawn["series"]) == ["entrenamiento", "entrenamiento (anterior)", "validación", "validación (anterior)"]
-    assert set(frame["series"]) <= set(plots.series_colors("es"))
+    assert set(frame["series"]) <= set(training_tab.series_colors("es"))
     assert drawn["value"].tolist() == [0.4, 0.5, 0.4, 0.5]
 
 

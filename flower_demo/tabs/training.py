@@ -7,14 +7,45 @@ import threading
 
 import anyio
 import gradio as gr
+import pandas as pd
 
-from flower_demo import config, plots, runs, turns
+from flower_demo import config, runs, turns
 from flower_demo.i18n import number, percent, translate
 from flower_demo.priority import PRIORITY
 from flower_demo.tabs import components, ui
 
 _active_runs: dict[str, object] = {}  # session hash -> its TrainingRun, so Stop reaches only that run
 _active_lock = threading.Lock()
+
+
+# The run's curve points (flower_demo/training.py records them) shaped for the live gr.LinePlots.
+def curve_frame(curve: list[dict], metric: str, language: str, previous: list[dict] | None = None) -> pd.DataFrame:
+    """Long-format rows (step, value, series) for a gr.LinePlot, this run and the previous one.
+
+    The chart fixes its series (and axis types) from the first frame it ever receives, in the order
+    they first appear, and draws them in that order: every frame starts with one empty (NaN) row per
+    series, the previous run's first, so this run's lines are drawn over an identical previous run's.
+    """
+    rows = [(0.0, float("nan"), name) for name in series_colors(language)]
+    rows += [(row["step"], row["value"], translate(f"series_previous_{row['series']}", language))
+             for row in (previous or []) if row["metric"] == metric]
+    rows += [(row["step"], row["value"], translate(f"series_{row['series']}", language))
+             for row in curve if row["metric"] == metric]
+    frame = pd.DataFrame(rows, columns=["step", "value", "series"])
+    return frame.astype({"step": "float64", "value": "float64", "series": "str"})
+
+
+SERIES_COLORS = ("#9ecae1", "#fdd0a2", "#1f77b4", "#ff7f0e")  # the previous run's training, validation; this run's
+SERIES = ("series_previous_training", "series_previous_validation", "series_training", "series_validation")
+
+
+def series_colors(language: str) -> dict[str, str]:
+    return {translate(name, language): colour for name, colour in zip(SERIES, SERIES_COLORS)}
+
+
+def legend_series(language: str, previous: bool) -> list[str]:
+    """The series a legend names: the previous run's only when there is one."""
+    return [translate(name, language) for name in SERIES if previous or "previous" not in name]
 
 
 def _summary_table(rows, lang: str) -> str:
@@ -113,15 +144,15 @@ async def train(preset: str = config.DEFAULT_PRESET, epochs: int | None = None, 
         ticket.remaining = lambda: run.state.eta_seconds
         # Before the run: the legend names only the runs drawn, the epoch axis spans the whole run. (The
         # chart redraws itself for these; sent now, while the photos load, no curve point is lost to it.)
-        legend = plots.legend_series(lang, bool(previous))
+        legend = legend_series(lang, bool(previous))
         yield (translate("status_preparing", lang),
-               *[gr.LinePlot(plots.curve_frame([], metric, lang, previous), colors_in_legend=legend,
+               *[gr.LinePlot(curve_frame([], metric, lang, previous), colors_in_legend=legend,
                              x_lim=[0, run_config.epochs]) for metric in ("accuracy", "loss")],
                gr.skip(), gr.skip(), gr.skip(), gr.skip())
         stream = run.stream()
         while (state := await anyio.to_thread.run_sync(next, stream, None)) is not None:
-            frames = [plots.curve_frame(state.curve, "accuracy", lang, previous),
-                      plots.curve_frame(state.curve, "loss", lang, previous)]
+            frames = [curve_frame(state.curve, "accuracy", lang, previous),
+                      curve_frame(state.curve, "loss", lang, previous)]
             if state.phase in ("finished", "stopped", "failed"):
                 model = state.model if state.model is not None else gr.skip()
                 curve = state.curve if state.curve else gr.skip()
@@ -184,7 +215,7 @@ def detect_gpu():
 
 def build(demo: gr.Blocks, student_model: gr.State, run_history: gr.State) -> None:
     live = config.PRESETS[config.DEFAULT_PRESET]
-    color_map = {**plots.series_colors("es"), **plots.series_colors("en")}
+    color_map = {**series_colors("es"), **series_colors("en")}
     with gr.Tab(ui.t("tab_training"), id="training"):
         gr.Markdown(ui.t("training_intro"))
         with gr.Row():
