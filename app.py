@@ -32,10 +32,10 @@ def build_demo() -> gr.Blocks:
             dataset.build()
             augmentation.build()
             training.build(demo, student_model, run_history)
-            classify_input, classify_sent = classify.build(student_model)
+            classify_inputs, classify_sent = classify.build(student_model)
             inside.build(student_model)
             compare.build(demo, student_model, run_history)
-            evaluate.build(student_model, tabs, classify_input, classify_sent)
+            evaluate.build(student_model, tabs, classify_inputs, classify_sent)
         ui.follow_links(demo, tabs)  # ?tab=…&lang=… (each tab reads its own settings from the link)
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=LIGHT_CONCURRENCY, api_open=False)
     return demo

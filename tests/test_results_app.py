@@ -73,6 +73,11 @@ def test_a_run_is_evaluated_exported_with_its_command_and_brought_back(app_url, 
     theirs, sentence = another.predict(handle_file(photo), api_name="/classify")
     assert "the one you uploaded (flower-live-run1.keras)" in sentence
     assert theirs["confidences"] == own["confidences"]  # identical scores, label by label
+    shipped, sentence = another.predict(handle_file(photo), "roses", "shipped", api_name="/classify")
+    assert "Model: the one shipped with the app." in sentence and "True class" in sentence
+    assert shipped["confidences"] != own["confidences"]
+    with pytest.raises(Exception, match="setting"):
+        another.predict(handle_file(photo), "", "someone_elses", api_name="/classify")
     _, summary, _ = another.predict(api_name="/evaluate")
     assert "the model you brought (`flower-live-run1.keras`)" in summary
     _, text = another.predict(api_name="/export")

@@ -13,14 +13,20 @@ from flower_demo.tabs import components, ui
 
 
 @ui.light
-def classify(image, true_class: str = "", student_model=None, request: gr.Request = None, progress=gr.Progress()):
+def classify(image, true_class: str = "", model: str = "own", student_model=None, request: gr.Request = None,
+             progress=gr.Progress()):
     """Top five classes and the tutorial's sentence for one photo, a warning when the answer is unsure,
     and right or wrong when the photo's true class is known (a dataset photo, an Example).
 
-    Uses the model this student trained in the Training tab if any, else assets/flower_cnn.keras.
+    `model` "own" uses the model this student trained (or brought) if any, else the shipped
+    assets/flower_cnn.keras; "shipped" always the shipped one.
     """
     lang = ui.language(request)
     rgb = ui.read_image(image, lang)
+    if model not in ui.MODEL_CHOICES:
+        raise ui.error("error_setting", lang, detail=f"model {model!r}")
+    if model == "shipped":
+        student_model = None
     ui.wait_for_warm_up(lang, progress)
     network = student_model if student_model is not None else serving.shipped_model()
     if network is None:
@@ -39,6 +45,14 @@ def classify(image, true_class: str = "", student_model=None, request: gr.Reques
     uploaded = runs.origin_of(network).get("upload") if student_model is not None else None
     parts.append(translate("model_used_uploaded", lang, name=uploaded) if uploaded else source)
     return {name: float(p) for name, p in zip(names, probabilities)}, "\n\n".join(parts)
+
+
+def classify_again(image, true_class: str, model: str, student_model, request: gr.Request = None,
+                   progress=gr.Progress()):
+    """The answer again when the student picks another model, if there is a photo to answer for."""
+    if not image:
+        return gr.skip(), gr.skip()
+    return classify(image, true_class, model, student_model, request, progress)
 
 
 @functools.cache  # built once with the page: the same Examples for every student
@@ -86,8 +100,8 @@ def upload_model(model_file, request: gr.Request = None):
 
 
 def build(student_model: gr.State):
-    """The tab; returns its photo input and `classify_sent(event)`, which classifies (and explains)
-    the photo another tab's `event` has just put into that input."""
+    """The tab; returns what another tab may fill (the photo, its true class, the model to use) and
+    `classify_sent(event)`, which classifies (and explains) the photo that `event` has just put there."""
     with gr.Tab(ui.t("tab_classify"), id="classify"):
         gr.Markdown(ui.t("classify_intro"))
         with gr.Row():
@@ -98,16 +112,18 @@ def build(student_model: gr.State):
                 examples = gr.Examples([[path] for path, _ in flower_examples()], inputs=[input_image],
                                        label=ui.t("examples"), elem_id="classify-examples")
                 dataset_photo_event = ui.dataset_photo_button(input_image, true_class_box)
+                model_radio = components.Radio([(ui.t(f"inside_model_{key}"), key) for key in ui.MODEL_CHOICES],
+                                               value="own", label=ui.t("inside_model"), elem_id="classify-model")
                 classify_button = gr.Button(ui.t("classify_button"), variant="primary")
                 ui.active_when_warm(classify_button, ui.t("classify_button"), ui.t("classify_button_loading"))
             with gr.Column():
                 top_label = gr.Label(num_top_classes=5, label=ui.t("top_classes"))
                 sentence_markdown = gr.Markdown()
         with gr.Accordion(ui.t("saliency_title"), open=True):
-            # The same network Classify uses: this student's, else the shipped one.
-            saliency_inputs, saliency_outputs, saliency_changes = ui.saliency_panel(input_image, gr.State("own"),
+            # The same network Classify uses.
+            saliency_inputs, saliency_outputs, saliency_changes = ui.saliency_panel(input_image, model_radio,
                                                                                     student_model)
-        classify_inputs = [input_image, true_class_box, student_model]
+        classify_inputs = [input_image, true_class_box, model_radio, student_model]
         # A photo of unknown class (an upload, the webcam, the clipboard) forgets the last one's class.
         unknown_photo = input_image.upload(forget_true_class, None, true_class_box, queue=False,
                                            api_visibility="private")
@@ -116,6 +132,8 @@ def build(student_model: gr.State):
             unknown_photo.then(classify, classify_inputs, [top_label, sentence_markdown], api_visibility="private"),
             dataset_photo_event.success(classify, classify_inputs, [top_label, sentence_markdown],
                                         api_visibility="private"),
+            model_radio.input(classify_again, classify_inputs, [top_label, sentence_markdown],
+                              api_visibility="private"),
             examples.load_input_event.then(true_class_of_example, examples.dataset, true_class_box, queue=False,
                                            api_visibility="private").then(
                 classify, classify_inputs, [top_label, sentence_markdown], api_visibility="private"),
@@ -135,9 +153,9 @@ def build(student_model: gr.State):
         model_file.upload(upload_model, model_file, [student_model, upload_markdown], api_name="upload_model")
 
     def classify_sent(event) -> None:
-        answered = event.success(classify, [input_image, student_model], [top_label, sentence_markdown],
+        answered = event.success(classify, classify_inputs, [top_label, sentence_markdown],
                                  api_visibility="private")
         answered.success(ui.show_saliency, saliency_inputs, saliency_outputs, api_visibility="private",
                          show_progress="minimal")
 
-    return input_image, classify_sent
+    return (input_image, true_class_box, model_radio), classify_sent

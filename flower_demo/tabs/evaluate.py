@@ -116,6 +116,7 @@ def show_mistakes(true_class: str = ANY, predicted_class: str = ANY, model: str 
     for row in rows[:GALLERY_PHOTOS]:
         said = int(result.predicted[row])
         shown.append({"path": str(Path(result.root) / result.files[row]), "file": result.files[row],
+                      "class": result.class_names[result.labels[row]],
                       "true": class_label(result.class_names[result.labels[row]], lang),
                       "predicted": class_label(result.class_names[said], lang),
                       "confidence": round(100 * float(result.confidence[row]), 1)})
@@ -143,20 +144,21 @@ def select_photo(shown, selection: gr.SelectData, request: gr.Request = None):
     if not shown or not 0 <= selection.index < len(shown):
         return None, ""
     photo = shown[selection.index]
-    return photo["path"], translate("mistakes_selected", ui.language(request), **photo)
+    return photo, translate("mistakes_selected", ui.language(request), **photo)
 
 
-def send_to_classify(chosen: str | None, request: gr.Request = None):
-    """The chosen photo, full size, into the Classify tab, which then opens."""
+def send_to_classify(chosen: dict | None, model: str = "own", request: gr.Request = None):
+    """The chosen photo, full size, into the Classify tab, which then opens and answers with the
+    model that was evaluated (and, knowing the photo's class, says whether it is right)."""
     lang = ui.language(request)
     if not chosen:
         raise ui.error("error_pick_photo", lang)
-    return ui.read_image(chosen, lang), gr.Tabs(selected="classify")
+    return ui.read_image(chosen["path"], lang), chosen["class"], model, gr.Tabs(selected="classify")
 
 
-def build(student_model: gr.State, tabs: gr.Tabs, classify_input, classify_sent) -> None:
-    """The tab. `classify_input` is the Classify tab's photo input and `classify_sent(event)` chains
-    its answer on an event that fills it (classify.build returns both)."""
+def build(student_model: gr.State, tabs: gr.Tabs, classify_inputs, classify_sent) -> None:
+    """The tab. `classify_inputs` are the Classify tab's photo, true class and model, and
+    `classify_sent(event)` chains its answer on an event that fills them (classify.build returns both)."""
     with gr.Tab(ui.t("tab_evaluate"), id="evaluate"):
         gr.Markdown(ui.t("evaluate_intro"))
         with gr.Row():
@@ -203,5 +205,5 @@ def build(student_model: gr.State, tabs: gr.Tabs, classify_input, classify_sent)
         gr.on([true_dropdown.input, predicted_dropdown.input], show_mistakes, mistake_inputs, mistake_outputs,
               api_visibility="private")
         mistakes_gallery.select(select_photo, shown_photos, [chosen_photo, chosen_markdown], api_visibility="private")
-        classify_sent(send_button.click(send_to_classify, chosen_photo, [classify_input, tabs],
+        classify_sent(send_button.click(send_to_classify, [chosen_photo, model_radio], [*classify_inputs, tabs],
                                         api_visibility="private"))
