@@ -105,7 +105,23 @@ def load_model(path: str | Path):
     return keras.models.load_model(path, safe_mode=True, compile=False)
 
 
-@functools.cache
+def _once(load):
+    """`load` called once, by the first caller; a caller meanwhile waits for that answer rather than
+    loading a second copy (functools.cache alone lets every thread that finds it empty load it).
+    `cache_clear()` forgets it (tests that point FLOWER_MODEL_PATH elsewhere)."""
+    cached = functools.cache(load)
+    lock = threading.Lock()
+
+    @functools.wraps(load)
+    def loaded():
+        with lock:
+            return cached()
+
+    loaded.cache_clear = cached.cache_clear
+    return loaded
+
+
+@_once
 def shipped_model():
     """The model in assets/ (or $FLOWER_MODEL_PATH, read on the first call), loaded once and shared
     read-only by every student; None if absent."""

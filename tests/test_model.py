@@ -276,3 +276,32 @@ def test_a_forgotten_model_frees_its_compiled_predictor():
     del network
     gc.collect()
     assert alive() is None  # nothing, the predictor cache included, keeps the model alive
+
+
+def test_students_asking_for_the_shipped_model_at_once_load_it_once(monkeypatch):
+    import threading
+
+    loads = []
+    started = threading.Event()
+
+    def slow_load(path):
+        loads.append(path)
+        started.set()
+        release.wait(10)
+        return "the model"
+
+    release = threading.Event()
+    monkeypatch.setattr(serving, "load_model", slow_load)
+    serving.shipped_model.cache_clear()
+    answers = []
+    try:
+        students = [threading.Thread(target=lambda: answers.append(serving.shipped_model())) for _ in range(4)]
+        for student in students:
+            student.start()
+        started.wait(10)
+        release.set()
+        for student in students:
+            student.join(10)
+    finally:
+        serving.shipped_model.cache_clear()
+    assert answers == ["the model"] * 4 and len(loads) == 1
