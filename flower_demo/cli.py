@@ -1,8 +1,9 @@
 """The command line on the same core as the app.
 
     python -m flower_demo train --preset KEY --data-dir DIR [--epochs N --image-size S
-        --batch-size B --learning-rate LR] --out PATH.keras [--log-json]
+        --batch-size B --learning-rate LR --validation-split F --split-seed N] --out PATH.keras [--log-json]
     python -m flower_demo evaluate --model PATH --data-dir DIR [--subset all|training|validation]
+        [--validation-split F --split-seed N]
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ def _train(args) -> int:
 
     train_config = config.with_overrides(
         config.PRESETS[args.preset], final_fit=True, epochs=args.epochs, image_size=args.image_size,
-        batch_size=args.batch_size, learning_rate=args.learning_rate, validation_split=args.validation_split)
+        batch_size=args.batch_size, learning_rate=args.learning_rate, validation_split=args.validation_split,
+        split_seed=args.split_seed)
 
     def report(row: dict) -> None:
         if args.log_json:
@@ -52,7 +54,8 @@ def _evaluate(args) -> int:
     from flower_demo.evaluation import evaluate
 
     try:
-        result = evaluate(serving.load_model(args.model), args.data_dir, subset=args.subset)
+        result = evaluate(serving.load_model(args.model), args.data_dir, subset=args.subset,
+                          validation_split=args.validation_split, split_seed=args.split_seed)
     except errors.DatasetError as error:
         print(f"error: {translate(error.key, 'en', detail=error.detail)}", file=sys.stderr)
         return 1
@@ -73,6 +76,8 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("--learning-rate", type=float)
     train.add_argument("--validation-split", type=float,
                        help="fraction held out for validation; 0 trains on every photo (a final fit)")
+    train.add_argument("--split-seed", type=int,
+                       help=f"which photos are held out (default {config.SPLIT_SEED}, the tutorial's split)")
     train.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
     train.add_argument("--out", required=True, help="where to save the model (.keras)")
     train.add_argument("--log-json", action="store_true", help="one JSON object per epoch on stdout")
@@ -81,7 +86,11 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--model", required=True)
     evaluate.add_argument("--data-dir", required=True)
     evaluate.add_argument("--subset", choices=("all", "training", "validation"), default="all",
-                          help="all photos, or one side of the 80/20 split (seed 123) training uses")
+                          help="all photos, or one side of the split training used")
+    evaluate.add_argument("--validation-split", type=float, default=config.VALIDATION_SPLIT,
+                          help="the fraction training held out (default %(default)s)")
+    evaluate.add_argument("--split-seed", type=int, default=config.SPLIT_SEED,
+                          help="the seed of training's split (default %(default)s)")
     evaluate.set_defaults(handler=_evaluate)
     return main
 

@@ -39,7 +39,7 @@ class EvaluationError(ValueError):
 class Evaluation:
     """One model's scores on a set of labelled photos, photo by photo. Read-only: shared by sessions."""
 
-    subset: str  # all, training or validation (the split training uses, seed 123)
+    subset: str  # all, training or validation (the split training uses, seed 123 unless told)
     validation_split: float
     class_names: tuple[str, ...]
     labels: np.ndarray  # (n,) true class of each photo
@@ -137,13 +137,15 @@ def score(network, pixels: np.ndarray, batch_size: int = 64,
 def evaluate_folder(network, data_dir, subset: str = "validation",
                     validation_split: float = config.VALIDATION_SPLIT, max_photos: int | None = None,
                     batch_size: int = 64, progress: Progress | None = None,
-                    before_batch: Callable[[], object] | None = None) -> Evaluation:
+                    before_batch: Callable[[], object] | None = None,
+                    split_seed: int = config.SPLIT_SEED) -> Evaluation:
     """Scores the decodable photos under `data_dir` (class folders) with `network`.
 
     Args:
-        subset: `all`, or the `training` or `validation` side of the split training uses (seed 123),
+        subset: `all`, or the `training` or `validation` side of the split training uses (split_seed),
             so a model is scored on exactly the photos it was validated on.
         validation_split: the split the model was trained with.
+        split_seed: the seed of that split (TrainConfig.split_seed; the tutorial's 123 by default).
         max_photos: at most this many photos of the subset, taken in the split's shuffled order (a
             fair sample of every class); None for all.
 
@@ -162,7 +164,7 @@ def evaluate_folder(network, data_dir, subset: str = "validation",
     if subset == "all":
         rows = np.arange(len(photos.labels))
     else:
-        train_rows, val_rows = photo_cache.split_rows(photos, validation_split)
+        train_rows, val_rows = photo_cache.split_rows(photos, validation_split, split_seed)
         rows = val_rows if subset == "validation" else train_rows
     available = len(rows)
     if max_photos is not None:
@@ -183,9 +185,10 @@ def evaluate_folder(network, data_dir, subset: str = "validation",
 
 
 def evaluate(network, data_dir, batch_size: int = 64, subset: str = "all",
-             validation_split: float = config.VALIDATION_SPLIT) -> dict:
+             validation_split: float = config.VALIDATION_SPLIT, split_seed: int = config.SPLIT_SEED) -> dict:
     """The command line's evaluation: `evaluate_folder` as a JSON-ready dict (see Evaluation.to_json)."""
-    return evaluate_folder(network, data_dir, subset, validation_split, batch_size=batch_size).to_json()
+    return evaluate_folder(network, data_dir, subset, validation_split, batch_size=batch_size,
+                           split_seed=split_seed).to_json()
 
 
 # --- one evaluation per model and photo folder ----------------------------------------------------

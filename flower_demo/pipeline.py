@@ -25,7 +25,8 @@ def make_datasets(photos: photo_cache.DecodedPhotos, train_config: TrainConfig):
     """
     import tensorflow as tf
 
-    (x_train, y_train), (x_val, y_val) = photo_cache.split(photos, train_config.validation_split)
+    (x_train, y_train), (x_val, y_val) = photo_cache.split(photos, train_config.validation_split,
+                                                            train_config.split_seed)
     num_classes = len(photos.class_names)
     one_hot = train_config.label_smoothing > 0
     steps = math.ceil(len(x_train) / train_config.batch_size)

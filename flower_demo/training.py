@@ -169,7 +169,9 @@ class TrainingRun:
         device = "/GPU:0" if self.device == "gpu" and gpu_available() else "/CPU:0"
         with tf.device(device):
             network = networks.build_model(self.config, len(photos.class_names), steps_per_epoch=steps)
-            self._update(summary=networks.summary_text(network), summary_rows=networks.summary_rows(network),
+            # A progressive run's network takes any size: the table shows the shapes at the size it serves.
+            shown = networks.with_input_size(network, self.config.image_size)
+            self._update(summary=networks.summary_text(shown), summary_rows=networks.summary_rows(shown),
                          phase="training",
                          epoch_started=time.monotonic())
             with workarounds.forgetting_custom_gradients():  # ~16 MB a run otherwise, kept for good

@@ -111,6 +111,36 @@ def test_evaluate_on_the_validation_side_counts_only_held_out_photos(trained, ca
     assert result["photos"] == len(val_images) == np.asarray(result["confusion_matrix"]).sum()
 
 
+def test_the_split_seed_reaches_training_and_evaluation(trained, monkeypatch):
+    from flower_demo import evaluation, training
+
+    chosen = []
+
+    class Recorded(Exception):
+        pass
+
+    def recording_run(train_config, **_):
+        chosen.append(train_config)
+        raise Recorded
+
+    monkeypatch.setattr(training, "TrainingRun", recording_run)
+    with pytest.raises(Recorded):
+        cli.main(["train", "--preset", "live", "--split-seed", "7", "--out", "never.keras"])
+    assert chosen[0].split_seed == 7
+    assert cli.parser().parse_args(["evaluate", "--model", "m", "--data-dir", "d"]).split_seed == config.SPLIT_SEED
+
+    folder, out, _ = trained
+    network = serving.load_model(out)
+    photos = photo_cache.load_photos(folder, network.input_shape[1])
+    files = {}
+    for seed in (7, 8):
+        _, rows = photo_cache.split_rows(photos, config.VALIDATION_SPLIT, seed)
+        held_out = evaluation.evaluate_folder(network, folder, "validation", split_seed=seed)
+        files[seed] = set(held_out.files)
+        assert len(files[seed]) == len(rows) == held_out.photos
+    assert files[7] != files[8]
+
+
 def test_a_final_fit_trains_on_every_photo(flower_folder, tmp_path, capsys):
     """`--validation-split 0`, the shipped model's final fit: no photo is held out, no val_ figures."""
     out = tmp_path / "final.keras"

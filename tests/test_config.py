@@ -53,3 +53,9 @@ def test_the_live_epoch_cap():
     assert config.live_epoch_cap("flower_cnn") == config.LIVE_EPOCH_CAP["flower_cnn"] < PRESETS["flower_cnn"].epochs
     assert config.live_epoch_cap("seed") == config.MAX_EPOCHS_APP
     assert all(cap <= config.MAX_EPOCHS_APP for cap in config.LIVE_EPOCH_CAP.values())
+
+
+def test_the_split_seed_is_the_tutorials_unless_told():
+    assert {preset.split_seed for preset in PRESETS.values()} == {config.SPLIT_SEED}
+    assert config.with_overrides(PRESETS["live"], split_seed=None).split_seed == config.SPLIT_SEED
+    assert config.with_overrides(PRESETS["live"], split_seed=2).split_seed == 2

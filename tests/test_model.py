@@ -56,7 +56,8 @@ def test_number_of_classes_and_unknown_architectures():
 
 
 def test_save_and_load_round_trip(tmp_path):
-    network = networks.build_model(dataclasses.replace(PRESETS["live"], image_size=32))
+    # A fixed input size, as a finished run hands out (a progressive run's network takes any size).
+    network = networks.build_model(dataclasses.replace(PRESETS["live"], image_size=32, progressive_sizes=()))
     pixels = np.random.RandomState(0).randint(0, 256, (4, 32, 32, 3)).astype(np.float32)
     before = np.asarray(network(pixels, training=False))
 
@@ -269,7 +270,7 @@ def test_a_forgotten_model_frees_its_compiled_predictor():
     import gc
     import weakref
 
-    network = networks.build_model(dataclasses.replace(PRESETS["live"], image_size=32))
+    network = networks.build_model(dataclasses.replace(PRESETS["live"], image_size=32, progressive_sizes=()))
     serving.predict_probabilities(network, np.zeros((8, 8, 3), np.uint8))
     assert network in serving._traced
     alive = weakref.ref(network)

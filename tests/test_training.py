@@ -117,6 +117,20 @@ def test_a_final_fit_trains_on_every_photo_without_validation(flower_folder):
     assert state.model.input_shape == (None, 32, 32, 3)
 
 
+def test_the_split_seed_chooses_the_validation_photos(flower_folder):
+    photos = photo_cache.load_photos(flower_folder, 32)
+
+    def validation_pixels(split_seed: int) -> np.ndarray:
+        _, validation, _, _ = make_datasets(photos, tiny("live", split_seed=split_seed))
+        return np.concatenate([np.asarray(x) for x, _ in validation])
+
+    first = validation_pixels(1)
+    np.testing.assert_array_equal(validation_pixels(1), first)  # the same seed, the same photos
+    assert not np.array_equal(validation_pixels(2), first)
+    _, (default_images, _) = photo_cache.split(photos, config.VALIDATION_SPLIT)  # the tutorial's seed 123
+    np.testing.assert_array_equal(validation_pixels(config.SPLIT_SEED), default_images)
+
+
 def test_stream_yields_copies_and_ends(flower_folder):
     train_config = tiny("seed")
     run = TrainingRun(train_config, data_dir=flower_folder)
