@@ -158,7 +158,7 @@ class ClusterRun:
         self.config = train_config
         self.data_dir = data_dir
         self.max_seconds = max_seconds
-        self.state = RunState(epochs=train_config.epochs)
+        self.state = RunState(epochs=train_config.epochs, epoch_sizes=train_config.epoch_sizes())
         self._stop = threading.Event()
         self._actor = None
         self.worker_pid: int | None = None  # the process training it, on its machine

@@ -35,6 +35,7 @@ class RunState:
     loading_done: int = 0
     loading_total: int = 0
     epochs: int = 0
+    epoch_sizes: tuple[int, ...] = ()  # the picture size each epoch trains at (TrainConfig.epoch_sizes)
     epoch: int = 0  # epochs finished (a stopped run's last one may be partial)
     full_epochs: int = 0  # epochs that ran every batch
     batch: int = 0  # batches finished in the current epoch
@@ -56,23 +57,41 @@ class RunState:
     summary_rows: list = dataclasses.field(default_factory=list)  # networks.summary_rows: the tab's table
     model: object = None  # the trained Keras model once the run ends (kept when stopped)
 
+    def _cost(self, epoch: int) -> float:
+        """Epoch `epoch`'s cost against one at the served size: its share of the pixels (progressive
+        resizing: a 32 px epoch of a 64 px run costs about a quarter)."""
+        if not self.epoch_sizes:
+            return 1.0
+        size = self.epoch_sizes[min(epoch, len(self.epoch_sizes) - 1)]
+        return (size / self.epoch_sizes[-1]) ** 2
+
     @property
-    def seconds_per_epoch(self) -> float | None:
+    def seconds_per_full_epoch(self) -> float | None:
+        """What an epoch at the served size takes, from the epochs so far, each scaled by its pixels."""
         if self.epoch_seconds:
-            return float(np.median(self.epoch_seconds))
+            return float(np.median([seconds / self._cost(epoch) for epoch, seconds in enumerate(self.epoch_seconds)]))
         if self.batch >= 3 and self.steps:
             # The current epoch's pace, first batch left out: the run's first one also traces the
             # training step (seconds), and counting it once per batch gave 3 min 35 s for a 37 s run.
-            return (time.monotonic() - self.pace_started) * self.steps / (self.batch - 1)
+            return (time.monotonic() - self.pace_started) * self.steps / (self.batch - 1) / self._cost(self.epoch)
         return None
 
     @property
+    def seconds_per_epoch(self) -> float | None:
+        """The pace of the epoch under way (at its own picture size), as the status line shows it."""
+        full = self.seconds_per_full_epoch
+        return None if full is None else full * self._cost(self.epoch)
+
+    @property
     def eta_seconds(self) -> float | None:
-        per_epoch = self.seconds_per_epoch
-        if per_epoch is None or self.phase != "training":
+        """The rest of this epoch and every later one, each at its own size (a progressive run's last
+        epochs, at the full size, take longest: a plain count of epochs left promised 11 s for 30)."""
+        full = self.seconds_per_full_epoch
+        if full is None or self.phase != "training":
             return None
-        done = self.epoch + (self.batch / self.steps if self.steps else 0)
-        return max(0.0, (self.epochs - done) * per_epoch)
+        left_of_this_one = 1 - (self.batch / self.steps if self.steps else 0)
+        later = sum(self._cost(epoch) for epoch in range(self.epoch + 1, self.epochs))
+        return max(0.0, full * (left_of_this_one * self._cost(self.epoch) + later))
 
 
 def gpu_available() -> bool:
@@ -96,7 +115,7 @@ class TrainingRun:
         # Called before every training and validation batch: the app passes
         # priority.PRIORITY.yield_to_requests, so students' clicks are served first.
         self.before_batch = before_batch
-        self.state = RunState(epochs=train_config.epochs)
+        self.state = RunState(epochs=train_config.epochs, epoch_sizes=train_config.epoch_sizes())
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self.validation_data = None  # the held-out batches, once built (validated once before training too)

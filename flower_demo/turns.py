@@ -43,11 +43,14 @@ def seconds_per_epoch(train_config: TrainConfig) -> float:
 
 
 def expected_seconds(train_config: TrainConfig) -> float:
-    return START_SECONDS + train_config.epochs * seconds_per_epoch(train_config)
+    """The whole run: each epoch at its own picture size (progressive resizing), by its pixels."""
+    sizes = train_config.epoch_sizes()
+    epochs = sum((size / train_config.image_size) ** 2 for size in sizes)
+    return START_SECONDS + epochs * seconds_per_epoch(train_config)
 
 
 def record_pace(train_config: TrainConfig, seconds: float | None) -> None:
-    """Remembers a finished run's median seconds per epoch, for the next estimates."""
+    """Remembers a finished run's median seconds per epoch at its served size, for the next estimates."""
     if seconds:
         with _paces_lock:
             _paces[_pace_key(train_config)] = float(seconds)

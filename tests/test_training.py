@@ -217,6 +217,31 @@ def test_eta_and_seconds_per_epoch():
     assert RunState(phase="training", epochs=2, steps=10, batch=2).seconds_per_epoch is None  # too early to say
 
 
+def test_eta_of_a_progressive_run_counts_each_epoch_at_its_size():
+    """live's epochs at 32, 48 and 64 px: two 32 px epochs took 1 s each, so a 64 px epoch takes ~4 s
+    (four times the pixels); the rest of the third 32 px epoch and every later one at its own size."""
+    from flower_demo.training import RunState
+
+    sizes = (32, 32, 32, 48, 48, 64, 64)
+    state = RunState(phase="training", epochs=7, epoch_sizes=sizes, epoch=2, steps=10, batch=5,
+                     epoch_seconds=[1.0, 1.0])
+    assert state.seconds_per_full_epoch == pytest.approx(4.0)
+    assert state.seconds_per_epoch == pytest.approx(1.0)  # the 32 px epoch under way
+    assert state.eta_seconds == pytest.approx(0.5 * 1.0 + 2 * 2.25 + 2 * 4.0)
+    assert config.PRESETS["live"].epoch_sizes()[0] < config.PRESETS["live"].image_size  # live is such a run
+
+
+def test_the_lines_estimate_counts_each_epoch_at_its_size():
+    from flower_demo import turns
+
+    progressive = dataclasses.replace(config.PRESETS["live"], epochs=4, progressive_sizes=(32,))
+    flat = dataclasses.replace(progressive, progressive_sizes=())
+    assert progressive.epoch_sizes() == (32, 32, 64, 64)
+    per_epoch = turns.seconds_per_epoch(flat)
+    assert turns.expected_seconds(flat) == pytest.approx(turns.START_SECONDS + 4 * per_epoch)
+    assert turns.expected_seconds(progressive) == pytest.approx(turns.START_SECONDS + 2.5 * per_epoch)
+
+
 def test_before_batch_runs_before_every_training_and_validation_batch(flower_folder):
     """The hook the app gives priority.PRIORITY.yield_to_requests (clicks before training)."""
     calls = []

@@ -70,7 +70,9 @@ def _status(state, lang: str, stop_requested: bool) -> str:
         text = (translate("status_loading", lang, done=state.loading_done, total=state.loading_total)
                 if state.loading_total else translate("status_preparing", lang))
     elif state.phase == "training":
+        sizes = state.epoch_sizes or (None,)
         text = translate("status_training", lang, epoch=min(state.epoch + 1, state.epochs), epochs=state.epochs,
+                         size=sizes[min(state.epoch, len(sizes) - 1)],
                          batch=state.batch, steps=state.steps, per_epoch=ui.duration(state.seconds_per_epoch),
                          eta=ui.duration(state.eta_seconds))
         if stop_requested:
@@ -157,7 +159,7 @@ async def train(preset: str = config.DEFAULT_PRESET, epochs: int | None = None, 
                 model = state.model if state.model is not None else gr.skip()
                 curve = state.curve if state.curve else gr.skip()
                 if state.epoch_seconds:
-                    turns.record_pace(run_config, state.seconds_per_epoch)
+                    turns.record_pace(run_config, state.seconds_per_full_epoch)
                 yield (_status(state, lang, False), *frames, _summary_table(state.summary_rows, lang), model, curve,
                        _recorded(history, run_config, state))
             else:
