@@ -87,6 +87,40 @@ def _augment(batch, seed, flip, rotation, zoom, contrast, geometry=True, contras
     return batch
 
 
+def cut_mix(batch, labels, seed, share: float):
+    """CutMix (Yun et al., 2019): `share` of the pictures get a box of the next picture pasted in.
+
+    `batch` is (N, H, W, C) floats, `labels` (N, classes) one-hot (or already soft); `seed` is a stateless
+    seed. The box's area is uniform between none and the whole picture (CutMix's Beta(1, 1)), its
+    centre anywhere, its sides cut at the edges; the label becomes the two labels weighted by the area
+    each picture shows, so the network is asked for "60 % daisy, 40 % roses" where it sees that much of
+    each. The partner is the next picture in the batch (the batch is already shuffled).
+    Returns the mixed batch and labels.
+    """
+    import tensorflow as tf
+
+    batch = tf.convert_to_tensor(batch, tf.float32)
+    labels = tf.convert_to_tensor(labels, tf.float32)
+    count, height, width = tf.shape(batch)[0], tf.shape(batch)[1], tf.shape(batch)[2]
+    pick_seed, area_seed, row_seed, column_seed = tf.unstack(
+        tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 4))
+    chosen = tf.random.stateless_uniform([count], pick_seed) < share
+    side = tf.sqrt(tf.random.stateless_uniform([count], area_seed))  # the box's side, as a share of the picture's
+    box_h = tf.cast(tf.round(side * tf.cast(height, tf.float32)), tf.int32)
+    box_w = tf.cast(tf.round(side * tf.cast(width, tf.float32)), tf.int32)
+    centre_y = tf.random.stateless_uniform([count], row_seed, 0, height, tf.int32)
+    centre_x = tf.random.stateless_uniform([count], column_seed, 0, width, tf.int32)
+    top, bottom = tf.maximum(centre_y - box_h // 2, 0), tf.minimum(centre_y - box_h // 2 + box_h, height)
+    left, right = tf.maximum(centre_x - box_w // 2, 0), tf.minimum(centre_x - box_w // 2 + box_w, width)
+    rows, columns = tf.range(height)[None, :], tf.range(width)[None, :]
+    in_rows = (rows >= top[:, None]) & (rows < bottom[:, None])
+    in_columns = (columns >= left[:, None]) & (columns < right[:, None])
+    inside = in_rows[:, :, None] & in_columns[:, None, :] & chosen[:, None, None]
+    mixed = tf.where(inside[..., None], tf.roll(batch, 1, axis=0), batch)
+    pasted = tf.reduce_mean(tf.cast(inside, tf.float32), axis=(1, 2))[:, None]  # the share the partner shows
+    return mixed, (1 - pasted) * labels + pasted * tf.roll(labels, 1, axis=0)
+
+
 @functools.cache
 def _preview_graph():
     """One traced graph for every setting and seed: nine 180 px previews cost ~23 ms, where Keras'

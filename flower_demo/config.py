@@ -129,10 +129,22 @@ class TrainConfig:
     # The saved model answers for the photo and its mirror image and averages the two (a mirrored
     # flower is the same flower: training flips photos half the time).
     mirror_average: bool = False
+    # CutMix: this share of the training pictures get a box of another photo pasted in, the label
+    # mixed by area (flower_demo/augment.py `cut_mix`); 0 disables it.
+    cutmix: float = 0.0
+    # Distillation (flower_demo/distillation.py): .keras files of networks trained before on the same
+    # training photos; each photo's target mixes its label with their averaged answers, this much of them.
+    teachers: tuple[str, ...] = ()
+    teacher_weight: float = 0.7
     seed: int = SPLIT_SEED  # the photo order and the augmentation draws
     # Which photos are held out: the tutorial's seed 123 unless told otherwise, so one recipe can be
     # measured on several splits (benchmarks/live_recipes.py) and kept apart from its final estimate.
     split_seed: int = SPLIT_SEED
+
+    @property
+    def soft_labels(self) -> bool:
+        """Whether training targets are class probabilities (one-hot, smoothed or mixed) rather than indices."""
+        return self.label_smoothing > 0 or self.cutmix > 0 or bool(self.teachers)
 
     def epoch_sizes(self) -> tuple[int, ...]:
         """The picture size each epoch trains at; the last epoch always at image_size (batch norm's

@@ -131,8 +131,8 @@ def build_model(train_config: TrainConfig, num_classes: int = len(config.CLASS_N
         optimizer = keras.optimizers.AdamW(learning_rate, weight_decay=train_config.weight_decay)
     else:
         optimizer = keras.optimizers.Adam(learning_rate)
-    if train_config.label_smoothing:
-        # Label smoothing needs one-hot targets; the data pipeline then yields one-hot labels.
+    if train_config.soft_labels:
+        # Label smoothing and CutMix need class probabilities as targets; the pipeline then yields them.
         loss = keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=train_config.label_smoothing)
         metrics = [keras.metrics.CategoricalAccuracy(name="accuracy")]
     else:

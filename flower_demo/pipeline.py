@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 
-from flower_demo import photo_cache
-from flower_demo.augment import random_augment
+from flower_demo import distillation, photo_cache
+from flower_demo.augment import cut_mix, random_augment
 from flower_demo.config import TrainConfig
 
 
@@ -28,7 +28,11 @@ def make_datasets(photos: photo_cache.DecodedPhotos, train_config: TrainConfig):
     (x_train, y_train), (x_val, y_val) = photo_cache.split(photos, train_config.validation_split,
                                                             train_config.split_seed)
     num_classes = len(photos.class_names)
-    one_hot = train_config.label_smoothing > 0
+    one_hot = train_config.soft_labels
+    train_targets = y_train
+    if train_config.teachers:
+        answers = distillation.teacher_answers(train_config.teachers, x_train)
+        train_targets = distillation.soft_targets(y_train, answers, train_config.teacher_weight)
     steps = math.ceil(len(x_train) / train_config.batch_size)
     epoch_sizes = train_config.epoch_sizes()
     resizing = any(size != train_config.image_size for size in epoch_sizes)
@@ -39,13 +43,16 @@ def make_datasets(photos: photo_cache.DecodedPhotos, train_config: TrainConfig):
         if seed is not None:
             output_size = sizes[batch_number // steps] if resizing else None
             x = random_augment(x, train_config.augmentation, seed, output_size)
-        return x, (tf.one_hot(y, num_classes) if one_hot else y)
+        y = tf.one_hot(y, num_classes) if one_hot and y.dtype.is_integer else y
+        if seed is not None and train_config.cutmix > 0:
+            x, y = cut_mix(x, y, tf.random.experimental.stateless_fold_in(seed, 1), train_config.cutmix)
+        return x, y
 
-    train = (tf.data.Dataset.from_tensor_slices((x_train, y_train))
+    train = (tf.data.Dataset.from_tensor_slices((x_train, train_targets))
              .shuffle(len(x_train), seed=train_config.seed, reshuffle_each_iteration=True)
              .batch(train_config.batch_size)
              .repeat(train_config.epochs))
-    if train_config.augmentation.enabled or resizing:
+    if train_config.augmentation.enabled or resizing or train_config.cutmix > 0:
         # A fresh stateless seed per batch, reproducible for the run's seed, and the batch's number.
         seeds = tf.data.Dataset.random(seed=train_config.seed).batch(2)
         train = tf.data.Dataset.zip(train, seeds, tf.data.Dataset.range(train_config.epochs * steps)).map(

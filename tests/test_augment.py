@@ -128,3 +128,32 @@ def test_tile_lays_pictures_out_in_rows_with_gaps():
     assert sheet[0, 0, 0] == 1 and sheet[0, 4, 0] == 2 and sheet[0, 8, 0] == 3  # first row
     assert sheet[3, 0, 0] == 4 and sheet[3, 4, 0] == 5 and sheet[3, 8, 0] == 0  # second row, one empty slot
     assert not sheet[2].any() and not sheet[:, 3].any()  # the gaps
+
+
+def test_cut_mix_pastes_one_box_of_the_next_picture_and_mixes_labels_by_its_area():
+    rng = np.random.RandomState(4)
+    batch = rng.uniform(0, 255, (6, 10, 12, 3)).astype(np.float32)
+    labels = np.eye(5, dtype=np.float32)[[0, 1, 2, 3, 4, 0]]
+    mixed, mixed_labels = (np.asarray(t) for t in augment.cut_mix(batch, labels, np.int64([3, 9]), share=1.0))
+    partner, partner_labels = np.roll(batch, 1, axis=0), np.roll(labels, 1, axis=0)
+    for picture in range(6):
+        from_partner = np.all(mixed[picture] == partner[picture], axis=-1)
+        kept = np.all(mixed[picture] == batch[picture], axis=-1)
+        assert np.all(from_partner | kept)
+        rows, columns = np.nonzero(from_partner & ~kept)
+        if len(rows):  # one axis-aligned box: every pixel between its corners comes from the partner
+            assert from_partner[rows.min():rows.max() + 1, columns.min():columns.max() + 1].all()
+        area = from_partner.mean()
+        np.testing.assert_allclose(mixed_labels[picture], (1 - area) * labels[picture] + area * partner_labels[picture],
+                                   atol=1e-6)
+    assert not np.array_equal(mixed, batch)  # boxes of random size: some pixels were pasted
+    again = augment.cut_mix(batch, labels, np.int64([3, 9]), share=1.0)
+    np.testing.assert_array_equal(np.asarray(again[0]), mixed)  # a stateless seed: the same boxes
+
+
+def test_cut_mix_with_share_zero_changes_nothing():
+    batch = np.random.RandomState(5).uniform(0, 255, (4, 8, 8, 3)).astype(np.float32)
+    labels = np.eye(5, dtype=np.float32)[[0, 1, 2, 3]]
+    mixed, mixed_labels = augment.cut_mix(batch, labels, np.int64([1, 1]), share=0.0)
+    np.testing.assert_array_equal(np.asarray(mixed), batch)
+    np.testing.assert_array_equal(np.asarray(mixed_labels), labels)

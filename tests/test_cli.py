@@ -127,6 +127,11 @@ def test_the_split_seed_reaches_training_and_evaluation(trained, monkeypatch):
     with pytest.raises(Recorded):
         cli.main(["train", "--preset", "live", "--split-seed", "7", "--out", "never.keras"])
     assert chosen[0].split_seed == 7
+    assert (chosen[0].seed, chosen[0].teachers) == (config.PRESETS["live"].seed, ())
+    with pytest.raises(Recorded):
+        cli.main(["train", "--preset", "live", "--seed", "8", "--teacher", "a.keras", "--teacher", "b.keras",
+                  "--out", "never.keras"])
+    assert (chosen[1].seed, chosen[1].teachers) == (8, ("a.keras", "b.keras"))
     assert cli.parser().parse_args(["evaluate", "--model", "m", "--data-dir", "d"]).split_seed == config.SPLIT_SEED
 
     folder, out, _ = trained

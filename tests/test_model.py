@@ -42,7 +42,7 @@ def test_each_preset(preset):
     assert isinstance(network.layers[1], keras.layers.Rescaling)
     has_dropout = any(isinstance(layer, keras.layers.Dropout) for layer in network.layers)
     assert has_dropout == bool(train_config.dropout)
-    expected_loss = (keras.losses.CategoricalCrossentropy if train_config.label_smoothing
+    expected_loss = (keras.losses.CategoricalCrossentropy if train_config.soft_labels
                      else keras.losses.SparseCategoricalCrossentropy)
     assert isinstance(network.loss, expected_loss)
     expected_optimizer = keras.optimizers.AdamW if train_config.weight_decay else keras.optimizers.Adam

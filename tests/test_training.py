@@ -89,6 +89,19 @@ def test_progressive_resizing_trains_each_epoch_at_its_size_and_serves_the_last(
                                rtol=1e-4, atol=1e-4)  # float summation order only
 
 
+def test_cutmix_trains_on_mixed_labels_and_validates_on_whole_photos(flower_folder):
+    train_config = tiny("live", epochs=1, cutmix=1.0, validation_split=0.2)
+    train, validation, _, _ = make_datasets(photo_cache.load_photos(flower_folder, 32), train_config)
+    targets = np.concatenate([np.asarray(y) for _, y in train])
+    assert targets.shape[1] == 5 and np.allclose(targets.sum(axis=1), 1)
+    assert (targets.max(axis=1) < 1).any()  # some photos show two flowers, and their labels say so
+    assert all(set(np.unique(np.asarray(y))) <= {0.0, 1.0} for _, y in validation)  # one-hot, unmixed
+
+    state = TrainingRun(train_config, data_dir=flower_folder).run()
+
+    assert state.phase == "finished" and math.isfinite(state.history[0]["loss"])
+
+
 def test_the_same_settings_train_the_same_model_twice_in_one_process(flower_folder):
     """A class that runs the same settings again sees the same curves: nothing an earlier run left in
     the process (TensorFlow's global seed) changes the photo order, augmentation or initial weights."""
