@@ -1,21 +1,26 @@
-"""Issue 18, goal 2: which `live` recipe is most accurate in about a minute, judged over several splits.
+"""Issue 18: which recipe is most accurate for its time, judged over several splits.
 
-    python benchmarks/live_recipes.py --data-dir ../shared/flower_photos [--split-seeds 1 2 3]
-        [--recipes live_6ep prog32_48_e14_flip ...] [--rounds 1]
+    python benchmarks/recipes.py --data-dir ../shared/flower_photos [--family live|flower_cnn]
+        [--split-seeds 1 2 3] [--recipes NAME ...] [--rounds 1]
 
-Each recipe is a dict of TrainConfig overrides on top of `live` as it was before issue 18 (BEFORE,
-RECIPES below). For every
-split seed, every recipe trains once as a whole process (imports, warm decode cache, build, fit, save:
-what `python -m flower_demo train --preset live` does), recipes taken in turn for each seed so that
-the machine's noise hits them all alike. The process scores its saved model on the split's validation
+A family is a preset, the overrides that put it back to a fixed starting point (`base`), a baseline
+recipe and its candidates; each candidate is a dict of TrainConfig overrides on top of the base.
+- `live`: the Training tab's default, from `live` as it was before issue 18 (goal 2).
+- `flower_cnn`: the shipped model's recipe, trained on the split (28 epochs of 2,348 photos: the
+  steps of its final fit) so that it can be scored (goal 1). A full-size run takes 20-25 minutes on
+  2 cores, so candidates are screened first at half the picture size (`half_*`, 104 px served, a
+  quarter of the pixels), where a run takes a few minutes.
+For every split seed, every recipe trains once as a whole process (imports, warm decode cache, build,
+fit, save: what `python -m flower_demo train` does), recipes taken in turn for each seed so that the
+machine's noise hits them all alike. The process scores its saved model on the split's validation
 photos (after timing itself: the scoring is not counted) so that a recipe with a mirror average is
 judged by what it would serve. Split seed 123 (the tutorial's split) is left out of the screening: it
 gives the final estimate of the recipe chosen, a split no choice was made on.
 
 Prints one JSON object: per recipe its accuracies, mean ± sample standard deviation over the seeds,
-median wall seconds and the ratio to the old `live`'s (live_6ep) median in the same run; the CPU and its bf16 flags.
+median wall seconds and the ratio to the baseline's median in the same run; the CPU and its bf16 flags.
 
-A child process is started as `python benchmarks/live_recipes.py --child '{json}'`: the overrides travel
+A child process is started as `python benchmarks/recipes.py --child '{json}'`: the overrides travel
 as JSON here, inside the benchmark, rather than as a hidden option of the public command line.
 """
 
@@ -38,11 +43,10 @@ sys.path.insert(0, str(ROOT))
 # recipe is these overrides of PRESETS["live"] and then its own, so the figures in the model card can be
 # measured again whatever the preset now says. Tuples stay tuples (progressive_sizes), augmentation is a
 # dict of Augmentation fields. (mixed_bfloat16 is not a candidate: slower here, benchmarks/mixed_precision.py.)
-BEFORE = {"epochs": 6, "image_size": 64, "batch_size": 32, "learning_rate": 3e-3, "dropout": 0.2,
-          "progressive_sizes": (), "augmentation": {"flip": True, "rotation": 0.05, "zoom": 0.1}}
-BASELINE = "live_6ep"  # the ratios of wall seconds are to it, measured in the same run
-RECIPES: dict[str, dict] = {
-    BASELINE: {},
+LIVE_BEFORE = {"epochs": 6, "image_size": 64, "batch_size": 32, "learning_rate": 3e-3, "dropout": 0.2,
+               "progressive_sizes": (), "augmentation": {"flip": True, "rotation": 0.05, "zoom": 0.1}}
+LIVE_RECIPES: dict[str, dict] = {
+    "live_6ep": {},
     # Cheaper early epochs: the first half at 48 px (~0.56 of a 64 px epoch's pixels), then 64 px.
     "prog48_e8": {"epochs": 8, "progressive_sizes": (48,)},
     "prog48_e10": {"epochs": 10, "progressive_sizes": (48,)},
@@ -77,6 +81,35 @@ RECIPES: dict[str, dict] = {
                                 "augmentation": {"flip": True, "rotation": 0.0, "zoom": 0.05}},
 }
 
+# The shipped recipe as it was chosen (v7 in the model card), on the split: 28 epochs of 2,348 photos
+# at 96, 128, 160 and 208 px, flip/rotation 0.1/zoom 0.2/contrast 0.2, dropout 0.3, label smoothing
+# 0.1, AdamW 2e-3 cosine, decay 0.05, mirror average.
+SHIPPED_BEFORE = {"epochs": 28, "validation_split": 0.2, "image_size": 208, "progressive_sizes": (96, 128, 160),
+                  "cutmix": 0.0}
+HALF = {"image_size": 104, "progressive_sizes": (48, 64, 80)}  # a quarter of the pixels: screening
+SHIPPED_RECIPES: dict[str, dict] = {
+    "v7": {},
+    "half_v7": HALF,
+    # The issue's levers that cost no extra arithmetic per step: a longer schedule (the budget is now
+    # two hours), and CutMix, whose gains usually need one.
+    "half_cutmix": {**HALF, "cutmix": 0.5},
+    "half_e56": {**HALF, "epochs": 56},
+    "half_e56_cutmix": {**HALF, "epochs": 56, "cutmix": 0.5},
+    # The network ends training at ~89 % on its augmented photos: less regularisation.
+    "half_drop0": {**HALF, "dropout": 0.0},
+    # Distillation: two more runs of half_v7 with other seeds (initial weights, photo order,
+    # augmentation; the same training photos), then a network taught by the three. "teachers" names
+    # recipes: their models from the same split seed are the teachers (run them first).
+    "half_v7_seed7": {**HALF, "seed": 7},
+    "half_v7_seed8": {**HALF, "seed": 8},
+    "half_distill": {**HALF, "teachers": ("half_v7", "half_v7_seed7", "half_v7_seed8")},
+}
+
+FAMILIES = {
+    "live": {"preset": "live", "base": LIVE_BEFORE, "recipes": LIVE_RECIPES, "baseline": "live_6ep"},
+    "flower_cnn": {"preset": "flower_cnn", "base": SHIPPED_BEFORE, "recipes": SHIPPED_RECIPES, "baseline": "half_v7"},
+}
+
 
 def child(spec: dict) -> None:
     """One whole training process, as the command line's train: prints one JSON line at the end."""
@@ -84,12 +117,15 @@ def child(spec: dict) -> None:
     from flower_demo import config, serving
     from flower_demo.training import TrainingRun
 
-    overrides = {**BEFORE, **spec["overrides"]}
+    family = FAMILIES[spec["family"]]
+    overrides = {**family["base"], **spec["overrides"]}
     if "progressive_sizes" in overrides:
         overrides["progressive_sizes"] = tuple(overrides["progressive_sizes"])
     if "augmentation" in overrides:
         overrides["augmentation"] = config.Augmentation(**overrides["augmentation"])
-    train_config = config.with_overrides(config.PRESETS["live"], final_fit=True, split_seed=spec["split_seed"],
+    if "teachers" in overrides:
+        overrides["teachers"] = tuple(model_path(spec["models"], name, spec["split_seed"]) for name in overrides["teachers"])
+    train_config = config.with_overrides(config.PRESETS[family["preset"]], final_fit=True, split_seed=spec["split_seed"],
                                           **overrides)
     state = TrainingRun(train_config, data_dir=spec["data_dir"]).run()
     if state.phase != "finished":
@@ -108,11 +144,25 @@ def child(spec: dict) -> None:
     mirrored = served if train_config.mirror_average else evaluate_folder(
         networks.with_mirror_average(saved), spec["data_dir"], "validation", train_config.validation_split,
         split_seed=train_config.split_seed)
-    print(json.dumps({"in_process_seconds": round(seconds, 2), "scoring_seconds": round(time.monotonic() - started - seconds, 2),
+    teachers = teacher_accuracy(train_config, spec["data_dir"]) if train_config.teachers else None
+    print(json.dumps({"in_process_seconds": round(seconds, 2), "teachers_accuracy": teachers, "scoring_seconds": round(time.monotonic() - started - seconds, 2),
                       "fit_val_accuracy": state.history[-1]["val_accuracy"],
                       "train_accuracy": state.history[-1]["accuracy"], "served_accuracy": served.accuracy,
                       "mirror_accuracy": mirrored.accuracy,
                       "val_photos": served.photos, "epoch_seconds": [row["seconds"] for row in state.history]}))
+
+
+def model_path(folder: str, recipe: str, split_seed: int) -> str:
+    return str(Path(folder) / f"{recipe}-split{split_seed}.keras")
+
+
+def teacher_accuracy(train_config, data_dir: str) -> float:
+    """How often the teachers' averaged answers are right on the split's validation photos."""
+    from flower_demo import distillation, download, photo_cache
+
+    photos = photo_cache.load_photos(download.locate_dataset(data_dir), train_config.image_size)
+    _, (x_val, y_val) = photo_cache.split(photos, train_config.validation_split, train_config.split_seed)
+    return float((distillation.teacher_answers(train_config.teachers, x_val).argmax(axis=1) == y_val).mean())
 
 
 def run_child(spec: dict) -> dict:
@@ -145,7 +195,7 @@ def prime(data_dir: str, sizes: set[int]) -> None:
     subprocess.run([sys.executable, "-c", code, data_dir, *map(str, sorted(sizes))], cwd=ROOT, check=True)
 
 
-def summary(results: dict[str, list[dict]], baseline: str) -> dict:
+def summary(results: dict[str, list[dict]], recipes: dict[str, dict], baseline: str) -> dict:
     base_wall = statistics.median(row["wall_seconds"] for row in results[baseline]) if results.get(baseline) else None
     table = {}
     for name, rows in results.items():
@@ -154,13 +204,14 @@ def summary(results: dict[str, list[dict]], baseline: str) -> dict:
         accuracies = [row["served_accuracy"] for row in rows]
         walls = [row["wall_seconds"] for row in rows]
         table[name] = {
-            "overrides": {key: list(value) if isinstance(value, tuple) else value for key, value in RECIPES[name].items()},
+            "overrides": {key: list(value) if isinstance(value, tuple) else value for key, value in recipes[name].items()},
             "split_seeds": [row["split_seed"] for row in rows],
             "accuracies": [round(value, 4) for value in accuracies],
             "mean_accuracy": round(statistics.mean(accuracies), 4),
             "sd_accuracy": round(statistics.stdev(accuracies), 4) if len(accuracies) > 1 else None,
             "fit_val_accuracies": [round(row["fit_val_accuracy"], 4) for row in rows],
             "mirror_accuracies": [round(row["mirror_accuracy"], 4) for row in rows],
+            "teachers_accuracies": [row.get("teachers_accuracy") for row in rows],
             "mean_mirror_accuracy": round(statistics.mean(row["mirror_accuracy"] for row in rows), 4),
             "sd_mirror_accuracy": round(statistics.stdev(row["mirror_accuracy"] for row in rows), 4) if len(rows) > 1 else None,
             "train_accuracies": [round(row["train_accuracy"], 4) for row in rows],  # the last epoch's, augmented
@@ -178,33 +229,45 @@ def summary(results: dict[str, list[dict]], baseline: str) -> dict:
 def main() -> None:
     options = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     options.add_argument("--data-dir", required=True)
+    options.add_argument("--family", choices=list(FAMILIES), default="live")
     options.add_argument("--split-seeds", type=int, nargs="+", default=[1, 2, 3])
-    options.add_argument("--recipes", nargs="+", default=list(RECIPES), choices=list(RECIPES))
+    options.add_argument("--recipes", nargs="+", help="default: every recipe of the family")
     options.add_argument("--rounds", type=int, default=1, help="runs per recipe and split seed")
+    options.add_argument("--without-baseline", action="store_true",
+                         help="do not add the baseline (its accuracies are known from an earlier run: a run's "
+                              "accuracy repeats to the photo; its seconds are then not compared in this run)")
     options.add_argument("--out", help="also write the JSON here (and after every run, so a long run can be read)")
+    options.add_argument("--models", help="keep every run's model in this folder (NAME-splitSEED.keras; a "
+                                          "distillation recipe finds its teachers there); default: a temporary one")
     args = options.parse_args()
-    recipes = args.recipes if BASELINE in args.recipes else [BASELINE, *args.recipes]
+    family = FAMILIES[args.family]
+    known, baseline = family["recipes"], family["baseline"]
+    chosen = args.recipes or list(known)
+    unknown = sorted(set(chosen) - set(known))
+    if unknown:
+        options.error(f"no recipe {unknown} in family {args.family}: {sorted(known)}")
+    recipes = chosen if baseline in chosen or args.without_baseline else [baseline, *chosen]
 
-    from flower_demo import config
-
-    prime(args.data_dir, {RECIPES[name].get("image_size", BEFORE["image_size"]) for name in recipes})
+    prime(args.data_dir, {known[name].get("image_size", family["base"]["image_size"]) for name in recipes})
     results: dict[str, list[dict]] = {name: [] for name in recipes}
-    report = {"cpu": cpu(), "python": platform.python_version(), "data_dir": args.data_dir,
-              "split_seeds": args.split_seeds, "rounds": args.rounds}
-    with tempfile.TemporaryDirectory() as folder:
+    report = {"cpu": cpu(), "python": platform.python_version(), "data_dir": args.data_dir, "family": args.family,
+              "base": family["base"], "split_seeds": args.split_seeds, "rounds": args.rounds}
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = args.models or temporary
         for _ in range(args.rounds):
             for split_seed in args.split_seeds:
                 for name in recipes:  # round-robin: every recipe once per seed before the next seed
-                    spec = {"overrides": RECIPES[name], "split_seed": split_seed, "data_dir": args.data_dir,
-                            "out": str(Path(folder) / f"{name}.keras")}
+                    spec = {"family": args.family, "overrides": known[name], "split_seed": split_seed,
+                            "data_dir": args.data_dir, "models": folder,
+                            "out": model_path(folder, name, split_seed)}
                     row = run_child(spec)
                     row["split_seed"] = split_seed
                     results[name].append(row)
                     print(json.dumps({"recipe": name, "split_seed": split_seed, "accuracy": round(row["served_accuracy"], 4),
                                       "wall_seconds": row["wall_seconds"]}), file=sys.stderr, flush=True)
                     if args.out:
-                        Path(args.out).write_text(json.dumps({**report, "recipes": summary(results, BASELINE)}, indent=1))
-    report["recipes"] = summary(results, BASELINE)
+                        Path(args.out).write_text(json.dumps({**report, "recipes": summary(results, known, baseline)}, indent=1))
+    report["recipes"] = summary(results, known, baseline)
     if args.out:
         Path(args.out).write_text(json.dumps(report, indent=1))
     print(json.dumps(report, indent=1))
