@@ -103,6 +103,8 @@ SHIPPED_RECIPES: dict[str, dict] = {
     "half_v7_seed7": {**HALF, "seed": 7},
     "half_v7_seed8": {**HALF, "seed": 8},
     "half_distill": {**HALF, "teachers": ("half_v7", "half_v7_seed7", "half_v7_seed8")},
+    "half_e56_cutmix_distill": {**HALF, "epochs": 56, "cutmix": 0.5,
+                                "teachers": ("half_v7", "half_v7_seed7", "half_v7_seed8")},
 }
 
 FAMILIES = {
