@@ -7,7 +7,7 @@ A family is a preset, the overrides that put it back to a fixed starting point (
 recipe and its candidates; each candidate is a dict of TrainConfig overrides on top of the base.
 - `live`: the Training tab's default, from `live` as it was before issue 18 (goal 2).
 - `flower_cnn`: the shipped model's recipe, trained on the split (28 epochs of 2,348 photos: the
-  steps of its final fit) so that it can be scored (goal 1). A full-size run takes 20-25 minutes on
+  steps of its final fit) so that it can be scored (goal 1). A full-size run takes 10-25 minutes on
   2 cores, so candidates are screened first at half the picture size (`half_*`, 104 px served, a
   quarter of the pixels), where a run takes a few minutes.
 For every split seed, every recipe trains once as a whole process (imports, warm decode cache, build,
@@ -148,7 +148,8 @@ def child(spec: dict) -> None:
         networks.with_mirror_average(saved), spec["data_dir"], "validation", train_config.validation_split,
         split_seed=train_config.split_seed)
     teachers = teacher_accuracy(train_config, spec["data_dir"]) if train_config.teachers else None
-    print(json.dumps({"in_process_seconds": round(seconds, 2), "teachers_accuracy": teachers, "scoring_seconds": round(time.monotonic() - started - seconds, 2),
+    print(json.dumps({"in_process_seconds": round(seconds, 2), "teachers_accuracy": teachers,
+                      "scoring_seconds": round(time.monotonic() - started - seconds, 2),
                       "fit_val_accuracy": state.history[-1]["val_accuracy"],
                       "train_accuracy": state.history[-1]["accuracy"], "served_accuracy": served.accuracy,
                       "mirror_accuracy": mirrored.accuracy,

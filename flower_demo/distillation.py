@@ -15,21 +15,14 @@ from __future__ import annotations
 
 import numpy as np
 
-_BATCH = 64
-
 
 def teacher_answers(paths, pixels: np.ndarray) -> np.ndarray:
     """The teachers' averaged class probabilities for `pixels` ((N, size, size, 3) uint8, at the
     teachers' input size), as an (N, classes) float32 array."""
-    from flower_demo import serving
+    from flower_demo import evaluation, serving
 
-    total = None
-    for path in paths:
-        teacher = serving.load_model(path)
-        answers = np.concatenate([serving.batch_probabilities(teacher, pixels[start:start + _BATCH])
-                                  for start in range(0, len(pixels), _BATCH)])
-        total = answers if total is None else total + answers
-    return (total / len(paths)).astype(np.float32)
+    answers = [evaluation.score(serving.load_model(path), pixels) for path in paths]
+    return np.mean(answers, axis=0).astype(np.float32)
 
 
 def soft_targets(labels: np.ndarray, answers: np.ndarray, teacher_weight: float) -> np.ndarray:
