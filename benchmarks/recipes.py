@@ -89,8 +89,8 @@ SHIPPED_BEFORE = {"epochs": 28, "validation_split": 0.2, "image_size": 208, "pro
 HALF = {"image_size": 104, "progressive_sizes": (48, 64, 80)}  # a quarter of the pixels: screening
 SHIPPED_RECIPES: dict[str, dict] = {
     "v7": {},
-    "e56_cutmix": {"epochs": 56, "cutmix": 0.5},  # v11, the shipped recipe since issue 18, at full size
-    "e112_cutmix": {"epochs": 112, "cutmix": 0.5},
+    "e56_cutmix": {"epochs": 56, "cutmix": 0.5},  # v11 (shipped at issue 18's stop 26), at full size
+    "e112_cutmix": {"epochs": 112, "cutmix": 0.5},  # v12, the shipped recipe since, at full size
     "half_v7": HALF,
     # The issue's levers that cost no extra arithmetic per step: a longer schedule (the budget is now
     # two hours), and CutMix, whose gains usually need one.
