@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.test_browser import browser, pytestmark  # noqa: F401  (the shared Chromium and its skip)
 
@@ -127,8 +128,14 @@ def test_a_class_meets_the_app(app_url, browser, language, viewport, tmp_path):
     epochs = page.locator(f'input[aria-label="number input for {text["epochs"]}"]')
     epochs.fill("1")
     epochs.press("Enter")
+    page.wait_for_function("el => el.value === '1'", arg=page.get_by_label(
+        f"range slider for {text['epochs']}", exact=True).element_handle())  # the click sends 1, not the preset's 14
     page.get_by_role("button", name=text["train"], exact=True).click()
-    page.get_by_text(text["done"]).wait_for(timeout=120_000)
+    try:
+        page.get_by_text(text["done"]).wait_for(timeout=120_000)
+    except PlaywrightTimeout as late:  # say where it stood: in line, preparing, or on some epoch
+        raise AssertionError(f"no {text['done']!r} after 120 s; the status: "
+                             f"{page.locator('#training-status').inner_text()!r}") from late
     page.get_by_text(text["summary"]).click()
     page.get_by_text(text["layer"]).wait_for()
     page.screenshot(path=str(shots / f"training-{language}-{viewport}.png"), full_page=True)

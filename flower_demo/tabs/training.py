@@ -238,7 +238,7 @@ def build(demo: gr.Blocks, student_model: gr.State, run_history: gr.State) -> No
                     train_button = gr.Button(ui.t("train_button"), variant="primary")
                     stop_button = gr.Button(ui.t("stop_button"), variant="stop")
             with gr.Column(scale=2):
-                status_markdown = gr.Markdown()
+                status_markdown = gr.Markdown(elem_id="training-status")
                 # No fixed height: a fixed one clips the legend under the chart.
                 # "~g": ticks read 0, 0.5, 1 (not 0.010); the legend has no title ("series" is a column name).
                 accuracy_plot = gr.LinePlot(x="step", y="value", color="series", color_map=color_map, y_lim=[0, 1],
