@@ -87,20 +87,25 @@ def _augment(batch, seed, flip, rotation, zoom, contrast, geometry=True, contras
     return batch
 
 
-def cut_mix(batch, labels, seed, share: float):
+def cut_mix(batch, labels, seed, share: float, partners=None, partner_labels=None):
     """CutMix (Yun et al., 2019): `share` of the pictures get a box of the next picture pasted in.
 
     `batch` is (N, H, W, C) floats, `labels` (N, classes) one-hot (or already soft); `seed` is a stateless
     seed. The box's area is uniform between none and the whole picture (CutMix's Beta(1, 1)), its
     centre anywhere, its sides cut at the edges; the label becomes the two labels weighted by the area
     each picture shows, so the network is asked for "60 % daisy, 40 % roses" where it sees that much of
-    each. The partner is the next picture in the batch (the batch is already shuffled).
+    each. The partner is the next picture in the batch (the batch is already shuffled), unless
+    `partners` and `partner_labels` give one per picture (the Augmentation tab's second photo).
     Returns the mixed batch and labels.
     """
     import tensorflow as tf
 
     batch = tf.convert_to_tensor(batch, tf.float32)
     labels = tf.convert_to_tensor(labels, tf.float32)
+    if partners is None:
+        partners, partner_labels = tf.roll(batch, 1, axis=0), tf.roll(labels, 1, axis=0)
+    partners = tf.convert_to_tensor(partners, tf.float32)
+    partner_labels = tf.convert_to_tensor(partner_labels, tf.float32)
     count, height, width = tf.shape(batch)[0], tf.shape(batch)[1], tf.shape(batch)[2]
     pick_seed, area_seed, row_seed, column_seed = tf.unstack(
         tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 4))
@@ -116,9 +121,9 @@ def cut_mix(batch, labels, seed, share: float):
     in_rows = (rows >= top[:, None]) & (rows < bottom[:, None])
     in_columns = (columns >= left[:, None]) & (columns < right[:, None])
     inside = in_rows[:, :, None] & in_columns[:, None, :] & chosen[:, None, None]
-    mixed = tf.where(inside[..., None], tf.roll(batch, 1, axis=0), batch)
+    mixed = tf.where(inside[..., None], partners, batch)
     pasted = tf.reduce_mean(tf.cast(inside, tf.float32), axis=(1, 2))[:, None]  # the share the partner shows
-    return mixed, (1 - pasted) * labels + pasted * tf.roll(labels, 1, axis=0)
+    return mixed, (1 - pasted) * labels + pasted * partner_labels
 
 
 @functools.cache
@@ -139,11 +144,38 @@ def augment_grid(rgb: np.ndarray, augmentation: Augmentation, image_size: int, s
 
     The same photo, settings and seed always give the same pictures.
     """
+    return _as_pictures(_augmented(rgb, augmentation, image_size, (seed, 0), count))
+
+
+def cut_mix_grid(rgb: np.ndarray, second: np.ndarray, augmentation: Augmentation, image_size: int, seed: int,
+                 share: float, count: int = 9) -> tuple[list[np.ndarray], list[float]]:
+    """augment_grid's pictures with CutMix, as training mixes them: `share` of them get a box of the
+    second photo (augmented with draws of its own) pasted in.
+
+    Returns the pictures and, for each, the share of its area the second photo shows: the second
+    photo's weight in that picture's label. The same photos, settings and seed give the same pictures.
+    """
+    import tensorflow as tf
+
+    first = _augmented(rgb, augmentation, image_size, (seed, 0), count)
+    partners = _augmented(second, augmentation, image_size, (seed, 1), count)
+    one_hot = tf.one_hot(tf.zeros([count], tf.int32), 2)  # class 0: the photo, class 1: the second photo
+    mixed, labels = cut_mix(first, one_hot, np.array([seed, 2], np.int64), share, partners, one_hot[:, ::-1])
+    return _as_pictures(np.asarray(mixed)), [float(weight) for weight in np.asarray(labels)[:, 1]]
+
+
+def _augmented(rgb: np.ndarray, augmentation: Augmentation, image_size: int, seed: tuple[int, int],
+               count: int) -> np.ndarray:
+    """`count` copies of one photo prepared as training sees it, augmented: a float32 batch."""
     pixels = images.prepare_for_model(images.to_rgb(rgb), image_size)
     batch = np.repeat(pixels[None].astype(np.float32), count, axis=0)
-    if augmentation.enabled:
-        settings = (float(augmentation.flip), augmentation.rotation, augmentation.zoom, augmentation.contrast)
-        batch = np.asarray(_preview_graph()(batch, np.array([seed, 0], np.int64), *map(np.float32, settings)))
+    if not augmentation.enabled:
+        return batch
+    settings = (float(augmentation.flip), augmentation.rotation, augmentation.zoom, augmentation.contrast)
+    return np.asarray(_preview_graph()(batch, np.array(seed, np.int64), *map(np.float32, settings)))
+
+
+def _as_pictures(batch: np.ndarray) -> list[np.ndarray]:
     return [np.clip(np.round(picture), 0, 255).astype(np.uint8) for picture in batch]
 
 

@@ -128,13 +128,13 @@ def _font(size: int):
     return ImageFont.truetype(font_manager.findfont("DejaVu Sans"), size)
 
 
-def _label(tile: np.ndarray, text: str) -> np.ndarray:
-    """`text` in a corner of a picture, white on a dark box, readable on any colour map."""
+def corner_label(tile: np.ndarray, text: str, size: int | None = None) -> np.ndarray:
+    """`text` in a corner of a picture, white on a dark box, readable on any colour map (or photo)."""
     from PIL import ImageDraw
 
     picture = Image.fromarray(tile)
     draw = ImageDraw.Draw(picture)
-    font = _font(max(11, tile.shape[0] // 6))
+    font = _font(size or max(11, tile.shape[0] // 6))
     box = draw.textbbox((2, 1), text, font=font)
     draw.rectangle((0, 0, box[2] + 2, box[3] + 2), fill=(0, 0, 0))
     draw.text((2, 1), text, fill=(255, 255, 255), font=font)
@@ -167,7 +167,7 @@ def feature_map_sheet(rows, columns: int = 12, tile: int = 72) -> np.ndarray:
                 method = Image.Resampling.NEAREST if values.shape[0] <= tile else Image.Resampling.BOX
                 picture = np.asarray(picture.resize((tile, tile), method))
                 left = offset * (tile + gap)
-                line[:, left : left + tile] = _label(picture, f"#{channel}")
+                line[:, left : left + tile] = corner_label(picture, f"#{channel}")
             parts.append(line)
         parts.append(np.full((gap * 2, width, 3), 255, np.uint8))
     return np.concatenate(parts[:-1])

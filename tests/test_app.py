@@ -82,6 +82,21 @@ def test_augment_is_deterministic_for_a_seed(english, photo):
     assert not np.array_equal(grid, np.asarray(Image.open(other)))
 
 
+def test_augment_previews_cut_mix_with_a_second_photo(english, photo, tmp_path):
+    blue = tmp_path / "blue.png"
+    Image.fromarray(np.full((60, 80, 3), (0, 0, 230), np.uint8)).save(blue)
+    plain = np.asarray(Image.open(english.predict(handle_file(photo), False, 0, 0, 0, 3, api_name="/augment")))
+    mixed = np.asarray(Image.open(english.predict(handle_file(photo), False, 0, 0, 0, 3, 1.0, handle_file(str(blue)),
+                                                  api_name="/augment")))
+    assert mixed.shape == plain.shape
+    changed = np.abs(mixed.astype(int) - plain).max(axis=2) > 40
+    assert changed.mean() > 0.05  # boxes of the second photo (and their labels) where the photo was
+    deep_blue = (mixed[..., 2] > 180) & (mixed[..., 0] < 60)
+    assert deep_blue[changed].mean() > 0.5  # mostly the second photo's blue (the rest: the labels' text)
+    present = english.predict(handle_file(photo), False, 0, 0, 0, 3, 1.0, api_name="/augment")  # no second photo
+    assert not np.array_equal(np.asarray(Image.open(present)), plain)
+
+
 def test_dataset_describes_the_folder(english):
     summary, _, _, shapes, normalised = english.predict(api_name="/dataset")
     assert "**40** photos in 5 classes" in summary and "1 unreadable file" in summary

@@ -157,3 +157,33 @@ def test_cut_mix_with_share_zero_changes_nothing():
     mixed, mixed_labels = augment.cut_mix(batch, labels, np.int64([1, 1]), share=0.0)
     np.testing.assert_array_equal(np.asarray(mixed), batch)
     np.testing.assert_array_equal(np.asarray(mixed_labels), labels)
+
+
+def test_cut_mix_takes_the_given_partners_when_there_are_some():
+    rng = np.random.RandomState(6)
+    batch, partners = (rng.uniform(0, 255, (4, 9, 9, 3)).astype(np.float32) for _ in range(2))
+    labels, partner_labels = np.eye(5, dtype=np.float32)[[0, 1, 2, 3]], np.eye(5, dtype=np.float32)[[4, 4, 4, 4]]
+    mixed, mixed_labels = (np.asarray(t) for t in augment.cut_mix(batch, labels, np.int64([2, 7]), 1.0,
+                                                                   partners, partner_labels))
+    from_partner = np.all(mixed == partners, axis=-1).mean(axis=(1, 2))
+    assert np.all(np.all(mixed == partners, axis=-1) | np.all(mixed == batch, axis=-1))
+    np.testing.assert_allclose(mixed_labels[:, 4], from_partner, atol=1e-6)  # the partners' class, by area
+    np.testing.assert_allclose(mixed_labels.sum(axis=1), 1.0, atol=1e-6)
+
+
+def test_the_cut_mix_preview_pastes_the_second_photo_and_says_how_much_of_it():
+    red, blue = np.zeros((30, 40, 3), np.uint8), np.zeros((30, 40, 3), np.uint8)
+    red[..., 0], blue[..., 2] = 200, 200
+    pictures, shares = augment.cut_mix_grid(red, blue, Augmentation(flip=True), 20, seed=3, share=1.0)
+    assert len(pictures) == len(shares) == 9
+    for picture, share in zip(pictures, shares):
+        assert picture.shape == (20, 20, 3) and picture.dtype == np.uint8
+        # A flip keeps a plain colour plain: each pixel is the photo's red or the second photo's blue.
+        second = (picture[..., 2] == 200) & (picture[..., 0] == 0)
+        assert np.all(second | (picture[..., 0] == 200))
+        assert second.mean() == pytest.approx(share, abs=1e-6)
+    assert 0 < np.mean(shares) < 1 and len(set(shares)) > 1  # boxes of several sizes
+    again, _ = augment.cut_mix_grid(red, blue, Augmentation(flip=True), 20, seed=3, share=1.0)
+    np.testing.assert_array_equal(np.stack(pictures), np.stack(again))
+    unmixed, none = augment.cut_mix_grid(red, blue, Augmentation(flip=True), 20, seed=3, share=0.0)
+    assert none == [0.0] * 9 and all((picture[..., 0] == 200).all() for picture in unmixed)

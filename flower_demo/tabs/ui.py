@@ -34,6 +34,7 @@ CSS = """
 """
 
 SAMPLE_PHOTO = str(Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg")  # ships with matplotlib
+SECOND_PHOTO = str(Path(matplotlib.get_data_path()) / "sample_data" / "Minduka_Present_Blue_Pack.png")  # CutMix's other
 IMAGE_SOURCES = ["upload", "webcam", "clipboard"]
 
 
