@@ -37,6 +37,15 @@ def test_named_endpoints_are_stable(english):
             "/saliency"} <= names
 
 
+def test_every_endpoint_needs_at_most_its_first_input(english):
+    endpoints = english.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    required = {name: [parameter["parameter_name"] for parameter in endpoint["parameters"][1:]
+                       if not parameter["parameter_has_default"]] for name, endpoint in endpoints.items()}
+    assert {name: names for name, names in required.items() if names} == {}
+    assert [parameter["parameter_name"] for parameter in endpoints["/augment"]["parameters"]][-2:] == [
+        "cutmix", "second_image"]  # added last: older calls by position still mean what they meant
+
+
 def test_convolve_blur_matches_numpy_reference(english, photo):
     image_path, notes = english.predict(handle_file(photo), "blur", api_name="/convolve")
     result = np.asarray(Image.open(image_path).convert("RGB"), np.float64)
