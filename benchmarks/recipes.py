@@ -91,8 +91,6 @@ SHIPPED_RECIPES: dict[str, dict] = {
     "v7": {},
     "e56_cutmix": {"epochs": 56, "cutmix": 0.5},  # v11 (shipped at issue 18's stop 26), at full size
     "e112_cutmix": {"epochs": 112, "cutmix": 0.5},  # v12, the shipped recipe since, at full size
-    "e168_cutmix": {"epochs": 168, "cutmix": 0.5},
-    "e112_cutmix_224": {"epochs": 112, "cutmix": 0.5, "image_size": 224},
     "half_v7": HALF,
     # The issue's levers that cost no extra arithmetic per step: a longer schedule (the budget is now
     # two hours), and CutMix, whose gains usually need one.

@@ -155,12 +155,10 @@ def cut_mix_grid(rgb: np.ndarray, second: np.ndarray, augmentation: Augmentation
     Returns the pictures and, for each, the share of its area the second photo shows: the second
     photo's weight in that picture's label. The same photos, settings and seed give the same pictures.
     """
-    import tensorflow as tf
-
     first = _augmented(rgb, augmentation, image_size, (seed, 0), count)
     partners = _augmented(second, augmentation, image_size, (seed, 1), count)
-    one_hot = tf.one_hot(tf.zeros([count], tf.int32), 2)  # class 0: the photo, class 1: the second photo
-    mixed, labels = cut_mix(first, one_hot, np.array([seed, 2], np.int64), share, partners, one_hot[:, ::-1])
+    photo = np.tile(np.float32([1, 0]), (count, 1))  # two "classes": the photo and the second photo
+    mixed, labels = cut_mix(first, photo, np.array([seed, 2], np.int64), share, partners, photo[:, ::-1])
     return _as_pictures(np.asarray(mixed)), [float(weight) for weight in np.asarray(labels)[:, 1]]
 
 
