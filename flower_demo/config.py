@@ -132,6 +132,10 @@ class TrainConfig:
     # CutMix: this share of the training pictures get a box of another photo pasted in, the label
     # mixed by area (flower_demo/augment.py `cut_mix`); 0 disables it.
     cutmix: float = 0.0
+    # The flower_cnn network's shape: each residual stage's filters and how many residual blocks it
+    # stacks (the other networks ignore both). One block per stage is the shipped network (v7-v12).
+    stage_widths: tuple[int, ...] = (48, 96, 192, 320)
+    stage_blocks: tuple[int, ...] = (1, 1, 1, 1)
     # Distillation (flower_demo/distillation.py): .keras files of networks trained before on the same
     # training photos; each photo's target mixes its label with their averaged answers, this much of them.
     teachers: tuple[str, ...] = ()

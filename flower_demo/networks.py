@@ -90,7 +90,8 @@ def _residual_stage(x, filters: int, name: str):
 
 
 def _flower_cnn(inputs, config_: TrainConfig, num_classes: int):
-    """A small residual network: a stride-2 stem and a pooling, four residual stages (48-320 filters).
+    """A small residual network: a stride-2 stem and a pooling, four residual stages (48-320 filters,
+    one residual block each unless TrainConfig.stage_blocks says more).
 
     The stem shrinks the picture four times before any wide layer, as ResNet's does: on 2 CPU cores a
     larger photo seen through a cheap stem beats a small photo seen at full width (more detail for
@@ -101,10 +102,11 @@ def _flower_cnn(inputs, config_: TrainConfig, num_classes: int):
     x = layers.Rescaling(1.0 / 255, name="rescaling")(inputs)
     x = _conv_bn_relu(x, 32, "stem", strides=2)
     x = layers.MaxPooling2D(3, strides=2, padding="same", name="stem_pool")(x)
-    for stage, filters in enumerate((48, 96, 192, 320), start=1):
+    for stage, (filters, blocks) in enumerate(zip(config_.stage_widths, config_.stage_blocks), start=1):
         if stage > 1:
             x = layers.MaxPooling2D(name=f"stage{stage}_pool")(x)
-        x = _residual_stage(x, filters, f"stage{stage}")
+        for block in range(1, blocks + 1):  # a stage's later blocks: `stage2_block2_conv1`, ...
+            x = _residual_stage(x, filters, f"stage{stage}" if block == 1 else f"stage{stage}_block{block}")
     return _head(x, num_classes, config_.dropout)
 
 

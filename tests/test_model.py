@@ -223,6 +223,24 @@ def test_the_shipped_models_layers_have_the_networks_names():
     assert [w.shape for w in built.get_weights()] == [w.shape for w in inner.get_weights()]
 
 
+def test_a_deeper_flower_cnn_stacks_named_blocks_and_its_stages_end_at_their_last():
+    """stage_blocks/stage_widths (benchmarks/recipes.py's deeper candidates): each extra block is a
+    whole residual block named after its stage, so the Inside tab still shows one map per stage."""
+    deeper = networks.build_model(small(PRESETS["flower_cnn"], progressive_sizes=(), stage_blocks=(2, 1, 3, 1),
+                                        stage_widths=(8, 16, 24, 32)))
+    names = [layer.name for layer in deeper.layers]
+    assert {"stage1_block2_conv1", "stage1_block2_add", "stage3_block2_out", "stage3_block3_out"} <= set(names)
+    assert not any(name.startswith(("stage2_block", "stage4_block")) for name in names)
+    # The first block of a stage changes the width (a projected shortcut); the later ones add the identity.
+    assert "stage3_shortcut_conv" in names and "stage3_block2_shortcut_conv" not in names
+    ends = networks.stage_layers(deeper)
+    assert [ends[stage].name for stage in ("stage1", "stage2", "stage3", "stage4")] == [
+        "stage1_block2_out", "stage2_out", "stage3_block3_out", "stage4_out"]
+    assert ends["stage4"].output.shape[-1] == 32
+    one_block = networks.build_model(small(PRESETS["flower_cnn"], progressive_sizes=()))
+    convolutions = sum(isinstance(layer, type(one_block.get_layer("stem_conv"))) for layer in deeper.layers)
+    assert convolutions == 1 + 2 * 7 + 4  # the stem, two per block, each stage's first shortcut
+
 def test_flower_model_path_names_the_classify_tabs_default_model(tmp_path, monkeypatch):
     own = tmp_path / "teachers.keras"
     serving.save_model(networks.build_model(dataclasses.replace(PRESETS["live"], image_size=32)), own)
