@@ -6,7 +6,8 @@ is the first layer, as in the tutorial) and outputs one logit per class in alpha
 Every layer has a stable name, the same in all three: `rescaling`; the flower_cnn's `stem` (`stem_conv`,
 `stem_bn`, `stem_relu`, `stem_pool`); the stages `stage1`, `stage2`, ... (`stage1_conv`, `stage1_pool`
 for a tutorial block; `stage2_pool`, `stage2_conv1`, ..., `stage2_shortcut_conv`, `stage2_add`,
-`stage2_out` for a residual one); and the `head` (`head_pool` or `head_flatten`, `head_dropout`,
+`stage2_out` for a residual one, then `stage2_block2_conv1`, ... `stage2_block2_out` for a second block
+in that stage); and the `head` (`head_pool` or `head_flatten`, `head_dropout`,
 `head_dense`, `logits`). The Classify tab's layer table and the Inside tab's captions show them.
 """
 
