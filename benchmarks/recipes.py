@@ -108,7 +108,8 @@ SHIPPED_RECIPES: dict[str, dict] = {
     # v12's length stopped paying (x6 = x4) and it ends training right on only ~89 % of its augmented
     # pictures: a network short of capacity. Deeper at no more than ~1.3x the arithmetic, within 10 MB:
     # a second residual block in stages 1 and 2 (+0.2 M parameters, ~1.2x the time per step), or in
-    # stages 1-3 with narrower last stages (the same 2.44 M parameters, ~1.3x).
+    # stages 1-3 with narrower last stages (the same 2.44 M parameters, ~1.3x). Neither kept:
+    # 87.0 +- 1.2 % and 86.8 +- 1.4 % on splits 1-3, v12 -0.5 +- 1.1 and -0.7 +- 0.9 split by split.
     "half_b2211_e112_cutmix": {**HALF, "epochs": 112, "cutmix": 0.5, "stage_blocks": (2, 2, 1, 1)},
     "half_b2221_e112_cutmix": {**HALF, "epochs": 112, "cutmix": 0.5, "stage_blocks": (2, 2, 2, 1),
                                "stage_widths": (48, 96, 160, 288)},
