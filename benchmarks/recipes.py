@@ -106,7 +106,7 @@ SHIPPED_RECIPES: dict[str, dict] = {
     # Not kept: 86.9 +- 2.5 %, v12 -0.6 +- 1.3 split by split.
     "half_e112_cutmix_224": {**HALF, "image_size": 112, "epochs": 112, "cutmix": 0.5},
     # v12's length stopped paying (x6 = x4) and it ends training right on only ~89 % of its augmented
-    # pictures: a network short of capacity. Deeper at no more than ~1.3x the arithmetic, within 10 MB:
+    # pictures: perhaps a network short of capacity. Deeper at no more than ~1.3x the arithmetic, within 10 MB:
     # a second residual block in stages 1 and 2 (+0.2 M parameters, ~1.2x the time per step), or in
     # stages 1-3 with narrower last stages (the same 2.44 M parameters, ~1.3x). Neither kept:
     # 87.0 +- 1.2 % and 86.8 +- 1.4 % on splits 1-3, v12 -0.5 +- 1.1 and -0.7 +- 0.9 split by split.

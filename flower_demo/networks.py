@@ -103,7 +103,7 @@ def _flower_cnn(inputs, config_: TrainConfig, num_classes: int):
     x = layers.Rescaling(1.0 / 255, name="rescaling")(inputs)
     x = _conv_bn_relu(x, 32, "stem", strides=2)
     x = layers.MaxPooling2D(3, strides=2, padding="same", name="stem_pool")(x)
-    for stage, (filters, blocks) in enumerate(zip(config_.stage_widths, config_.stage_blocks), start=1):
+    for stage, (filters, blocks) in enumerate(zip(config_.stage_widths, config_.stage_blocks, strict=True), start=1):
         if stage > 1:
             x = layers.MaxPooling2D(name=f"stage{stage}_pool")(x)
         for block in range(1, blocks + 1):  # a stage's later blocks: `stage2_block2_conv1`, ...
