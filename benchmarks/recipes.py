@@ -118,6 +118,11 @@ SHIPPED_RECIPES: dict[str, dict] = {
     # at no extra arithmetic.
     "half_e112_cutmix_zoom4": {**HALF, "epochs": 112, "cutmix": 0.5,
                                "augmentation": {"flip": True, "rotation": 0.1, "zoom": 0.4, "contrast": 0.2}},
+    # Stronger colour augmentation (ColorJitter's brightness and saturation, on top of contrast): a
+    # flower's shape, not only its colour, must tell roses from tulips.
+    "half_e112_cutmix_colour": {**HALF, "epochs": 112, "cutmix": 0.5,
+                                "augmentation": {"flip": True, "rotation": 0.1, "zoom": 0.2, "contrast": 0.2,
+                                                 "brightness": 0.3, "saturation": 0.4}},
     # The network ends training at ~89 % on its augmented photos: less regularisation.
     "half_drop0": {**HALF, "dropout": 0.0},
     # Distillation: two more runs of half_v7 with other seeds (initial weights, photo order,

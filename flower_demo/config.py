@@ -98,10 +98,19 @@ class Augmentation:
     rotation: float = 0.0  # fraction of a full turn, as keras.layers.RandomRotation takes it
     zoom: float = 0.0  # fraction of the side, as keras.layers.RandomZoom takes it
     contrast: float = 0.0  # keras.layers.RandomContrast factor; 0 disables it
+    # Colour jitter, as torchvision's ColorJitter: pixels scaled by up to `brightness` either way, and
+    # colours pushed towards or away from grey by up to `saturation` either way; 0 disables each.
+    brightness: float = 0.0
+    saturation: float = 0.0
 
     @property
     def enabled(self) -> bool:
-        return self.flip or self.rotation > 0 or self.zoom > 0 or self.contrast > 0
+        return self.flip or any(value > 0 for value in (self.rotation, self.zoom, self.contrast, self.brightness,
+                                                         self.saturation))
+
+    @property
+    def colour(self) -> bool:
+        return self.brightness > 0 or self.saturation > 0
 
 
 TUTORIAL_AUGMENTATION = Augmentation(flip=True, rotation=0.1, zoom=0.1)
