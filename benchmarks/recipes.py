@@ -124,6 +124,10 @@ SHIPPED_RECIPES: dict[str, dict] = {
     "half_e112_cutmix_colour": {**HALF, "epochs": 112, "cutmix": 0.5,
                                 "augmentation": {"flip": True, "rotation": 0.1, "zoom": 0.2, "contrast": 0.2,
                                                  "brightness": 0.3, "saturation": 0.4}},
+    # Sharpness-aware minimisation (flower_demo/sharpness.py): length, depth and augmentation measured
+    # flat, so a lever on *which* weights training settles on rather than how well it fits. A SAM
+    # step costs two, so at v11's 56 epochs it does v12's arithmetic: the comparison at equal time.
+    "half_e56_cutmix_sam": {**HALF, "epochs": 56, "cutmix": 0.5, "sam_radius": 0.05},
     # The network ends training at ~89 % on its augmented photos: less regularisation.
     "half_drop0": {**HALF, "dropout": 0.0},
     # Distillation: two more runs of half_v7 with other seeds (initial weights, photo order,

@@ -145,6 +145,9 @@ class TrainConfig:
     # stacks (the other networks ignore both). One block per stage is the shipped network (v7-v12).
     stage_widths: tuple[int, ...] = (48, 96, 192, 320)
     stage_blocks: tuple[int, ...] = (1, 1, 1, 1)
+    # Sharpness-aware minimisation (flower_demo/sharpness.py): each step's gradient is taken this far
+    # uphill of the weights (its radius); 0 is an ordinary step. A SAM step costs two ordinary ones.
+    sam_radius: float = 0.0
     # Distillation (flower_demo/distillation.py): .keras files of networks trained before on the same
     # training photos; each photo's target mixes its label with their averaged answers, this much of them.
     teachers: tuple[str, ...] = ()

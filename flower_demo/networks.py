@@ -124,7 +124,12 @@ def build_model(train_config: TrainConfig, num_classes: int = len(config.CLASS_N
     side = None if train_config.progressive_sizes else train_config.image_size
     inputs = keras.Input((side, side, 3), name="pixels")
     outputs = ARCHITECTURES[train_config.architecture](inputs, train_config, num_classes)
-    model = keras.Model(inputs, outputs, name=train_config.preset)
+    if train_config.sam_radius:
+        from flower_demo import sharpness
+
+        model = sharpness.sharpness_aware_model(inputs, outputs, train_config.sam_radius, name=train_config.preset)
+    else:
+        model = keras.Model(inputs, outputs, name=train_config.preset)
 
     learning_rate = train_config.learning_rate
     if train_config.cosine_schedule:
