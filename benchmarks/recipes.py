@@ -127,6 +127,7 @@ SHIPPED_RECIPES: dict[str, dict] = {
     # Sharpness-aware minimisation (flower_demo/sharpness.py): length, depth and augmentation measured
     # flat, so a lever on *which* weights training settles on rather than how well it fits. A SAM
     # step costs two, so at v11's 56 epochs it does v12's arithmetic: the comparison at equal time.
+    # Not kept: 85.5 +- 1.6 % on splits 1-3, v11 +0.2 +- 0.5 and v12 -1.9 +- 0.9 split by split (model card).
     "half_e56_cutmix_sam": {**HALF, "epochs": 56, "cutmix": 0.5, "sam_radius": 0.05},
     # The network ends training at ~89 % on its augmented photos: less regularisation.
     "half_drop0": {**HALF, "dropout": 0.0},
