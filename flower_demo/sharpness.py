@@ -3,7 +3,7 @@ loss is highest within a small ball around the weights, so training prefers a wi
 narrow one, and a flat valley tends to hold for photos the network never saw.
 
 One step is two forward and backward passes: the gradient g at the weights w, then the gradient at
-w + rho * g / |g|, which the optimizer applies to w. Batch norm's running averages keep the first
+w + radius * g / |g|, which the optimizer applies to w. Batch norm's running averages keep the first
 pass's update only (the second pass looks at weights that are never kept), as the reference code does.
 Training only: `plain` hands the trained network back as an ordinary functional model, so the saved
 file is the same kind of file as any other run's and loads with safe_mode=True.
@@ -14,10 +14,10 @@ from __future__ import annotations
 import functools
 
 
-def sharpness_aware_model(inputs, outputs, rho: float, name: str):
-    """A functional model of `inputs` to `outputs` whose `fit` takes SAM steps of radius `rho`."""
+def sharpness_aware_model(inputs, outputs, radius: float, name: str):
+    """A functional model of `inputs` to `outputs` whose `fit` takes SAM steps of `radius`."""
     model = _sharpness_aware()(inputs, outputs, name=name)
-    model.radius = float(rho)
+    model.radius = float(radius)
     return model
 
 
