@@ -8,10 +8,11 @@ from __future__ import annotations
 
 
 class KeyedError(Exception):
-    def __init__(self, key: str, detail: str = ""):
+    def __init__(self, key: str, detail: str = "", **values):
         super().__init__(f"{key}: {detail}" if detail else key)
         self.key = key
         self.detail = detail
+        self.values = values  # what the message quotes besides the detail (a measured cost and its limit)
 
 
 class DatasetError(KeyedError, RuntimeError):

@@ -2,9 +2,15 @@
 
 The contract is the shipped file's (see the README): one input of raw RGB pixels, (None, S, S, 3)
 with S between config.MIN_MODEL_INPUT and MAX_MODEL_INPUT, rescaled inside; one output of five
-logits in alphabetical class order. A file a student brings is checked before Keras reads it (size,
-a zip holding a Keras model, what it unpacks to), loaded with `safe_mode=True` (no code from Lambda
-layers), then held to the contract and run once on a blank picture.
+logits in alphabetical class order. A file a student brings is data, never code, and costs the class
+no more than twice the shipped model. In order, each step only if the one before passed:
+
+1. `model_checks.check_archive`: size, members (each inflated in bounded chunks), the config's every
+   object and looked-up name against allow-lists, the weights file's links and datasets.
+2. `model_cost.parameter_count`: the weights the config asks for, counted without allocating them.
+3. Keras loads it (`safe_mode=True`, `compile=False`); Keras' global settings must be unchanged.
+4. The contract's shapes; `model_cost.measure`: FLOPs and activation memory per picture, traced.
+5. A run on a few varied test pictures: finite scores.
 
 Example:
     path = export_model(model, folder, "flower-seed-run1.keras")
@@ -13,25 +19,12 @@ Example:
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from flower_demo import config, serving
-
-# What a Keras 3 `.keras` file holds: the network's config, its weights, a note of the Keras version,
-# and optionally assets of its layers (none of ours has any).
-KERAS_MEMBERS = ("config.json", "model.weights.h5")
-
-
-class ModelFileError(ValueError):
-    """A model file we refuse; `key` names the message in flower_demo.i18n."""
-
-    def __init__(self, key: str, detail: str = ""):
-        super().__init__(f"{key}: {detail}" if detail else key)
-        self.key = key
-        self.detail = detail
+from flower_demo import config, model_checks, model_cost, serving
+from flower_demo.model_checks import ModelFileError
 
 
 def export_model(model, folder: str | Path, name: str) -> Path:
@@ -41,31 +34,11 @@ def export_model(model, folder: str | Path, name: str) -> Path:
     return path
 
 
-def _check_archive(path: Path) -> None:
-    """Refuses, before Keras reads a byte, what is too large, not a zip or not a Keras model."""
-    size = path.stat().st_size
-    if size > config.MAX_MODEL_BYTES:
-        raise ModelFileError("error_model_too_large", f"{size} bytes")
-    if path.suffix.lower() != ".keras":
-        raise ModelFileError("error_model_not_keras", f"{path.suffix or 'no extension'}")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-    except (zipfile.BadZipFile, OSError) as error:
-        raise ModelFileError("error_model_not_keras", str(error)) from error
-    names = {member.filename for member in members}
-    if not set(KERAS_MEMBERS) <= names:
-        raise ModelFileError("error_model_not_keras", f"missing {sorted(set(KERAS_MEMBERS) - names)}")
-    unpacked = sum(member.file_size for member in members)
-    if unpacked > config.MAX_MODEL_UNPACKED_BYTES:  # a zip bomb would fill the server's memory
-        raise ModelFileError("error_model_too_large", f"{unpacked} bytes unpacked")
-
-
 def check_contract(model) -> int:
     """Returns the model's input side S, or raises ModelFileError('error_model_contract').
 
     Expected: one input (None, S, S, 3) with MIN_MODEL_INPUT <= S <= MAX_MODEL_INPUT, one output
-    (None, number of classes), finite scores for a blank picture.
+    (None, number of classes).
     """
     classes = len(config.CLASS_NAMES)
     inputs, outputs = list(model.inputs), list(model.outputs)
@@ -80,29 +53,96 @@ def check_contract(model) -> int:
     if len(outputs) != 1 or len(output_shape) != 2 or output_shape[1] != classes:
         raise ModelFileError("error_model_contract",
                              f"Expected an output (None, {classes}). Received: {output_shape}")
-    try:
-        scores = serving.batch_probabilities(model, np.zeros((1, side, side, 3), np.uint8))
-    except Exception as error:  # noqa: BLE001 (any failure to run is a refusal, not a crash)
-        raise ModelFileError("error_model_contract", f"{type(error).__name__}: {error}") from error
-    if scores.shape != (1, classes) or not np.isfinite(scores).all():
-        raise ModelFileError("error_model_contract", f"scores {scores.shape} for a blank picture")
     return int(side)
+
+
+def check_cost(model) -> model_cost.Cost:
+    """Refuses a model that costs the class more than config.MAX_MODEL_FLOPS or _ACTIVATION_BYTES a
+    picture (error_model_costly, quoting its cost and the limits); returns the cost."""
+    try:
+        cost = model_cost.measure(model)
+    except Exception as error:  # noqa: BLE001 (TensorFlow refuses some graphs Keras built, e.g. a layer named "<x>")
+        raise ModelFileError("error_model_not_keras", type(error).__name__) from error
+    if cost.flops > config.MAX_MODEL_FLOPS or cost.activation_bytes > config.MAX_MODEL_ACTIVATION_BYTES:
+        raise ModelFileError("error_model_costly", f"{cost.flops} FLOP, {cost.activation_bytes} bytes",
+                             flops=cost.flops / 1e9, memory=cost.activation_bytes / 1e6,
+                             max_flops=config.MAX_MODEL_FLOPS / 1e9, max_memory=config.MAX_MODEL_ACTIVATION_BYTES / 1e6)
+    return cost
+
+
+def probe_pictures(side: int) -> np.ndarray:
+    """Five test pictures no model should answer NaN for: black, white, mid grey, a colour gradient and
+    noise (a blank picture alone lets a model that divides by its input's spread pass)."""
+    ramp = np.linspace(0, 255, side)
+    gradient = np.stack([np.tile(ramp, (side, 1)), np.tile(ramp[:, None], (1, side)),
+                         np.full((side, side), 128.0)], axis=-1)
+    noise = np.random.default_rng(0).integers(0, 256, (side, side, 3))
+    plain = [np.full((side, side, 3), value) for value in (0, 255, 128)]
+    return np.stack([*plain, gradient, noise]).astype(np.uint8)
+
+
+def check_answers(model, side: int) -> None:
+    """Runs the model once on `probe_pictures`: it must run, and answer finite scores."""
+    try:
+        scores = serving.batch_probabilities(model, probe_pictures(side))
+    except Exception as error:  # noqa: BLE001 (any failure to run is a refusal, not a crash)
+        raise ModelFileError("error_model_contract", type(error).__name__) from error
+    if not np.isfinite(scores).all():
+        raise ModelFileError("error_model_nonfinite")
+
+
+def keras_settings() -> dict:
+    """Every process-wide Keras setting a loaded file could change (read before and after a load)."""
+    import keras
+    from keras.src.saving import serialization_lib
+
+    settings = {name: getattr(keras.config, name)() for name in (
+        "floatx", "epsilon", "image_data_format", "backend", "max_epochs", "max_steps_per_epoch",
+        "is_flash_attention_enabled", "is_interactive_logging_enabled", "is_traceback_filtering_enabled")}
+    settings["dtype_policy"] = keras.config.dtype_policy().name
+    settings["safe_mode"] = serialization_lib.in_safe_mode()
+    return settings
+
+
+def _restore(settings: dict) -> None:
+    import keras
+    from keras.src.backend.common import global_state
+
+    keras.config.set_floatx(settings["floatx"])
+    keras.config.set_epsilon(settings["epsilon"])
+    keras.config.set_image_data_format(settings["image_data_format"])
+    keras.config.set_max_epochs(settings["max_epochs"])
+    keras.config.set_max_steps_per_epoch(settings["max_steps_per_epoch"])
+    keras.config.set_dtype_policy(settings["dtype_policy"])
+    global_state.set_global_attribute("safe_mode_saving", settings["safe_mode"])
 
 
 def import_model(path: str | Path):
     """Loads a `.keras` file a student brings, or raises ModelFileError with the reason.
 
-    Keys: error_model_too_large, error_model_not_keras, error_model_unsafe (what safe_mode refuses:
-    Lambda layers, custom code), error_model_contract.
+    Keys: error_model_too_large, error_model_not_keras, error_model_unsafe (anything but the allowed
+    layers), error_model_settings, error_model_contract, error_model_costly, error_model_nonfinite.
     """
     path = Path(path)
-    _check_archive(path)
+    model_config = model_checks.check_archive(path)
+    before = keras_settings()
     try:
+        if model_cost.parameter_count(model_config) > config.MAX_MODEL_PARAMETERS:
+            raise ModelFileError("error_model_too_large", "parameters")
         model = serving.load_model(path)
+    except ModelFileError:
+        raise
     except Exception as error:  # noqa: BLE001 (Keras raises many kinds for a bad file; each is a refusal)
-        text = str(error)
-        unsafe = "safe_mode" in text or "Lambda" in text or "custom" in text.lower()
-        raise ModelFileError("error_model_unsafe" if unsafe else "error_model_not_keras",
-                             f"{type(error).__name__}: {text[:300]}") from error
-    check_contract(model)
+        # Only the kind of error: Keras' text quotes server paths and source lines.
+        raise ModelFileError("error_model_not_keras", type(error).__name__) from error
+    finally:
+        after = keras_settings()
+        if after != before:  # the allow-lists make this impossible; if it happens, heal the server first
+            _restore(before)
+    if after != before:
+        changed = sorted(name for name in before if before[name] != after[name])
+        raise ModelFileError("error_model_settings", ", ".join(changed))
+    side = check_contract(model)
+    check_cost(model)
+    check_answers(model, side)
     return model

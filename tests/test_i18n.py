@@ -96,10 +96,14 @@ def test_every_error_key_raised_in_the_core_exists():
     assert sorted(key for key in raised if key not in TEXTS["en"]) == []
 
 
+# Error texts that quote values besides the detail, and the values (a KeyedError's `values`).
+ERROR_VALUES = {"error_time_limit": {"seconds"}, "error_model_costly": {"flops", "memory", "max_flops", "max_memory"}}
+
+
 def test_error_texts_format_with_a_detail():
-    """Handlers pass `detail=` to every error text; none may need another value."""
+    """Handlers pass `detail=` to every error text; only those above need other values."""
     for language in LANGUAGES:
         for key, text in TEXTS[language].items():
-            if key.startswith("error_") and key != "error_time_limit":
-                assert placeholders(text) <= {"detail"}, key
-                translate(key, language, detail="x")
+            if key.startswith("error_"):
+                assert placeholders(text) <= {"detail"} | ERROR_VALUES.get(key, set()), key
+                translate(key, language, detail="x", **dict.fromkeys(ERROR_VALUES.get(key, ()), 1.5))
