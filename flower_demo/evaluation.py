@@ -20,7 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-from flower_demo import config, errors, networks, photo_cache, photo_index, serving
+from flower_demo import config, errors, model_cost, networks, photo_cache, photo_index, serving
 
 SUBSETS = ("all", "training", "validation")
 Progress = Callable[[str, int, int], None]  # (stage: "loading" or "scoring", done, total)
@@ -148,6 +148,11 @@ def evaluate_folder(network, data_dir, subset: str = "validation",
         split_seed: the seed of that split (TrainConfig.split_seed; the tutorial's 123 by default).
         max_photos: at most this many photos of the subset, taken in the split's shuffled order (a
             fair sample of every class); None for all.
+        batch_size: photos scored at once; fewer when their activations or pixels would add up to
+            more than config.EVALUATION_BATCH_ACTIVATION_BYTES or EVALUATION_BATCH_PIXELS.
+
+    At the sizes in `cached_sizes()` the photos come from photo_cache; at any other size only the
+    photos scored are decoded, a batch at a time, and the answer is the same.
 
     Raises:
         errors.DatasetError: no photos in the folder.
@@ -159,8 +164,16 @@ def evaluate_folder(network, data_dir, subset: str = "validation",
     if len(index.class_names) != int(network.output_shape[-1]):
         raise EvaluationError("error_evaluation_classes",
                               f"{len(index.class_names)} folders, {network.output_shape[-1]} outputs")
-    photos = photo_cache.load_photos(index.root, networks.input_size(network),
-                              progress=(lambda done, total: progress("loading", done, total)) if progress else None)
+    size = networks.input_size(network)
+    per_photo = model_cost.measure(network).activation_bytes
+    batch_size = max(1, min(int(batch_size), config.EVALUATION_BATCH_ACTIVATION_BYTES // max(1, per_photo),
+                            config.EVALUATION_BATCH_PIXELS // (size * size)))
+    loading = (lambda done, total: progress("loading", done, total)) if progress else None
+    scoring = (lambda done, total: progress("scoring", done, total)) if progress else None
+    if size not in cached_sizes():
+        return _evaluate_as_decoded(network, index, size, subset, validation_split, split_seed, max_photos,
+                                    batch_size, loading, scoring, before_batch)
+    photos = photo_cache.load_photos(index.root, size, progress=loading)
     if subset == "all":
         rows = np.arange(len(photos.labels))
     else:
@@ -169,8 +182,7 @@ def evaluate_folder(network, data_dir, subset: str = "validation",
     available = len(rows)
     if max_photos is not None:
         rows = rows[: max(0, int(max_photos))]
-    probabilities = score(network, photos.images[rows], batch_size, before_batch,
-                          (lambda done, total: progress("scoring", done, total)) if progress else None)
+    probabilities = score(network, photos.images[rows], batch_size, before_batch, scoring)
     return Evaluation(
         subset=subset,
         validation_split=float(validation_split),
@@ -181,6 +193,59 @@ def evaluate_folder(network, data_dir, subset: str = "validation",
         root=str(index.root),
         available=available,
         skipped=photos.skipped,
+    )
+
+
+def cached_sizes() -> frozenset[int]:
+    """Input sizes scored from photo_cache: those the app's presets train at (so the whole folder is
+    decoded at them anyway) and the tutorial's 180. A brought model of any other size would add a
+    whole decoded copy of the folder (2.3 GB on disk and in memory at 512 px) for one evaluation."""
+    return frozenset({config.TUTORIAL_IMAGE_SIZE, *(preset.image_size for preset in config.PRESETS.values())})
+
+
+def _evaluate_as_decoded(network, index: photo_index.PhotoIndex, size: int, subset: str, validation_split: float,
+                         split_seed: int, max_photos: int | None, batch_size: int, loading, scoring,
+                         before_batch) -> Evaluation:
+    """evaluate_folder's answer for a size the cache does not hold: only the photos scored are decoded
+    at `size`, a batch at a time, and none is kept, so the peak is one batch whatever the folder.
+
+    Which files decode is learnt once per folder (photo_cache.readable_files), so the rows, `available`
+    and `skipped` are exactly those of the cached path.
+    """
+    readable = photo_cache.readable_files(index, loading)
+    if not readable.any():
+        raise errors.DatasetError("error_no_photos", str(index.root))
+    if subset == "all":
+        positions = np.arange(len(index.paths))
+    else:
+        train_files, val_files = photo_index.split_positions(len(index.paths), validation_split, split_seed)
+        positions = val_files if subset == "validation" else train_files
+    positions = positions[readable[positions]]  # each side in the split's order, as split_rows gives it
+    available = len(positions)
+    if max_photos is not None:
+        positions = positions[: max(0, int(max_photos))]
+    scored, parts = [], []
+    for start in range(0, len(positions), batch_size):
+        batch = positions[start : start + batch_size]
+        decoded = photo_cache.decode_files(index, batch, size)
+        # A file edited since readable_files looked may no longer decode: it is left out, not scored.
+        kept = [(position, pixels) for position, pixels in zip(batch, decoded) if pixels is not None]
+        if kept:
+            scored.extend(position for position, _ in kept)
+            parts.append(score(network, np.stack([pixels for _, pixels in kept]), batch_size, before_batch))
+        if scoring:
+            scoring(start + len(batch), len(positions))
+    scored = np.asarray(scored, np.int64)
+    return Evaluation(
+        subset=subset,
+        validation_split=float(validation_split),
+        class_names=index.class_names,
+        labels=index.labels[scored],
+        probabilities=np.concatenate(parts) if parts else np.zeros((0, int(network.output_shape[-1])), np.float32),
+        files=tuple(str(index.paths[position].relative_to(index.root)) for position in scored),
+        root=str(index.root),
+        available=available,
+        skipped=tuple(str(path.relative_to(index.root)) for path, ok in zip(index.paths, readable) if not ok),
     )
 
 

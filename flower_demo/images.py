@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import warnings
 from pathlib import Path
+from typing import Callable, Iterator
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -21,26 +22,64 @@ class ImageError(KeyedError, ValueError):
     """A picture we refuse."""
 
 
+# Rows converted at a time from 16-bit, 32-bit or float greyscale: the float64 working copies stay
+# ~2 MB each whatever the picture's size, where whole-picture copies of a 16 MP picture took 128 MB each.
+_GREY_BAND_PIXELS = 1 << 18
+
+
+def _bands(values: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+    """(first row, float64 copy) of each band of rows of an (H, W) greyscale picture."""
+    rows = max(1, _GREY_BAND_PIXELS // max(1, values.shape[1]))
+    for start in range(0, values.shape[0], rows):
+        yield start, values[start : start + rows].astype(np.float64)
+
+
+def _grey_to_rgb(values: np.ndarray, to_uint8: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """(H, W) greyscale values to (H, W, 3) uint8, `to_uint8` applied to each band's float64 values."""
+    rgb = np.empty((*values.shape, 3), np.uint8)
+    for start, band in _bands(values):
+        rgb[start : start + len(band)] = to_uint8(band)[:, :, None]
+    return rgb
+
+
 def _pil_to_rgb(image: Image.Image) -> np.ndarray:
     """Converts any PIL mode to an (H, W, 3) uint8 array, compositing transparency onto white."""
     if image.mode in ("I;16", "I;16B", "I;16L", "I"):
         # 16-bit greyscale: PIL's convert("RGB") would clip to white, so scale to 8 bits ourselves.
         # "I" (32-bit) holds either 16-bit or 8-bit data; only its values can tell which.
-        values = np.asarray(image, dtype=np.float64)
+        values = np.asarray(image)
         top = 65535.0 if image.mode != "I" or values.max() > 255 else 255.0
-        grey = np.clip(np.round(values * 255.0 / top), 0, 255).astype(np.uint8)
-        return np.repeat(grey[:, :, None], 3, axis=2)
+        return _grey_to_rgb(values, lambda band: np.clip(np.round(band * 255.0 / top), 0, 255).astype(np.uint8))
     if image.mode == "F":
-        values = np.asarray(image, dtype=np.float64)
-        values = np.nan_to_num(values)
-        span = values.max() - values.min()
-        grey = np.zeros(values.shape, np.uint8) if span == 0 else ((values - values.min()) / span * 255).round()
-        return np.repeat(grey.astype(np.uint8)[:, :, None], 3, axis=2)
+        values = np.asarray(image)
+        # Extremes as np.nan_to_num makes them in float64: NaN counts as 0, infinity as float64's largest.
+        low, high = np.inf, -np.inf
+        for _, band in _bands(values):
+            band = np.nan_to_num(band)
+            low, high = min(low, band.min()), max(high, band.max())
+        span = high - low
+        if span == 0:
+            return np.zeros((*values.shape, 3), np.uint8)
+        return _grey_to_rgb(values, lambda band: ((np.nan_to_num(band) - low) / span * 255).round().astype(np.uint8))
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return np.asarray(Image.alpha_composite(background, rgba).convert("RGB"))
-    return np.asarray(image.convert("RGB"))
+    # convert() copies even an RGB picture: a JPEG's pixels are read as they are.
+    return np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
+
+
+def _draft_within_budget(image: Image.Image) -> None:
+    """Asks a JPEG's decoder for the largest of 1/2, 1/4 or 1/8 scale that fits MAX_FULL_DECODE_PIXELS.
+
+    `draft` picks the largest reduction whose picture is at least the size asked for, so asking for
+    exactly the sides a scale gives gets that scale. Formats without a reduced decode ignore it.
+    """
+    width, height = image.size
+    for scale in (2, 4, 8):
+        if -(-width // scale) * -(-height // scale) <= config.MAX_FULL_DECODE_PIXELS:
+            image.draft(image.mode, (max(1, width // scale), max(1, height // scale)))
+            return
 
 
 def load_image(source: str | Path | bytes) -> np.ndarray:
@@ -69,8 +108,12 @@ def load_image(source: str | Path | bytes) -> np.ndarray:
             width, height = image.size
             if width * height > config.MAX_DECODED_PIXELS:
                 raise ImageError("error_too_many_pixels", f"{width}x{height}")
+            if width * height > config.MAX_FULL_DECODE_PIXELS:
+                _draft_within_budget(image)  # a JPEG shrinks while it decodes; nothing else can
+                if image.size[0] * image.size[1] > config.MAX_FULL_DECODE_PIXELS:
+                    raise ImageError("error_too_many_pixels", f"{width}x{height} {image.format}")
             image.load()
-            image = ImageOps.exif_transpose(image)
+            ImageOps.exif_transpose(image, in_place=True)  # not a copy of the whole picture when upright
             return _pil_to_rgb(image)
     except ImageError:
         raise

@@ -3,11 +3,13 @@
 Decoding JPEGs is the slow part of a small training run on a CPU, so each photo is decoded and
 resized once per image size and kept as uint8 arrays: in memory (shared read-only by every student
 on the server) and on disk (`config.cache_dir()`), keyed by a fingerprint of the folder so that any
-added, removed or edited photo invalidates the cache.
+added, removed or edited photo invalidates the cache. Both are bounded in bytes: the least recently used
+size goes first (config.PHOTO_CACHE_MEMORY_BYTES, config.PHOTO_CACHE_DISK_BYTES).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import os
@@ -58,7 +60,6 @@ def split(photos: DecodedPhotos, validation_split: float, seed: int = config.SPL
 # --- decoding and caching -------------------------------------------------------------------------
 
 _memory_cache: OrderedDict[tuple[str, str, int], DecodedPhotos] = OrderedDict()
-_MEMORY_CACHE_ENTRIES = 3  # a few image sizes (~290 MB each at 180 px for the full dataset)
 _cache_lock = threading.Lock()  # one decode per (folder, size) even when many students click Train
 
 
@@ -74,6 +75,41 @@ def _disk_cache_path(index: PhotoIndex, fingerprint: str, image_size: int) -> Pa
     return config.cache_dir() / f"photos-{folder_id}-{fingerprint}-{image_size}px.npz"
 
 
+def _size(photos: DecodedPhotos) -> int:
+    """Bytes of the arrays, about the size of the .npz file too (np.savez does not compress)."""
+    return photos.images.nbytes + photos.labels.nbytes + photos.file_positions.nbytes
+
+
+def keep_within_disk_budget(keep: Path | None = None) -> list[Path]:
+    """Deletes the least recently used decoded-photo files of the cache folder, never `keep`, until they
+    fit in config.PHOTO_CACHE_DISK_BYTES; returns the deleted files. A file's time is when it was last
+    written or used (`load_photos` touches it, even when its photos come from memory).
+    """
+    files = []
+    for path in config.cache_dir().glob("photos-*.npz"):
+        try:
+            status = path.stat()
+        except FileNotFoundError:  # another app's sweep removed it meanwhile
+            continue
+        files.append((status.st_mtime, status.st_size, path))
+    total = sum(size for _, size, _ in files)
+    removed = []
+    for _, size, path in sorted(files):  # oldest first
+        if total <= config.PHOTO_CACHE_DISK_BYTES:
+            break
+        if path == keep:
+            continue
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError:
+            continue  # read-only, or open elsewhere on Windows: still counted
+        total -= size
+        removed.append(path)
+    return removed
+
+
 def _write_disk_cache(path: Path, photos: DecodedPhotos) -> None:
     """Written atomically, so a crash never leaves a half cache behind."""
 
@@ -86,7 +122,14 @@ def _write_disk_cache(path: Path, photos: DecodedPhotos) -> None:
     write_atomically(path, write)
 
 
+def _touch(path: Path) -> None:
+    """Marks a cache file as used now: the disk budget evicts the least recently used first."""
+    with contextlib.suppress(OSError):  # gone, or a read-only cache: nothing to keep track of
+        os.utime(path)
+
+
 def _read_disk_cache(path: Path) -> DecodedPhotos | None:
+    _touch(path)
     try:
         with np.load(path) as archive:
             return DecodedPhotos(
@@ -110,22 +153,28 @@ def load_photos(root: str | Path, image_size: int, progress: Progress | None = N
     index = index_photos(root)
     fingerprint = index.fingerprint()
     key = (str(index.root.resolve()), fingerprint, image_size)
+    disk_path = _disk_cache_path(index, fingerprint, image_size)
     with _cache_lock:
         if key in _memory_cache:
             _memory_cache.move_to_end(key)
+            if use_disk_cache:
+                _touch(disk_path)  # in use, so not the file to evict
             return _memory_cache[key]
-        disk_path = _disk_cache_path(index, fingerprint, image_size)
         photos = _read_disk_cache(disk_path) if use_disk_cache and disk_path.exists() else None
         if photos is None:
             photos = _decode_all(index, image_size, progress)
-            if use_disk_cache:
+            # A size larger than the whole budget would only push every other size out, and then itself.
+            if use_disk_cache and _size(photos) <= config.PHOTO_CACHE_DISK_BYTES:
                 try:
                     _write_disk_cache(disk_path, photos)
+                    keep_within_disk_budget(keep=disk_path)
                 except OSError:
                     pass  # a read-only home only costs the next run a decode
         photos.images.setflags(write=False)
         _memory_cache[key] = photos
-        while len(_memory_cache) > _MEMORY_CACHE_ENTRIES:
+        # The least recently used go first, never the one just asked for (its caller holds it anyway).
+        while len(_memory_cache) > 1 and (len(_memory_cache) > config.PHOTO_CACHE_MEMORY_ENTRIES or sum(
+                _size(kept) for kept in _memory_cache.values()) > config.PHOTO_CACHE_MEMORY_BYTES):
             _memory_cache.popitem(last=False)
         return photos
 
@@ -152,3 +201,51 @@ def _decode_all(index: PhotoIndex, image_size: int, progress: Progress | None) -
         skipped=tuple(str(index.paths[i].relative_to(index.root)) for i in range(total) if decoded[i] is None),
         class_names=index.class_names,
     )
+
+
+# --- photos decoded for one use and not kept (sizes the cache is not for) --------------------------
+
+_readable: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()  # (folder, fingerprint) -> a bool per file
+_READABLE_ENTRIES = 4  # a few folders; each entry is a byte per file
+_readable_lock = threading.Lock()
+_DECODE_THREADS = max(1, min(4, os.cpu_count() or 1))  # as _decode_all: PIL and TensorFlow release the GIL
+
+
+def readable_files(index: PhotoIndex, progress: Progress | None = None) -> np.ndarray:
+    """Whether each file of `index` decodes: a bool per file, False exactly for load_photos' `skipped`.
+
+    Found by decoding every file once at its own size (nothing kept), then remembered per folder
+    fingerprint, so later calls on an unchanged folder cost nothing.
+    """
+    key = (str(index.root.resolve()), index.fingerprint())
+    with _readable_lock:
+        if key in _readable:
+            _readable.move_to_end(key)
+            return _readable[key]
+    total = len(index.paths)
+    readable = np.zeros(total, bool)
+    with ThreadPoolExecutor(max_workers=_DECODE_THREADS) as pool:
+        for done, (position, ok) in enumerate(zip(range(total), pool.map(_reads, index.paths)), start=1):
+            readable[position] = ok
+            if progress and (done % 64 == 0 or done == total):
+                progress(done, total)
+    readable.setflags(write=False)
+    with _readable_lock:
+        _readable[key] = readable
+        while len(_readable) > _READABLE_ENTRIES:
+            _readable.popitem(last=False)
+    return readable
+
+
+def _reads(path: Path) -> bool:
+    try:
+        images.load_image(path)
+        return True
+    except images.ImageError:
+        return False
+
+
+def decode_files(index: PhotoIndex, positions: np.ndarray, image_size: int) -> list[np.ndarray | None]:
+    """The files at `positions` decoded and resized as load_photos does, in order; None where one does not decode."""
+    with ThreadPoolExecutor(max_workers=_DECODE_THREADS) as pool:
+        return list(pool.map(lambda position: _decode_one(index.paths[position], image_size), positions))

@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from flower_demo.atomic import write_atomically
+from flower_demo.atomic import host_name, temporary_writer, write_atomically
 
 
 def test_a_write_creates_the_folder_and_the_file(tmp_path):
@@ -61,3 +61,10 @@ def test_mode_sets_the_permissions(tmp_path):
     private = tmp_path / "private.bin"
     write_atomically(private, lambda temporary: temporary.write_bytes(b"x"))
     assert stat.S_IMODE(private.stat().st_mode) == 0o600  # mkstemp's own: the owner only
+
+
+def test_the_temporary_name_says_which_process_writes_it(tmp_path):
+    seen = []
+    write_atomically(tmp_path / "photos.npz", lambda temporary: seen.append(temporary_writer(temporary.name)))
+    assert seen == [(os.getpid(), host_name())]  # a later start removes it only once this process is gone
+    assert temporary_writer("photos.npz") is None and temporary_writer(".photos.npz.k2j4h5g6.tmp") is None

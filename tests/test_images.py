@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import io
+import json
+import subprocess
+import sys
+import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,7 +15,7 @@ from PIL import Image
 
 from flower_demo import config, images
 from flower_demo.images import ImageError
-from tests.image_corpus import BROKEN, UNUSUAL, encode, noise, png_header_claiming
+from tests.image_corpus import BROKEN, UNUSUAL, encode, exif_rotated_jpeg, noise, png_header_claiming
 
 
 def test_rgb_png_from_path_and_bytes(tmp_path):
@@ -220,3 +225,113 @@ def test_the_broken_corpus_is_refused_with_its_key(name):
     with pytest.raises(ImageError) as raised:
         images.load_image(make())
     assert raised.value.key == key
+
+
+# --- pictures over the full-decode budget (issue 33: a 77 KB 16-bit PNG cost ~1 GB a request) -------
+
+_PEAK_SCRIPT = """
+import json, sys
+from flower_demo import images
+def megabytes(field):
+    return next(int(line.split()[1]) / 1024 for line in open("/proc/self/status") if line.startswith(field))
+data = open(sys.argv[1], "rb").read()
+before = megabytes("VmRSS:")
+try:
+    answer = list(images.load_image(data).shape)
+except images.ImageError as error:
+    answer = error.key
+print(json.dumps([megabytes("VmHWM:") - before, answer]))
+"""
+# Far under the 532 MB (JPEG) and 987 MB (16-bit PNG) that decoding a 39.7 MP picture whole cost,
+# above the ~100 MB that a picture of MAX_FULL_DECODE_PIXELS at most costs.
+PEAK_BOUND_MB = 200
+
+
+def peak_of_loading(path) -> tuple[float, object]:
+    """images.load_image(path) in a fresh process: (peak RSS above what it held before, in MB; shape or key)."""
+    root = Path(__file__).resolve().parent.parent
+    ran = subprocess.run([sys.executable, "-c", _PEAK_SCRIPT, str(path)], cwd=root, capture_output=True,
+                         text=True, timeout=120, check=True)
+    return tuple(json.loads(ran.stdout))
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the peak from Linux's /proc")
+def test_a_40_megapixel_16_bit_png_is_refused_without_decoding(tmp_path):
+    path = tmp_path / "bomb16.png"
+    Image.new("I;16", (7300, 5440)).save(path)  # 39.7 MP in a 77 KB file, as the issue sent
+    peak, answer = peak_of_loading(path)
+    assert answer == "error_too_many_pixels"
+    assert peak < PEAK_BOUND_MB
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the peak from Linux's /proc")
+def test_a_40_megapixel_jpeg_is_decoded_at_half_scale_with_a_bounded_peak(tmp_path):
+    path = tmp_path / "big.jpg"
+    Image.new("RGB", (7300, 5440), (90, 140, 60)).save(path, quality=90)
+    peak, answer = peak_of_loading(path)
+    assert answer == [2720, 3650, 3]  # libjpeg's 1/2 scale: 9.9 MP, under MAX_FULL_DECODE_PIXELS
+    assert peak < PEAK_BOUND_MB
+
+
+def smooth_picture(height: int, width: int) -> np.ndarray:
+    """Gradients: a reduced JPEG decode and a full decode shrunk afterwards agree on them closely."""
+    rows, cols = np.mgrid[0:height, 0:width]
+    return np.stack([rows * 255 // height, cols * 255 // width, (rows + cols) * 255 // (height + width)],
+                    axis=2).astype(np.uint8)
+
+
+@pytest.mark.parametrize("budget, scale", [(10_000, 2), (2_500, 4), (600, 8)])
+def test_a_jpeg_over_the_budget_is_decoded_at_the_largest_scale_that_fits(monkeypatch, budget, scale):
+    rgb = smooth_picture(160, 240)  # 38,400 pixels
+    data = encode(Image.fromarray(rgb), "JPEG", quality=95)
+    monkeypatch.setattr(config, "MAX_FULL_DECODE_PIXELS", budget)
+    loaded = images.load_image(data)
+    assert loaded.shape == (160 // scale, 240 // scale, 3)
+    assert loaded.shape[0] * loaded.shape[1] <= budget
+    shrunk = np.asarray(Image.fromarray(rgb).reduce(scale), np.int16)
+    assert np.abs(loaded.astype(np.int16) - shrunk).mean() < 3  # the same picture, smaller
+
+
+def test_a_reduced_jpeg_is_still_turned_upright(monkeypatch):
+    monkeypatch.setattr(config, "MAX_FULL_DECODE_PIXELS", 200)  # the 20x40 picture decodes at half scale
+    assert images.load_image(exif_rotated_jpeg()).shape == (20, 10, 3)
+
+
+def test_a_jpeg_even_an_eighth_of_which_is_over_the_budget_is_refused(monkeypatch):
+    monkeypatch.setattr(config, "MAX_FULL_DECODE_PIXELS", 599)  # 1/8 of 240x160 is 600 pixels
+    with pytest.raises(ImageError) as raised:
+        images.load_image(encode(Image.fromarray(smooth_picture(160, 240)), "JPEG"))
+    assert raised.value.key == "error_too_many_pixels"
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "GIF", "BMP", "WEBP"])
+def test_other_formats_over_the_budget_are_refused(monkeypatch, fmt):
+    data = encode(Image.fromarray(smooth_picture(160, 240)), fmt)
+    monkeypatch.setattr(config, "MAX_FULL_DECODE_PIXELS", 160 * 240 - 1)
+    with pytest.raises(ImageError) as raised:
+        images.load_image(data)
+    assert raised.value.key == "error_too_many_pixels"
+    monkeypatch.setattr(config, "MAX_FULL_DECODE_PIXELS", 160 * 240)
+    assert images.load_image(data).shape == (160, 240, 3)
+
+
+def test_the_refusal_says_both_limits_in_both_languages():
+    from flower_demo.i18n import translate
+
+    assert "16 megap" in translate("error_too_many_pixels", "es") and "40" in translate("error_too_many_pixels", "es")
+    assert "16 megap" in translate("error_too_many_pixels", "en") and "40" in translate("error_too_many_pixels", "en")
+    assert (config.MAX_FULL_DECODE_PIXELS, config.MAX_DECODED_PIXELS) == (16_000_000, 40_000_000)
+
+
+def test_16_bit_greyscale_is_converted_without_whole_picture_float_copies():
+    """The old conversion held several float64 copies (8 bytes a pixel each): 92 MB for 4 MP."""
+    grey = Image.fromarray(np.random.RandomState(0).randint(0, 65536, (2000, 2000)).astype(np.uint16))
+    grey.load()
+    tracemalloc.start()
+    try:
+        rgb = images._pil_to_rgb(grey)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_array_equal(rgb[:, :, 0], np.round(np.asarray(grey) / 257.0).astype(np.uint8))
+    assert peak < rgb.nbytes + 2 * grey.width * grey.height + 16 * 2**20  # the answer, the 16-bit values, bands
