@@ -57,8 +57,8 @@ def compare(epochs: int | None = config.COMPARISON_EPOCHS, history=None, request
     """The tutorial's comparison: seed, then seed_augmented with the same epochs, streamed on one chart.
 
     Both runs together stay within the server's time limit per student (the first gets half of it).
-    Yields (status, note, table, runs to choose from, chart, model, history); the model and the history
-    change after each run, so a closed tab still keeps the runs that finished.
+    Yields (status, note, table, runs to choose from, chart, model's handle, history); the model and the
+    history change after each run, so a closed tab still keeps the runs that finished.
     """
     from flower_demo.cluster import new_run  # lazy: TensorFlow
 
@@ -109,7 +109,8 @@ def compare(epochs: int | None = config.COMPARISON_EPOCHS, history=None, request
             elif index == len(COMPARED):
                 status = translate("compare_done", lang, first=runs.label(history[-2]), second=runs.label(history[-1]),
                                    epochs=epochs)
-            yield (status, *_views(history, numbers, "accuracy", lang), state.model, history)
+            yield (status, *_views(history, numbers, "accuracy", lang), ui.keep_model(state.model, request, lang),
+                   history)
             if state.phase != "finished":
                 break
     finally:

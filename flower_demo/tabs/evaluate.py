@@ -48,7 +48,8 @@ def _evaluation(model: str, student_model, lang: str, **options):
         raise ui.error(key, lang, detail=problem.detail) from problem
     except evaluation.EvaluationError as problem:
         raise ui.error(problem.key, lang, detail=problem.detail) from problem
-    notes = [note for note in (_origin_note(network, network is not student_model, lang), fallback) if note]
+    shipped = model == "shipped" or bool(fallback)  # asked for, or this student has no model yet
+    notes = [note for note in (_origin_note(network, shipped, lang), fallback) if note]
     return result, network, notes
 
 

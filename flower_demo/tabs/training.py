@@ -105,9 +105,9 @@ async def train(preset: str = config.DEFAULT_PRESET, epochs: int | None = None, 
           device: str = "cpu", previous_curve=None, history=None, request: gr.Request = None):
     """Trains a preset (with the student's overrides, clamped to the server's limits), streaming curves.
 
-    Yields (status, accuracy frame, loss frame, summary, trained model, this run's curve, the session's
-    run history with this run added). Joins the line at once: while other runs are ahead it says its
-    place and about how long (Stop leaves the line), then trains in its turn. The event runs many at a
+    Yields (status, accuracy frame, loss frame, summary, trained model's handle, this run's curve, the
+    session's run history with this run added). Joins the line at once: while other runs are ahead it
+    says its place and about how long (Stop leaves the line), then trains in its turn. The event runs many at a
     time; turns.LINE lets one train (with a cluster, as many as it has room for).
     """
     from flower_demo.cluster import new_run  # lazy: keeps TensorFlow out of the page's start-up
@@ -156,7 +156,7 @@ async def train(preset: str = config.DEFAULT_PRESET, epochs: int | None = None, 
             frames = [curve_frame(state.curve, "accuracy", lang, previous),
                       curve_frame(state.curve, "loss", lang, previous)]
             if state.phase in ("finished", "stopped", "failed"):
-                model = state.model if state.model is not None else gr.skip()
+                model = ui.keep_model(state.model, request, lang) if state.model is not None else gr.skip()
                 curve = state.curve if state.curve else gr.skip()
                 if state.epoch_seconds:
                     turns.record_pace(run_config, state.seconds_per_full_epoch)
