@@ -62,18 +62,24 @@ def cpus_per_run() -> int:
         return DEFAULT_CPUS_PER_RUN
 
 
+_connect_lock = threading.Lock()  # the warm-up joins while a student may already press Train
+
+
 def connect(cluster_address: str | None = None, **options) -> None:
-    """Joins the cluster once per process (a no-op when this process already has); `options` go to
-    `ray.init` (a test starts a local cluster with `cluster_address="local", num_cpus=2`)."""
+    """Joins the cluster once per process (a no-op when this process already has; a second caller
+    waits for the first's try); `options` go to `ray.init` (a test starts a local cluster with
+    `cluster_address="local", num_cpus=2`)."""
     import ray
 
-    if ray.is_initialized():
-        return
-    package = Path(__file__).resolve().parent
-    # The workers import this package from what the app sends them (py_modules), so a machine of the
-    # cluster needs Ray and TensorFlow installed but not this project.
-    ray.init(address=cluster_address or config.ray_address(), namespace="flower_demo", log_to_driver=False,
-             runtime_env={"py_modules": [str(package)], "env_vars": {"TF_CPP_MIN_LOG_LEVEL": "2"}}, **options)
+    with _connect_lock:
+        if ray.is_initialized():
+            return
+        package = Path(__file__).resolve().parent
+        # The workers import this package from what the app sends them (py_modules), so a machine of the
+        # cluster needs Ray and TensorFlow installed but not this project.
+        ray.init(address=cluster_address or config.ray_address(), namespace="flower_demo", log_to_driver=False,
+                 runtime_env={"py_modules": [str(package)], "env_vars": {"TF_CPP_MIN_LOG_LEVEL": "2"}},
+                 **options)
 
 
 @functools.cache
@@ -87,8 +93,9 @@ _room = {"runs": 1, "read": float("-inf")}
 
 
 def room() -> int:
-    """How many runs the cluster has room for at once (1 until this process has joined it). Read from
-    the cluster at most once a second: every waiting student's status asks."""
+    """How many runs the cluster has room for at once (1 until this process has joined it: the app's
+    warm-up joins it, flower_demo/warm_up.py). Read from the cluster at most once a second: every
+    waiting student's status asks."""
     import ray
 
     if not ray.is_initialized():

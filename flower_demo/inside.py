@@ -27,6 +27,9 @@ from flower_demo.errors import KeyedError
 # pass maps on unchanged or smaller, so the maps worth looking at are the ones that feed them.
 _READERS = ("MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "Flatten")
 _PASS_THROUGH = ("MaxPooling2D", "AveragePooling2D", "Dropout", "SpatialDropout2D")
+# The layers that make maps from maps. Before the first of them a "stage" is only the photo (rescaled),
+# and a network without any has no stage at all, whatever its layers are called.
+_CONVOLUTIONS = ("Conv2D", "DepthwiseConv2D", "SeparableConv2D")
 
 
 class InspectError(KeyedError, ValueError):
@@ -38,8 +41,16 @@ def is_mirror_averaged(model) -> bool:
 
 
 def stages(network) -> list:
-    """The layers whose outputs are a stage's maps, in order from the input (see the module doc)."""
+    """The layers whose outputs are a stage's maps, in order from the input (see the module doc); only
+    those from the first convolution on (a network of Dense layers has none).
+
+    Raises:
+        InspectError: `error_no_stages` when there is none.
+    """
     found = list(networks.stage_layers(network).values()) or stages_by_structure(network)
+    layers = list(network.layers)  # a functional network lists its layers from the input on
+    first = next((index for index, layer in enumerate(layers) if type(layer).__name__ in _CONVOLUTIONS), None)
+    found = [] if first is None else [layer for layer in found if layers.index(layer) >= first]
     if not found:
         raise InspectError("error_no_stages", network.name)
     return found
@@ -133,7 +144,7 @@ def closest_kernel(kernel: np.ndarray, candidates: dict[str, np.ndarray] | None 
     0.9, and the sign is returned. Only kernels of the same shape compete.
 
     Raises:
-        InspectError: `error_no_stages` if no candidate has the kernel's shape.
+        InspectError: `error_filter_size` if no candidate has the kernel's shape (a 7×7 first layer).
     """
     candidates = kernels.KERNELS if candidates is None else candidates
     flat = kernel.astype(np.float64).ravel()
@@ -146,7 +157,7 @@ def closest_kernel(kernel: np.ndarray, candidates: dict[str, np.ndarray] | None 
         if best_name is None or abs(similarity) > abs(best_similarity):
             best_name, best_similarity = name, similarity
     if best_name is None:
-        raise InspectError("error_no_stages", f"no hand-made kernel of shape {kernel.shape}")
+        raise InspectError("error_filter_size", "×".join(str(side) for side in kernel.shape))
     return best_name, best_similarity
 
 

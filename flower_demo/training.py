@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import logging
 import math
 import threading
 import time
@@ -20,6 +21,8 @@ import numpy as np
 from flower_demo import config, download, errors, images, networks, photo_cache, sharpness, workarounds
 from flower_demo.config import TrainConfig
 from flower_demo.pipeline import make_datasets
+
+logger = logging.getLogger(__name__)
 
 # Training-curve points recorded inside an epoch: smooth growth, and a run's record stays small (the
 # session's history keeps every run's curve, a cluster's worker sends it twice a second).
@@ -141,12 +144,20 @@ class TrainingRun:
                 setattr(self.state, name, value)
 
     def run(self) -> RunState:
-        """Trains in this thread. Errors end in phase 'failed' with an i18n key, never an exception."""
+        """Trains in this thread. Errors end in phase 'failed' with an i18n key, never an exception.
+
+        Any other error too: it is logged with its traceback, and the student reads that the run failed
+        (its type only: no server path or source line), instead of a status stuck at "Preparing the
+        photos…" over a thread that died.
+        """
         self._update(started=time.monotonic(), phase="loading")
         try:
             self._train()
         except (errors.DatasetError, images.ImageError) as error:
             self._update(phase="failed", error_key=error.key, error_detail=error.detail)
+        except Exception as error:  # noqa: BLE001 - whatever it is, the run ends and says so
+            logger.exception("training run %s failed", self.config.preset)
+            self._update(phase="failed", error_key="error_training_crashed", error_detail=type(error).__name__)
         return self.state
 
     def stream(self, interval: float = config.CURVE_UPDATE_SECONDS) -> Iterator[RunState]:

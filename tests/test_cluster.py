@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import signal
 import threading
@@ -23,12 +24,51 @@ TINY = dataclasses.replace(config.PRESETS["live"], epochs=2, image_size=32, batc
 
 
 @pytest.fixture(scope="module")
-def local_cluster():
-    # A cluster of this process's own, every address on the loopback.
+def ray_session():
+    """Ray, whoever starts it in this module (the warm-up's join, local_cluster), shut down at its end.
+    Yields an event that a thread which started the local cluster waits on until then: Ray stops a
+    local cluster's processes when the thread that started them ends (a cluster the app joins by its
+    address, as in the README, is not tied to any thread of the app)."""
+    held = threading.Event()
+    yield held
+    ray.shutdown()
+    held.set()
+
+
+def test_the_warm_up_joins_the_configured_cluster_so_the_first_students_train_side_by_side(ray_session,
+                                                                                         monkeypatch):
+    """Before anyone presses Train, the line already counts the cluster's room (2 runs), not 1."""
+    from flower_demo import warm_up
+    from flower_demo.tabs import ui
+
+    if ray.is_initialized():
+        ray.shutdown()
+    monkeypatch.setenv(config.RAY_ADDRESS_ENV, "local")
+    # The app's own join (cluster.connect()), to a cluster of this process's own on the loopback; the
+    # tests below then find it joined.
+    monkeypatch.setattr(cluster, "connect", functools.partial(cluster.connect, "local", num_cpus=2,
+                                                              include_dashboard=False, _node_ip_address="127.0.0.1"))
+
+    def join_and_hold() -> None:
+        warm_up.join_cluster()
+        ray_session.wait()
+
+    assert ui.training_slots() == 1
+    starting = warm_up.WarmUp(lambda: None, join=join_and_hold)
+    starting.start()
+    assert starting.wait(timeout=5)  # the page never waits for the join
+    deadline = time.monotonic() + 120
+    while ui.training_slots() < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert ui.training_slots() == 2
+
+
+@pytest.fixture(scope="module")
+def local_cluster(ray_session):
+    # A cluster of this process's own, every address on the loopback (already joined if the warm-up's
+    # test ran first).
     cluster.connect("local", num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1")
     assert cluster.room() == 2  # one CPU a run
-    yield
-    ray.shutdown()
 
 
 @pytest.fixture

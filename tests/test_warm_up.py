@@ -4,6 +4,7 @@ honest buttons and waiting message while it is not ready (issue 21). No timing a
 
 from __future__ import annotations
 
+import logging
 import shutil
 import socket
 import sys
@@ -78,6 +79,34 @@ def test_threads_switch_more_often_only_while_loading():
     WarmUp(loading).wait(timeout=60)
     assert loading.switch_interval == pytest.approx(min(default, WARM_UP_SWITCH_INTERVAL_S))
     assert sys.getswitchinterval() == default
+
+
+def test_the_cluster_is_joined_beside_the_load_and_ready_never_waits_for_it():
+    loading, joining = Loading(), Loading()
+    warm_up = WarmUp(loading, join=joining)
+    warm_up.start()
+    deadline = time.monotonic() + 10
+    while joining.calls == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert joining.calls == 1 and not warm_up.ready()  # joining while the model still loads
+    loading.release.set()
+    assert warm_up.wait(timeout=10)  # ready although the join still has not returned
+    joining.release.set()
+
+
+def test_a_cluster_that_cannot_be_joined_is_logged_and_one_run_at_a_time_goes_on(monkeypatch, caplog):
+    pytest.importorskip("ray", reason="Ray is an optional extra (requirements-cluster.txt)")
+    from flower_demo import cluster, config, warm_up
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("Could not find any running Ray instance at head.invalid:6379")
+
+    monkeypatch.setenv(config.RAY_ADDRESS_ENV, "head.invalid:6379")
+    monkeypatch.setattr(cluster, "connect", unreachable)
+    with caplog.at_level(logging.ERROR, logger="flower_demo.warm_up"):
+        warm_up.join_cluster()  # never raises: each run tries again and says so (tests/test_cluster.py)
+    assert "could not join the training cluster at head.invalid:6379" in caplog.text
+    assert ui.training_slots() == 1
 
 
 def test_loading_for_serving_leaves_the_graphs_traced():

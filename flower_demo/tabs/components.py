@@ -16,14 +16,36 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 import PIL.Image
+import pydantic
 from gradio import processing_utils
+from gradio.components.dataframe import DataframeData
 
 from flower_demo.atomic import write_atomically
 
 
 # --- Inputs that reach the handler, which answers in the student's language -------------------------
 
-class PhotoInput(gr.Image):
+def is_link(path) -> bool:
+    """Whether an input's file is a link an API client sent instead of a file (see _NoDownloads)."""
+    return isinstance(path, str) and path.lower().startswith(("http://", "https://"))
+
+
+class _NoDownloads:
+    """Hands a link an API client sends as a file to the handler as it is, never downloaded.
+
+    Gradio downloads such a link on the server before any handler runs, from any public host and
+    with no size limit (`max_file_size` only bounds uploads): a disk and bandwidth sink for one
+    request, and offline an untranslated "Error". The handler refuses a link (`is_link`) in the
+    student's language; a browser never sends one (it uploads the file).
+    """
+
+    async def async_move_resource_to_block_cache(self, url_or_file_path):
+        if is_link(str(url_or_file_path)):
+            return str(url_or_file_path)
+        return await super().async_move_resource_to_block_cache(url_or_file_path)
+
+
+class PhotoInput(_NoDownloads, gr.Image):
     """A gr.Image whose uploads reach the handler unopened, as a path in Gradio's upload cache.
 
     gr.Image opens every upload with PIL before the handler runs, even with type="filepath", so a
@@ -114,9 +136,29 @@ class Radio(_PassingChoices, gr.Radio):
         return "radio"
 
 
+# gr.Dataframe's value, where a `data` that is not a list of rows (a dict, text) or a value that is not a
+# table at all becomes an empty grid: Gradio validates the value before any handler runs, and its refusal
+# is an untranslated "Error"; the handler refuses an empty grid as "3x3 or 5x5". (A comment, not a
+# docstring, and gr.Dataframe's title: the API page shows the same schema as for a stock grid.)
+class KernelGridData(DataframeData):
+    model_config = pydantic.ConfigDict(title="DataframeData")
+
+    @pydantic.model_validator(mode="before")
+    @classmethod
+    def rows_or_empty(cls, value):
+        value = value if isinstance(value, dict) else {}
+        headers, rows = value.get("headers"), value.get("data")
+        if not (isinstance(rows, list) and all(isinstance(row, (list, tuple)) for row in rows)):
+            rows = []
+        return {"headers": headers if isinstance(headers, list) else [], "data": rows}
+
+
 class KernelGrid(gr.Dataframe):
     """A gr.Dataframe that lets an API client's null through to the handler (Gradio's own would fail
-    with a traceback), where a custom kernel then gets the translated "3x3 or 5x5" message."""
+    with a traceback), where a custom kernel then gets the translated "3x3 or 5x5" message; so does a
+    grid that is not a list of rows (KernelGridData)."""
+
+    data_model = KernelGridData
 
     def get_block_name(self) -> str:
         return "dataframe"  # drawn by gr.Dataframe's own front end
@@ -125,7 +167,7 @@ class KernelGrid(gr.Dataframe):
         return None if payload is None else super().preprocess(payload)
 
 
-class ModelFileInput(gr.File):
+class ModelFileInput(_NoDownloads, gr.File):
     """A gr.File whose upload reaches the handler as a path whatever its name, so that what is not a
     .keras model is refused in the student's language (gr.File's own refusal is in English only)."""
 

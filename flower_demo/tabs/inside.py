@@ -20,10 +20,14 @@ def _inspected(image, model: str, student_model, lang: str, progress):
 
 
 def _first_filters(network, lang: str):
+    """The first convolution's filters and each one's closest hand-made kernel, (name, similarity); a
+    translated gr.Error for a network without convolutions or with filters of a size no kernel has (7×7)."""
     from flower_demo import inside
 
     try:
-        return inside.learned_filters(network)
+        filters = inside.learned_filters(network)
+        return filters, [inside.closest_kernel(inside.grey_version(filters.weights[..., index]))
+                         for index in range(filters.weights.shape[-1])]
     except inside.InspectError as problem:
         raise ui.error(problem.key, lang, detail=problem.detail) from problem
 
@@ -53,12 +57,12 @@ def _short(kernel_name: str) -> str:
     return kernel_name.split(" (")[0]
 
 
-def _filter_comparison(rgb, filters, index: int, lang: str):
+def _filter_comparison(rgb, filters, closest, index: int, lang: str):
     """The learned filter `index` and its closest hand-made kernel, each applied to the photo."""
     from flower_demo import inside
 
     weights = filters.weights[..., index]
-    name, similarity = inside.closest_kernel(inside.grey_version(weights))
+    name, similarity = closest[index]
     learned = inside.apply_learned_filter(rgb, weights)
     handmade = kernels.apply(rgb, kernels.KERNELS[name], "grey", max_side=max(learned.shape)).response[:, :, 0]
     kernel_name = translate(f"kernel_{name}", lang)
@@ -72,13 +76,9 @@ def show_filters(image, model: str = "own", filter_index: int = 0, student_model
                  progress=gr.Progress()):
     """The first convolution's filters with their closest hand-made kernels (one picture, and the same as a
     table), and one of them applied beside its kernel."""
-    from flower_demo import inside
-
     lang = ui.language(request)
     rgb, network, note = _inspected(image, model, student_model, lang, progress)
-    filters = _first_filters(network, lang)
-    closest = [inside.closest_kernel(inside.grey_version(filters.weights[..., index]))
-               for index in range(filters.weights.shape[-1])]
+    filters, closest = _first_filters(network, lang)
     names = [_short(translate(f"kernel_{name}", lang)) for name, _ in closest]
     captions = [translate("filter_caption", lang, index=index, kernel=name, similarity=similarity)
                 for index, (name, (_, similarity)) in enumerate(zip(names, closest))]
@@ -86,7 +86,7 @@ def show_filters(image, model: str = "own", filter_index: int = 0, student_model
                         + [translate("filters_row", lang, index=index, kernel=name, similarity=similarity)
                            for index, (name, (_, similarity)) in enumerate(zip(names, closest))])
     index = ui.clamp_int(filter_index, 0, filters.weights.shape[-1] - 1, 0)
-    learned, handmade, notes = _filter_comparison(rgb, filters, index, lang)
+    learned, handmade, notes = _filter_comparison(rgb, filters, closest, index, lang)
     return (plots.filter_sheet(filters.weights, captions), listing, learned, handmade,
             "\n\n".join(part for part in (notes, note) if part))
 
@@ -97,9 +97,9 @@ def apply_filter(image, model: str = "own", filter_index: int = 0, student_model
     """One learned filter and its closest hand-made kernel on the photo (a click on the filters)."""
     lang = ui.language(request)
     rgb, network, note = _inspected(image, model, student_model, lang, progress)
-    filters = _first_filters(network, lang)
+    filters, closest = _first_filters(network, lang)
     index = ui.clamp_int(filter_index, 0, filters.weights.shape[-1] - 1, 0)
-    learned, handmade, notes = _filter_comparison(rgb, filters, index, lang)
+    learned, handmade, notes = _filter_comparison(rgb, filters, closest, index, lang)
     return learned, handmade, "\n\n".join(part for part in (notes, note) if part)
 
 
