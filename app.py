@@ -5,18 +5,23 @@
 
 from __future__ import annotations
 
-from flower_demo import workarounds
+from flower_demo import leftovers, workarounds
 
 # Before Gradio or any server thread exists (flower_demo/workarounds.py says why and which versions).
 workarounds.quiet_gradio_analytics()
 workarounds.fewer_malloc_arenas()
+leftovers.use_own_temporary_folder()  # uploads and Keras' unpacked files, where a restart finds them
 
 import gradio as gr  # noqa: E402  (after the settings above)
 
-from flower_demo import config
+from flower_demo import config, session_models
 from flower_demo.tabs import augmentation, classify, compare, dataset, evaluate, inside, kernels, training, ui
 
-QUEUE_SIZE = 64  # a class of 30 with a couple of requests each; beyond that "queue full, try again"
+# Events waiting or running per session: one running and one more of each event (a click while the
+# last answer is still on its way), a dozen in all (a training run, a comparison, page-load events and
+# a few clicks). More from one session are refused with a message; the others keep their place.
+PER_SESSION_EVENT, PER_SESSION_EVENTS = 2, 12
+QUEUE_SIZE = 400  # more than a class of 30 can hold at PER_SESSION_EVENTS each: nobody sees "queue full"
 LIGHT_CONCURRENCY = 4  # convolve/augment/classify at once: each takes tens of ms on 2 cores
 
 
@@ -25,7 +30,9 @@ def build_demo() -> gr.Blocks:
     # an hour (checked every 10 minutes), so a class's photos do not pile up or linger on a public server.
     with gr.Blocks(title="CNN · flores / flowers", delete_cache=(600, 3600)) as demo:
         gr.Markdown(ui.t("app_title"))
-        student_model = gr.State(None, time_to_live=3600)  # the model this student trained (per session)
+        # A handle to the model this student trained or brought: session_models keeps the model itself,
+        # within one memory budget for the class, and frees it when the state expires.
+        student_model = gr.State(None, time_to_live=3600, delete_callback=session_models.MODELS.release)
         run_history = gr.State([], time_to_live=3600)  # this student's runs: settings and curves, never models
         with gr.Tabs(overflow_behavior="wrap") as tabs:  # every tab in sight on a phone, no "More tabs" menu
             kernels.build(demo)
@@ -37,7 +44,9 @@ def build_demo() -> gr.Blocks:
             compare.build(demo, student_model, run_history)
             evaluate.build(student_model, tabs, classify_inputs, classify_sent)
         ui.follow_links(demo, tabs)  # ?tab=…&lang=… (each tab reads its own settings from the link)
+        demo.unload(ui.forget_model)  # a closed tab's model is freed now, not with its state an hour later
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=LIGHT_CONCURRENCY, api_open=False)
+    workarounds.cap_events_per_session(demo, PER_SESSION_EVENT, PER_SESSION_EVENTS, ui.too_many_calls)
     return demo
 
 
@@ -47,6 +56,7 @@ def launch(demo: gr.Blocks, ready_within: float = config.READY_BEFORE_PAGE_S, **
     from flower_demo.warm_up import WARM_UP
 
     WARM_UP.start()
+    leftovers.remove_leftovers()  # a crashed run's files and folders, while the warm-up loads
     WARM_UP.finish(timeout=ready_within)
     # Gradio's cap is the largest file anyone may send, a .keras model; photos above
     # config.MAX_UPLOAD_BYTES are refused by images.load_image, in the student's language.

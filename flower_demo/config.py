@@ -52,6 +52,21 @@ CACHE_ENV = "FLOWER_CACHE_DIR"
 def cache_dir() -> Path:
     return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "flower_demo")
 
+
+# The decoded photos kept between runs (uint8, 2,934 photos x size² x 3 bytes: 36 MB at 64 px, 285 MB at
+# 180 px, 381 MB at 208 px, 2.3 GB at 512 px). On disk: every size the presets train at (32-208 px,
+# 1.18 GB together) and one more of up to ~190 px; a further size evicts the least recently used file,
+# and a size larger than the whole budget is decoded each time rather than written.
+PHOTO_CACHE_DISK_BYTES = 1_500_000_000
+# In memory, shared by every student: the live preset's three sizes (65 MB), the shipped model's 208 px
+# (381 MB) and the tutorial's 180 px (285 MB) fit together; a brought model's own size replaces the least
+# recently used instead of adding up to 2.3 GB to a server that must stay under 3 GB.
+PHOTO_CACHE_MEMORY_BYTES = 800_000_000
+PHOTO_CACHE_MEMORY_ENTRIES = 8  # the eight sizes the presets train at; a small folder's sizes cost little
+# A temporary file named as before writers put their process id in it is left by a crash once it is this
+# old: a cache write takes seconds, a dataset download a few minutes.
+STALE_TEMPORARY_SECONDS = 3600
+
 # Server-side limits: a slider's range is only a hint, these are enforced on every call.
 MAX_EPOCHS_APP = 30  # ~30 live epochs is minutes on 2 cores; more would hold the training slot too long
 MAX_TRAIN_SECONDS_APP = 600  # one student may hold the (single) training slot for at most 10 minutes
@@ -62,6 +77,11 @@ MIN_VALIDATION_SPLIT, MAX_VALIDATION_SPLIT = 0.05, 0.5
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # a phone photo is 2-6 MB; Gradio refuses bigger uploads itself
 MAX_KERNEL_SIDE = 1024  # the Kernels tab convolves photos up to this many pixels a side at full size
 MAX_DECODED_PIXELS = 40_000_000  # larger claims are decompression bombs, refused before decoding
+# Nothing larger is decoded at full size: a 77 KB 16-bit PNG of 39.7 MP cost ~1 GB a request (issue 33).
+# 16 MP still takes a phone's 12 MP photo whole; every tab shrinks a picture to 1024 px a side anyway.
+# A larger JPEG is decoded at 1/2, 1/4 or 1/8 scale (libjpeg's DCT scaling, cheaper than a full decode);
+# a larger picture of another format is refused (PNG, GIF and BMP have no reduced decode).
+MAX_FULL_DECODE_PIXELS = 16_000_000
 # `python app.py` opens its port once TensorFlow, the shipped model and their graphs are loaded
 # (~3-4 s more on 2 cores), so the first answers of a class that clicks the moment the page appears
 # are as fast as the later ones (benchmarks/startup.py). A machine slower than this opens the page
@@ -80,14 +100,49 @@ COMPARISON_RUNS_SHOWN = 4  # runs overlaid when the history changes: more lines 
 
 # Evaluation, comparing runs, models in and out.
 MAX_EVALUATION_PHOTOS = 1000  # the tutorial's validation side is 586 photos; a bigger folder is sampled
+# What one evaluation batch's activations may add up to (every operation's output, as model_cost.measure
+# counts them): 32 photos of the shipped model (37.8 MB each), 16 of the costliest brought model allowed,
+# whatever its picture size. Scoring the shipped model's 586 validation photos then peaks ~280 MB above
+# its decoded photos, against ~490 MB at 64 a batch, and is no slower on 2 cores.
+EVALUATION_BATCH_ACTIVATION_BYTES = 32 * 37_801_976
+# ... and the pixels it may hold: 64 photos at the tutorial's 180 px, 7 at 512 px. A thin network's
+# activations are small, but its input is copied several times over (uint8, float32, oneDNN's layout):
+# 64 photos at 512 px peaked at 1.25 GB for a 137-weight model, 7 at 181 MB.
+EVALUATION_BATCH_PIXELS = 64 * 180 * 180
 MAX_RUNS_KEPT = 20  # runs a session remembers (settings and curves only, a few KB each; never the models)
 COMPARISON_EPOCHS = 5  # seed then seed_augmented: ~3 min each at 180 px on 2 cores, gap already visible
 COMPARISON_MAX_EPOCHS = 8  # both runs together stay inside MAX_TRAIN_SECONDS_APP (~35 s per seed epoch)
 # A model a student brings: the largest the app itself trains (the tutorial's network at 224 px,
 # 6.4 M parameters, ~26 MB as .keras) fits; the server refuses anything bigger before reading it.
 MAX_MODEL_BYTES = 32 * 1024 * 1024
-MAX_MODEL_UNPACKED_BYTES = 4 * MAX_MODEL_BYTES  # a .keras is a zip: what it claims once unpacked
-MIN_MODEL_INPUT, MAX_MODEL_INPUT = 32, 512  # square input sides a brought model may have
+# A .keras is a zip, and float weights barely compress: MAX_MODEL_PARAMETERS float32 weights (32 MB)
+# with HDF5's bookkeeping and a config of at most 1 MB fit in this once unpacked.
+MAX_MODEL_UNPACKED_BYTES = 40 * 1024 * 1024
+# A brought model's cost, measured before it runs for anyone (flower_demo/model_cost.py), is held close
+# to the shipped model's, so one student's file cannot slow the class or fill the server. The shipped
+# flower_cnn (mirror average at 208 px): 1.35 GFLOP and 37.8 MB of activations a picture, 2.23 M weights;
+# the app's own largest networks (the tutorial's at 224 px: 0.29 GFLOP, 6.45 M weights) fit too.
+MAX_MODEL_FLOPS = 2 * 1_354_072_948  # per picture: at most twice the shipped model's time per answer
+MAX_MODEL_ACTIVATION_BYTES = 2 * 37_801_976  # per picture, every intermediate output added up
+MAX_MODEL_PARAMETERS = 8_000_000  # 32 MB of float32 weights: the tutorial's network at 224 px with room
+# Square input sides a brought model may have: 256 covers the app's sizes (up to 224) and the usual
+# 224/256 of Keras examples; larger ones cost more arithmetic and a decode of every photo at that size.
+MIN_MODEL_INPUT, MAX_MODEL_INPUT = 32, 256
+# The sessions' own models together (flower_demo/session_models.py): past this, the least recently used
+# other session's model is freed. Without a cap 229 uploads took the server from 0.8 to 8.4 GB (issue 33).
+# 1 GB holds ~28 students' live models or largest brought ones (~36 MB each as counted below), ~12 of the
+# tutorial's seed network trained here (~84 MB with Adam's slots). 60 students each bringing a 31.5 MB
+# model: the server peaked at 2.7 GB with 30 of them kept, 3.4 GB without a cap (2 cores, AMX/bf16).
+SESSION_MODELS_BUDGET_BYTES = 1024 * 1024 * 1024
+# What a model costs beyond its weights, measured as resident memory held per model (8-16 at once, after
+# classify, feature maps and Grad-CAM): a brought 0.5 MB model 2.5 MB, a 31.5 MB one 31.5 MB; trained
+# here, a live model (0.4 MB of weights) 24 MB and a seed one (16 MB, 32 MB of Adam's slots) 85 MB.
+SESSION_MODEL_GRAPH_BYTES = 4 * 1024 * 1024  # its traced serving graphs (counted for every model)
+SESSION_MODEL_TRAINING_BYTES = 32 * 1024 * 1024  # its training graphs (a model trained here keeps them)
+# A freed model's weights go only with a full garbage collection (a Keras model is a web of cycles),
+# which holds every thread (0.1-0.8 s with TensorFlow loaded, ~0 after warm_up's gc.freeze): one a second
+# at most, for a burst of drops.
+SESSION_MODELS_COLLECT_AFTER_S = 1.0
 
 
 @dataclasses.dataclass(frozen=True)

@@ -105,3 +105,32 @@ def forgetting_custom_gradients() -> Iterator[None]:
         registry = gradient_registry()
         for name in custom_gradients() - before:
             registry.pop(name, None)
+
+
+# --- Gradio 6.31: one session can fill the queue that every student shares ----------------------------
+
+def cap_events_per_session(blocks, per_event: int, per_session: int, message) -> None:
+    """Refuses a session's new event while it already has `per_event` of that event (or `per_session`
+    events in all) waiting or running; the refusal says `message(headers)`, the others keep their place.
+
+    Checked on Gradio 6.31. The queue's `max_size` counts waiting events of every kind and every
+    session together, and Gradio offers no limit per session: 10 scripted sessions holding 8 calls
+    each filled a 64-slot queue, and students who clicked once were told "Queue is full" (issue 33).
+    `Queue.push` is where an event joins; `pending_event_ids_session` holds a session's events until
+    their results are sent. A refusal there is an HTTP 400 whose detail the page shows as the error.
+    Call after `blocks.queue(...)`, which makes a new Queue.
+    """
+    queue = blocks._queue
+    join = queue.push
+
+    async def push(body, request, username):
+        session = body.session_hash
+        if session is not None and body.fn_index is not None:
+            pending = [queue.event_ids_to_events.get(event_id)
+                       for event_id in queue.pending_event_ids_session.get(session, ())]
+            same = sum(1 for event in pending if event is not None and event.fn._id == body.fn_index)
+            if same >= per_event or len(pending) >= per_session:
+                return False, message(request.headers), "error"
+        return await join(body, request, username)
+
+    queue.push = push

@@ -25,13 +25,12 @@ def classify(image, true_class: str = "", model: str = "own", student_model=None
     rgb = ui.read_image(image, lang)
     if model not in ui.MODEL_CHOICES:
         raise ui.error("error_setting", lang, detail=f"model {model!r}")
-    if model == "shipped":
-        student_model = None
+    own = ui.own_model(student_model, lang) if model == "own" else None
     ui.wait_for_warm_up(lang, progress)
-    network = student_model if student_model is not None else serving.shipped_model()
+    network = own if own is not None else serving.shipped_model()
     if network is None:
         raise ui.error("error_no_model", lang)
-    probabilities = serving.predict_probabilities(network, rgb)
+    probabilities = ui.finite_answer(serving.predict_probabilities(network, rgb), lang)
     names = [class_label(name, lang) for name in config.CLASS_NAMES]
     best = int(probabilities.argmax())
     parts = [translate("classify_sentence", lang, label=names[best], confidence=100 * float(probabilities[best]))]
@@ -40,9 +39,9 @@ def classify(image, true_class: str = "", model: str = "own", student_model=None
     if true_class in config.CLASS_NAMES:
         verdict = "classify_right" if config.CLASS_NAMES[best] == true_class else "classify_wrong"
         parts.append(translate(verdict, lang, label=class_label(true_class, lang)))
-    source = (translate("model_used_student", lang, preset=network.name) if student_model is not None
+    source = (translate("model_used_student", lang, preset=network.name) if own is not None
               else translate("model_used_shipped", lang))
-    uploaded = runs.origin_of(network).get("upload") if student_model is not None else None
+    uploaded = runs.origin_of(network).get("upload") if own is not None else None
     parts.append(translate("model_used_uploaded", lang, name=uploaded) if uploaded else source)
     return {name: float(p) for name, p in zip(names, probabilities)}, "\n\n".join(parts)
 
@@ -82,21 +81,24 @@ def true_class_of_example(selected) -> str:
 def upload_model(model_file, request: gr.Request = None):
     """A .keras model a student brings: checked, then their model in this session (never shared).
 
-    Returns (the model, for the session's state; what was loaded).
+    Returns (the model's handle, for the session's state; what was loaded).
     """
     from flower_demo import model_files  # lazy: TensorFlow
 
     lang = ui.language(request)
     if not model_file:
         raise ui.error("error_no_model_file", lang)
+    if components.is_link(model_file):
+        raise ui.error("error_link_input", lang)
     try:
         network = model_files.import_model(model_file)
     except model_files.ModelFileError as problem:
-        raise ui.error(problem.key, lang, detail=problem.detail) from problem
+        raise ui.error(problem.key, lang, detail=problem.detail, **problem.values) from problem
     name = Path(model_file).name
     runs.remember_origin(network, upload=name)
     size = networks.input_size(network)
-    return network, translate("upload_model_done", lang, name=name, side=size, parameters=f"{network.count_params():,}")
+    handle = ui.keep_model(network, request, lang)
+    return handle, translate("upload_model_done", lang, name=name, side=size, parameters=f"{network.count_params():,}")
 
 
 def build(student_model: gr.State):

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import html
 from pathlib import Path
 
 import gradio as gr
 import matplotlib
 import numpy as np
 
-from flower_demo import config, dataset_overview, download, errors, images, plots
+from flower_demo import config, dataset_overview, download, errors, images, plots, session_models
 from flower_demo.i18n import LANGUAGES, TEXTS, class_label, language_from_header, translate
 from flower_demo.priority import PRIORITY
 from flower_demo.tabs import components
@@ -48,16 +49,34 @@ def language(request: gr.Request | None) -> str:
     return language_from_header(headers.get("accept-language"))
 
 
+def too_many_calls(headers) -> str:
+    """The refusal of a session's call past its share of the queue (app.py), in the browser's language."""
+    return translate("error_too_many_calls", language_from_header(headers.get("accept-language")))
+
+
 def error(key: str, lang: str, **values) -> gr.Error:
     """A translated gr.Error: shown to the student as a toast, the server keeps serving.
 
     A detail's first word names the setting ("padding 'x'"): it is translated too ("relleno 'x'").
+    Every text value is escaped: Gradio renders a toast as HTML, and a detail may quote what a student
+    typed (a kernel cell, a model's name), which a deep link (Gradio's /gradio_api/deep_link, on in
+    every app) puts into another student's page, whose own call then quotes it to them.
     """
     detail = str(values.get("detail", ""))
     word, _, rest = detail.partition(" ")
     if f"setting_{word}" in TEXTS["en"]:
         values["detail"] = f"{translate(f'setting_{word}', lang)} {rest}".strip()
-    return gr.Error(translate(key, lang, **values), print_exception=False)
+    escaped = {name: html.escape(value, quote=False) if isinstance(value, str) else value
+               for name, value in values.items()}  # numbers stay numbers: the texts format them
+    return gr.Error(translate(key, lang, **escaped), print_exception=False)
+
+
+def finite_answer(probabilities: np.ndarray, lang: str) -> np.ndarray:
+    """A model's scores for a photo, or a translated gr.Error when any is NaN or infinite (a brought
+    model's broken answer would read "nan%"; the upload's probe is the first wall, this the second)."""
+    if not np.isfinite(probabilities).all():
+        raise error("error_answer_nonfinite", lang)
+    return probabilities
 
 
 def light(handler):
@@ -132,6 +151,8 @@ def read_image(path: str | None, lang: str) -> np.ndarray:
     """An uploaded file (Gradio hands us its path) as RGB uint8, or a translated gr.Error."""
     if not path:
         raise error("error_no_image", lang)
+    if components.is_link(path):
+        raise error("error_link_input", lang)
     try:
         return images.load_image(path)
     except images.ImageError as problem:
@@ -198,17 +219,50 @@ def clamp_int(value, low: int, high: int, default: int) -> int:
 MODEL_CHOICES = ("own", "shipped")  # whose network a view shows: this student's (else the shipped one), or the shipped one
 
 
-def chosen_model(choice: str, student_model, lang: str, progress: gr.Progress | None = None):
-    """(network, note): this student's model or the shipped one, never another student's.
+def session_key(request: gr.Request | None) -> str:
+    """The page's session (one per browser tab and page load), which owns its model on the server."""
+    return getattr(request, "session_hash", None) or "no session"  # a handler called without a request
 
-    Raises a translated gr.Error for an unknown choice or when there is no model at all.
+
+def keep_model(network, request: gr.Request | None, lang: str) -> session_models.Handle:
+    """Makes `network` this session's model, kept by the server within the class's memory budget;
+    returns the handle for the session's `student_model` state (the state never holds the model)."""
+    try:
+        return session_models.MODELS.put(session_key(request), network)
+    except session_models.ModelOverBudget as problem:
+        raise error(problem.key, lang, detail=problem.detail) from problem
+
+
+def own_model(student_model: session_models.Handle | None, lang: str):
+    """This session's model from its `student_model` state, None if it has none yet; a translated
+    gr.Error when the server freed it to leave memory for the others."""
+    if student_model is None:
+        return None
+    try:
+        return session_models.MODELS.get(student_model)
+    except session_models.ModelDropped as problem:
+        raise error(problem.key, lang) from problem
+
+
+def forget_model(request: gr.Request = None) -> None:
+    """Frees this session's model when its tab closes (Gradio would keep the state another hour)."""
+    session_models.MODELS.drop_session(session_key(request))
+
+
+def chosen_model(choice: str, student_model, lang: str, progress: gr.Progress | None = None):
+    """(network, note): this student's model (`student_model` is its handle) or the shipped one, never
+    another student's.
+
+    Raises a translated gr.Error for an unknown choice, a model the server had to free, or when there
+    is no model at all.
     """
     from flower_demo import serving  # lazy: the page never waits for TensorFlow
 
     if choice not in MODEL_CHOICES:
         raise error("error_setting", lang, detail=f"model {choice!r}")
-    if choice == "own" and student_model is not None:
-        return student_model, ""
+    own = own_model(student_model, lang) if choice == "own" else None
+    if own is not None:
+        return own, ""
     wait_for_warm_up(lang, progress)
     network = serving.shipped_model()
     if network is None:
@@ -232,10 +286,11 @@ def show_saliency(image, model: str = "own", class_name: str = "predicted", opac
         cam = inside.grad_cam(network, rgb, target)
     except inside.InspectError as problem:
         raise error(problem.key, lang, detail=problem.detail) from problem
+    probabilities = finite_answer(cam.probabilities, lang)
     names = [class_label(name, lang) for name in config.CLASS_NAMES]
-    answer = int(cam.probabilities.argmax())
-    text = translate("saliency_text", lang, answer=names[answer], confidence=100 * cam.probabilities[answer],
-                     target=names[cam.class_index], probability=100 * cam.probabilities[cam.class_index],
+    answer = int(probabilities.argmax())
+    text = translate("saliency_text", lang, answer=names[answer], confidence=100 * probabilities[answer],
+                     target=names[cam.class_index], probability=100 * probabilities[cam.class_index],
                      height=cam.heatmap.shape[0], width=cam.heatmap.shape[1], layer=cam.layer)
     if inside.is_mirror_averaged(network):
         text += translate("saliency_mirror", lang)
