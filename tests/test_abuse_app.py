@@ -72,3 +72,12 @@ def test_one_session_flooding_an_endpoint_is_refused_past_its_share(app_url, eng
             outcomes.append("refused" if "400" in str(problem) else repr(problem))
     assert outcomes.count("refused") >= 1 and set(outcomes) <= {"answered", "refused"}
     classify_answers(english, photo)
+
+
+def test_a_link_sent_as_a_file_is_refused_without_a_download(spanish, english, photo):
+    link = "https://example.com/flower.jpg"  # nothing is fetched: this machine has no network anyway
+    with pytest.raises(Exception, match="la app no descarga enlaces"):
+        spanish.predict(handle_file(link), api_name="/classify")
+    with pytest.raises(Exception, match="does not download links"):
+        english.predict(handle_file("https://example.com/model.keras"), api_name="/upload_model")
+    classify_answers(english, photo)
