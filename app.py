@@ -32,7 +32,7 @@ def build_demo() -> gr.Blocks:
         gr.Markdown(ui.t("app_title"))
         # A handle to the model this student trained or brought: session_models keeps the model itself,
         # within one memory budget for the class, and frees it when the state expires.
-        student_model = gr.State(None, time_to_live=3600, delete_callback=session_models.MODELS.release)
+        student_model = gr.State(None, time_to_live=3600, delete_callback=session_models.release)
         run_history = gr.State([], time_to_live=3600)  # this student's runs: settings and curves, never models
         with gr.Tabs(overflow_behavior="wrap") as tabs:  # every tab in sight on a phone, no "More tabs" menu
             kernels.build(demo)

@@ -174,3 +174,10 @@ class SessionModels:
 
 
 MODELS = SessionModels()  # the server's: every session of the app
+
+
+def release(handle) -> None:
+    """MODELS.release as a plain function, for gr.State's delete_callback: Gradio deep-copies its
+    components' settings into every page's config, and a bound method would take MODELS along, every
+    kept model saved and loaded again (a page took ~1 s to open once a few models were kept)."""
+    MODELS.release(handle)

@@ -218,3 +218,24 @@ def test_the_least_recently_used_students_model_is_dropped_with_a_message_and_a_
     while clients["c"].session_hash in session_models.MODELS.sessions() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert session_models.MODELS.sessions() == [clients["b"].session_hash]
+
+
+def test_the_page_config_never_copies_the_kept_models(monkeypatch):
+    """Gradio deep-copies the app's config (components' settings included) for every page it serves:
+    a gr.State's delete_callback that reached MODELS copied every kept model (Keras saves and reloads a
+    model to copy it), and a page took ~1 s to open once a few were kept."""
+    from gradio import utils
+    from keras.src.saving.keras_saveable import KerasSaveable
+
+    import app
+
+    demo = app.build_demo()
+    handle = session_models.MODELS.put("a page config test", tiny_network())
+    copies = []
+    original = KerasSaveable.__reduce__
+    monkeypatch.setattr(KerasSaveable, "__reduce__", lambda self: copies.append(self) or original(self))
+    try:
+        utils.safe_deepcopy(demo.config)
+    finally:
+        session_models.MODELS.release(handle)
+    assert copies == []
