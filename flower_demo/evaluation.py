@@ -173,7 +173,7 @@ def evaluate_folder(network, data_dir, subset: str = "validation",
     if size not in cached_sizes():
         return _evaluate_as_decoded(network, index, size, subset, validation_split, split_seed, max_photos,
                                     batch_size, loading, scoring, before_batch)
-    photos = photo_cache.load_photos(index.root, size, progress=loading)
+    photos = photo_cache.load_photos(index.root, size, progress=loading, before_batch=before_batch)
     if subset == "all":
         rows = np.arange(len(photos.labels))
     else:
@@ -212,7 +212,7 @@ def _evaluate_as_decoded(network, index: photo_index.PhotoIndex, size: int, subs
     Which files decode is learnt once per folder (photo_cache.readable_files), so the rows, `available`
     and `skipped` are exactly those of the cached path.
     """
-    readable = photo_cache.readable_files(index, loading)
+    readable = photo_cache.readable_files(index, loading, before_batch)
     if not readable.any():
         raise errors.DatasetError("error_no_photos", str(index.root))
     if subset == "all":
@@ -227,7 +227,7 @@ def _evaluate_as_decoded(network, index: photo_index.PhotoIndex, size: int, subs
     scored, parts = [], []
     for start in range(0, len(positions), batch_size):
         batch = positions[start : start + batch_size]
-        decoded = photo_cache.decode_files(index, batch, size)
+        decoded = photo_cache.decode_files(index, batch, size, before_batch)
         # A file edited since readable_files looked may no longer decode: it is left out, not scored.
         kept = [(position, pixels) for position, pixels in zip(batch, decoded) if pixels is not None]
         if kept:

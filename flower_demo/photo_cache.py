@@ -18,6 +18,7 @@ import zipfile
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -61,6 +62,9 @@ def split(photos: DecodedPhotos, validation_split: float, seed: int = config.SPL
 
 _memory_cache: OrderedDict[tuple[str, str, int], DecodedPhotos] = OrderedDict()
 _cache_lock = threading.Lock()  # one decode per (folder, size) even when many students click Train
+# PIL and TensorFlow release the GIL while decoding and resizing, so two threads use both cores.
+_DECODE_THREADS = max(1, min(4, os.cpu_count() or 1))
+_DECODE_CHUNK = 16  # photos decoded between two chances to give way: ~0.1 s on 2 cores
 
 
 def _decode_one(path: Path, image_size: int) -> np.ndarray | None:
@@ -142,10 +146,11 @@ def _read_disk_cache(path: Path) -> DecodedPhotos | None:
 
 
 def load_photos(root: str | Path, image_size: int, progress: Progress | None = None,
-                use_disk_cache: bool = True) -> DecodedPhotos:
+                use_disk_cache: bool = True, before_batch: Callable[[], object] | None = None) -> DecodedPhotos:
     """Decodes every photo under `root` at `image_size`, or returns it from a cache.
 
-    Files that cannot be decoded are skipped and listed in `skipped`.
+    Files that cannot be decoded are skipped and listed in `skipped`. `before_batch` runs before each
+    few photos decoded (the app passes priority.PRIORITY.yield_to_requests: clicks before decoding).
 
     Raises:
         DatasetError: `error_no_photos` when nothing under `root` decodes.
@@ -162,7 +167,7 @@ def load_photos(root: str | Path, image_size: int, progress: Progress | None = N
             return _memory_cache[key]
         photos = _read_disk_cache(disk_path) if use_disk_cache and disk_path.exists() else None
         if photos is None:
-            photos = _decode_all(index, image_size, progress)
+            photos = _decode_all(index, image_size, progress, before_batch)
             # A size larger than the whole budget would only push every other size out, and then itself.
             if use_disk_cache and _size(photos) <= config.PHOTO_CACHE_DISK_BYTES:
                 try:
@@ -179,17 +184,27 @@ def load_photos(root: str | Path, image_size: int, progress: Progress | None = N
         return photos
 
 
-def _decode_all(index: PhotoIndex, image_size: int, progress: Progress | None) -> DecodedPhotos:
+def decoded_in_chunks(function: Callable, items, before_batch: Callable[[], object] | None = None,
+                      progress: Progress | None = None) -> list:
+    """`function` over `items` on the decoding threads, a few items at a time, `before_batch` before each
+    few. Decoding keeps both cores busy for seconds (2,934 photos: ~10 s): a student's first Train, or an
+    evaluation, slowed every click of the class to 2-5 s until it gave way between chunks (issue 33)."""
+    results: list = []
+    total = len(items)
+    with ThreadPoolExecutor(max_workers=_DECODE_THREADS) as pool:
+        for start in range(0, total, _DECODE_CHUNK):
+            if before_batch:
+                before_batch()
+            results.extend(pool.map(function, items[start:start + _DECODE_CHUNK]))
+            if progress and (len(results) % 64 == 0 or len(results) == total):
+                progress(len(results), total)
+    return results
+
+
+def _decode_all(index: PhotoIndex, image_size: int, progress: Progress | None,
+                before_batch: Callable[[], object] | None = None) -> DecodedPhotos:
     total = len(index.paths)
-    decoded: list[np.ndarray | None] = [None] * total
-    # PIL and TensorFlow release the GIL while decoding and resizing, so two threads use both cores.
-    with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
-        for done, (position, pixels) in enumerate(
-            zip(range(total), pool.map(lambda p: _decode_one(p, image_size), index.paths)), start=1
-        ):
-            decoded[position] = pixels
-            if progress and (done % 64 == 0 or done == total):
-                progress(done, total)
+    decoded = decoded_in_chunks(lambda path: _decode_one(path, image_size), list(index.paths), before_batch, progress)
     kept = [i for i, pixels in enumerate(decoded) if pixels is not None]
     if not kept:
         raise DatasetError("error_no_photos", str(index.root))
@@ -208,10 +223,10 @@ def _decode_all(index: PhotoIndex, image_size: int, progress: Progress | None) -
 _readable: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()  # (folder, fingerprint) -> a bool per file
 _READABLE_ENTRIES = 4  # a few folders; each entry is a byte per file
 _readable_lock = threading.Lock()
-_DECODE_THREADS = max(1, min(4, os.cpu_count() or 1))  # as _decode_all: PIL and TensorFlow release the GIL
 
 
-def readable_files(index: PhotoIndex, progress: Progress | None = None) -> np.ndarray:
+def readable_files(index: PhotoIndex, progress: Progress | None = None,
+                   before_batch: Callable[[], object] | None = None) -> np.ndarray:
     """Whether each file of `index` decodes: a bool per file, False exactly for load_photos' `skipped`.
 
     Found by decoding every file once at its own size (nothing kept), then remembered per folder
@@ -222,13 +237,7 @@ def readable_files(index: PhotoIndex, progress: Progress | None = None) -> np.nd
         if key in _readable:
             _readable.move_to_end(key)
             return _readable[key]
-    total = len(index.paths)
-    readable = np.zeros(total, bool)
-    with ThreadPoolExecutor(max_workers=_DECODE_THREADS) as pool:
-        for done, (position, ok) in enumerate(zip(range(total), pool.map(_reads, index.paths)), start=1):
-            readable[position] = ok
-            if progress and (done % 64 == 0 or done == total):
-                progress(done, total)
+    readable = np.asarray(decoded_in_chunks(_reads, list(index.paths), before_batch, progress), bool)
     readable.setflags(write=False)
     with _readable_lock:
         _readable[key] = readable
@@ -245,7 +254,8 @@ def _reads(path: Path) -> bool:
         return False
 
 
-def decode_files(index: PhotoIndex, positions: np.ndarray, image_size: int) -> list[np.ndarray | None]:
+def decode_files(index: PhotoIndex, positions: np.ndarray, image_size: int,
+                 before_batch: Callable[[], object] | None = None) -> list[np.ndarray | None]:
     """The files at `positions` decoded and resized as load_photos does, in order; None where one does not decode."""
-    with ThreadPoolExecutor(max_workers=_DECODE_THREADS) as pool:
-        return list(pool.map(lambda position: _decode_one(index.paths[position], image_size), positions))
+    return decoded_in_chunks(lambda position: _decode_one(index.paths[position], image_size), list(positions),
+                             before_batch)

@@ -183,7 +183,8 @@ class TrainingRun:
         if photos is None:
             root = download.locate_dataset(self.data_dir, progress=self._on_download)
             self._update(phase="loading", loading_done=0, loading_total=0)
-            photos = photo_cache.load_photos(root, self.config.image_size, progress=self._on_loading)
+            photos = photo_cache.load_photos(root, self.config.image_size, progress=self._on_loading,
+                                             before_batch=self.before_batch)
         # Process-wide (the app trains one run at a time), and before the pipeline is built: tf.data
         # derives its shuffle and augmentation seeds from the global seed as well as its own, so a
         # run repeats the same photo order whatever ran in this process before it.

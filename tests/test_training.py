@@ -258,9 +258,19 @@ def test_the_lines_estimate_counts_each_epoch_at_its_size():
 def test_before_batch_runs_before_every_training_and_validation_batch(flower_folder):
     """The hook the app gives priority.PRIORITY.yield_to_requests (clicks before training)."""
     calls = []
-    state = TrainingRun(tiny("live"), data_dir=flower_folder, before_batch=lambda: calls.append(time.monotonic())).run()
+    photos = photo_cache.load_photos(flower_folder, 32)  # decoded already: only the batches call the hook
+    state = TrainingRun(tiny("live"), photos=photos, before_batch=lambda: calls.append(time.monotonic())).run()
     validation_batches = math.ceil(state.val_count / 8)
     assert len(calls) == state.steps + validation_batches
+
+
+def test_decoding_gives_way_before_every_few_photos(make_flower_folder):
+    """A first Train (or an evaluation) decodes every photo: the hook runs between chunks of them too,
+    so a class's clicks are served while the photos decode."""
+    folder = make_flower_folder("chunks", per_class=8, broken=False)  # 40 photos
+    calls = []
+    photos = photo_cache.load_photos(folder, 24, use_disk_cache=False, before_batch=lambda: calls.append(1))
+    assert len(photos.labels) == 40 and len(calls) == math.ceil(40 / photo_cache._DECODE_CHUNK)
 
 
 def test_a_run_leaves_no_gradient_functions_behind(flower_folder):

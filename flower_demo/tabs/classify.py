@@ -152,7 +152,10 @@ def build(student_model: gr.State):
             model_file = components.ModelFileInput(label=ui.t("upload_model_file"), file_types=[".keras"], type="filepath",
                                         height=120)
             upload_markdown = gr.Markdown()
-        model_file.upload(upload_model, model_file, [student_model, upload_markdown], api_name="upload_model")
+        # One model checked at a time for the whole server: loading, tracing and probing a 30 MB model keeps
+        # a core busy for about a second, and four at once (the light events' limit) slowed every click.
+        model_file.upload(upload_model, model_file, [student_model, upload_markdown], api_name="upload_model",
+                          concurrency_limit=1, concurrency_id="model_upload")
 
     def classify_sent(event) -> None:
         answered = event.success(classify, classify_inputs, [top_label, sentence_markdown],
