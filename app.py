@@ -19,8 +19,10 @@ from flower_demo.tabs import augmentation, classify, compare, dataset, evaluate,
 
 # Events waiting or running per session: one running and one more of each event (a click while the
 # last answer is still on its way), a dozen in all (a training run, a comparison, page-load events and
-# a few clicks). More from one session are refused with a message; the others keep their place.
+# a few clicks). More from one session are refused with a message; the next event to run is always
+# taken from the session with the fewest ahead of it (workarounds.share_the_queue).
 PER_SESSION_EVENT, PER_SESSION_EVENTS = 2, 12
+REFUSAL_DELAY_S = 3.0  # a refusal answers after this: a retry loop sends ~1 call a lane every 3 s, not hundreds
 QUEUE_SIZE = 400  # more than a class of 30 can hold at PER_SESSION_EVENTS each: nobody sees "queue full"
 LIGHT_CONCURRENCY = 4  # convolve/augment/classify at once: each takes tens of ms on 2 cores
 
@@ -46,7 +48,7 @@ def build_demo() -> gr.Blocks:
         ui.follow_links(demo, tabs)  # ?tab=…&lang=… (each tab reads its own settings from the link)
         demo.unload(ui.forget_model)  # a closed tab's model is freed now, not with its state an hour later
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=LIGHT_CONCURRENCY, api_open=False)
-    workarounds.cap_events_per_session(demo, PER_SESSION_EVENT, PER_SESSION_EVENTS, ui.too_many_calls)
+    workarounds.share_the_queue(demo, PER_SESSION_EVENT, PER_SESSION_EVENTS, ui.too_many_calls, REFUSAL_DELAY_S)
     return demo
 
 

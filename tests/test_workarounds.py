@@ -148,9 +148,10 @@ def test_stock_image_output_rewrites_a_shared_file_in_place_and_ours_never_does(
 
 
 def test_one_session_cannot_hold_more_than_its_share_of_the_queue():
-    """Gradio 6.31 has no per-session limit (a session holding many calls filled the shared queue);
-    with the cap, a session's third call of one event is refused with our message while two of it
-    wait or run, and another session's call still joins the queue."""
+    """Gradio 6.31 has no per-session limit and serves each line first come, first served (a session
+    holding many calls filled the shared queue, and a click waited behind all of them). With the
+    workaround, a session's third call of one event is refused with our message while two of it wait
+    or run, and another session's later call runs before that session's second."""
     import socket
     import threading
 
@@ -158,17 +159,18 @@ def test_one_session_cannot_hold_more_than_its_share_of_the_queue():
     import httpx
     from gradio_client import Client
 
-    release = threading.Event()
+    release, order = threading.Event(), []
 
     def hold(number):
         release.wait(30)
+        order.append(number)
         return number
 
     with gr.Blocks() as demo:
         number_box, answer_box = gr.Number(), gr.Number()
-        gr.Button().click(hold, number_box, answer_box, api_name="hold", concurrency_limit=None)
+        gr.Button().click(hold, number_box, answer_box, api_name="hold", concurrency_limit=1)
     demo.queue(max_size=100)
-    workarounds.cap_events_per_session(demo, 2, 10, lambda headers: "wait for your calls")
+    workarounds.share_the_queue(demo, 2, 10, lambda headers: "wait for your calls")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -176,10 +178,14 @@ def test_one_session_cannot_hold_more_than_its_share_of_the_queue():
     try:
         url = f"http://127.0.0.1:{port}/"
         first, second = Client(url, verbose=False), Client(url, verbose=False)
-        held = [first.submit(1, api_name="/hold"), first.submit(2, api_name="/hold")]
-        for job in held:
-            while job.status().code.name not in ("PROCESSING", "IN_QUEUE", "QUEUE_FULL"):
+
+        def joined(job, *codes):
+            while job.status().code.name not in codes:
                 threading.Event().wait(0.05)
+            return job
+
+        held = [joined(first.submit(1, api_name="/hold"), "PROCESSING")]
+        held.append(joined(first.submit(2, api_name="/hold"), "IN_QUEUE"))
         with pytest.raises(Exception, match="400"):
             first.predict(3, api_name="/hold")
         # What the page shows: the refusal's detail (gradio_client keeps only the status).
@@ -188,26 +194,10 @@ def test_one_session_cannot_hold_more_than_its_share_of_the_queue():
             "data": [3], "fn_index": fn_index, "session_hash": first.session_hash, "event_data": None,
             "trigger_id": None})
         assert refusal.status_code == 400 and refusal.json()["detail"] == "wait for your calls"
-        other = second.submit(4, api_name="/hold")
+        other = joined(second.submit(4, api_name="/hold"), "IN_QUEUE")
         release.set()
-        assert other.result(timeout=30) == 4
-        assert [job.result(timeout=30) for job in held] == [1, 2]
+        assert other.result(timeout=30) == 4 and [job.result(timeout=30) for job in held] == [1, 2]
+        assert order == [1, 4, 2]  # first come, first served would have run 2 before 4
     finally:
         release.set()
         demo.close()
-
-
-def test_stock_grid_refuses_data_that_is_not_rows_before_any_handler_and_ours_passes_an_empty_grid():
-    """Gradio validates a gr.Dataframe value before the handler: a refusal there is its untranslated
-    "Error"; ours hands the handler an empty grid, which it refuses as "3x3 or 5x5" in the student's language."""
-    import gradio as gr
-    import pydantic
-
-    from flower_demo.tabs import components
-
-    value = {"headers": ["a"], "data": {"x": 1}}
-    with pytest.raises(pydantic.ValidationError):
-        gr.Dataframe().data_model.model_validate(value)
-    grid = components.KernelGrid(type="array")
-    assert grid.preprocess(grid.data_model.model_validate(value)) == []
-    assert grid.api_info() == gr.Dataframe(type="array").api_info()  # the API page shows the stock schema
