@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import logging
 import os
 from collections import Counter
 from typing import Iterator
@@ -140,6 +141,8 @@ def share_the_queue(blocks, per_event: int, per_session: int, message, refusal_d
                        for event_id in queue.pending_event_ids_session.get(session, ())]
             same = sum(1 for event in pending if event is not None and event.fn._id == body.fn_index)
             if same >= per_event or len(pending) >= per_session:
+                logging.getLogger(__name__).info("refused a call of session %s: %d of that event, %d in all in flight",
+                                                 session[:8], same, len(pending))
                 await asyncio.sleep(refusal_delay_s)
                 return False, message(request.headers), "error"
         return await join(body, request, username)
