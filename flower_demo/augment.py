@@ -4,9 +4,8 @@ The tutorial stacks Keras' RandomFlip, RandomRotation and RandomZoom layers (plu
 the shipped recipe): each geometric layer resamples every picture again. Here a flip, a rotation and
 a zoom are one affine map, so each picture is resampled once (bilinear, edges reflected, as those
 layers do), with the same ranges: rotation by up to `rotation` of a full turn either way, zoom by up
-to `zoom` of the side in or out, contrast scaled by up to `contrast` either way about each channel's
-mean, then brightness and saturation jittered as torchvision's ColorJitter does. Draws are stateless:
-a seed fixes the pictures, so a preview can be shown again.
+to `zoom` of the side in or out, then contrast scaled by up to `contrast` either way about each
+channel's mean. Draws are stateless: a seed fixes the pictures, so a preview can be shown again.
 """
 
 from __future__ import annotations
@@ -59,14 +58,12 @@ def random_augment(batch, augmentation: Augmentation, seed, output_size=None):
     """
     geometry = augmentation.flip or augmentation.rotation > 0 or augmentation.zoom > 0 or output_size is not None
     return _augment(batch, seed, float(augmentation.flip), augmentation.rotation, augmentation.zoom,
-                    augmentation.contrast, augmentation.brightness, augmentation.saturation, geometry=geometry,
-                    contrast_stage=augmentation.contrast > 0, colour_stage=augmentation.colour,
+                    augmentation.contrast, geometry=geometry, contrast_stage=augmentation.contrast > 0,
                     output_size=output_size)
 
 
-def _augment(batch, seed, flip, rotation, zoom, contrast, brightness=0.0, saturation=0.0, geometry=True,
-             contrast_stage=True, colour_stage=True, output_size=None):
-    """The draws and transforms; the six settings may be tensors (one traced graph serves them all)."""
+def _augment(batch, seed, flip, rotation, zoom, contrast, geometry=True, contrast_stage=True, output_size=None):
+    """The draws and transforms; the four settings may be tensors (one traced graph serves them all)."""
     import tensorflow as tf
 
     batch = tf.convert_to_tensor(batch, tf.float32)
@@ -87,15 +84,6 @@ def _augment(batch, seed, flip, rotation, zoom, contrast, brightness=0.0, satura
         factors = uniform(contrast_seed, contrast, centre=1.0)
         means = tf.reduce_mean(batch, axis=(1, 2), keepdims=True)
         batch = tf.clip_by_value((batch - means) * factors[:, None, None, None] + means, 0.0, 255.0)
-    if colour_stage:
-        # Seeds of their own, so adding the stage left every earlier draw (and recipe) as it was.
-        brightness_seed, saturation_seed = tf.unstack(tf.random.experimental.stateless_split(
-            tf.random.experimental.stateless_fold_in(tf.cast(seed, tf.int64), 7), 2))
-        scale = uniform(brightness_seed, brightness, centre=1.0)[:, None, None, None]
-        batch = tf.clip_by_value(batch * scale, 0.0, 255.0)
-        grey = tf.image.rgb_to_grayscale(batch)  # ITU-R 601 luma, as ColorJitter's grey
-        vividness = uniform(saturation_seed, saturation, centre=1.0)[:, None, None, None]
-        batch = tf.clip_by_value(grey + (batch - grey) * vividness, 0.0, 255.0)
     return batch
 
 
@@ -147,7 +135,7 @@ def _preview_graph():
 
     return tf.function(_augment, input_signature=[
         tf.TensorSpec([None, None, None, 3], tf.float32), tf.TensorSpec([2], tf.int64),
-        *[tf.TensorSpec([], tf.float32)] * 6])
+        *[tf.TensorSpec([], tf.float32)] * 4])
 
 
 def augment_grid(rgb: np.ndarray, augmentation: Augmentation, image_size: int, seed: int,
@@ -181,8 +169,7 @@ def _augmented(rgb: np.ndarray, augmentation: Augmentation, image_size: int, see
     batch = np.repeat(pixels[None].astype(np.float32), count, axis=0)
     if not augmentation.enabled:
         return batch
-    settings = (float(augmentation.flip), augmentation.rotation, augmentation.zoom, augmentation.contrast,
-                augmentation.brightness, augmentation.saturation)
+    settings = (float(augmentation.flip), augmentation.rotation, augmentation.zoom, augmentation.contrast)
     return np.asarray(_preview_graph()(batch, np.array(seed, np.int64), *map(np.float32, settings)))
 
 

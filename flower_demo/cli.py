@@ -1,8 +1,8 @@
 """The command line on the same core as the app.
 
     python -m flower_demo train --preset KEY --data-dir DIR [--epochs N --image-size S
-        --batch-size B --learning-rate LR --validation-split F --split-seed N --seed N
-        --teacher PATH.keras ...] --out PATH.keras [--log-json]
+        --batch-size B --learning-rate LR --validation-split F --split-seed N --seed N]
+        --out PATH.keras [--log-json]
     python -m flower_demo evaluate --model PATH --data-dir DIR [--subset all|training|validation]
         [--validation-split F --split-seed N]
 """
@@ -25,7 +25,7 @@ def _train(args) -> int:
     train_config = config.with_overrides(
         config.PRESETS[args.preset], final_fit=True, epochs=args.epochs, image_size=args.image_size,
         batch_size=args.batch_size, learning_rate=args.learning_rate, validation_split=args.validation_split,
-        split_seed=args.split_seed, seed=args.seed, teachers=tuple(args.teacher) or None)
+        split_seed=args.split_seed, seed=args.seed)
 
     def report(row: dict) -> None:
         if args.log_json:
@@ -80,9 +80,6 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("--split-seed", type=int,
                        help=f"which photos are held out (default {config.SPLIT_SEED}, the tutorial's split)")
     train.add_argument("--seed", type=int, help="initial weights, photo order and augmentation (default: the preset's)")
-    train.add_argument("--teacher", action="append", default=[], metavar="PATH.keras",
-                       help="distillation: a model trained before on the same training photos; with several, "
-                            "each photo's target mixes its label with their averaged answers")
     train.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
     train.add_argument("--out", required=True, help="where to save the model (.keras)")
     train.add_argument("--log-json", action="store_true", help="one JSON object per epoch on stdout")

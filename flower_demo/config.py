@@ -153,19 +153,10 @@ class Augmentation:
     rotation: float = 0.0  # fraction of a full turn, as keras.layers.RandomRotation takes it
     zoom: float = 0.0  # fraction of the side, as keras.layers.RandomZoom takes it
     contrast: float = 0.0  # keras.layers.RandomContrast factor; 0 disables it
-    # Colour jitter, as torchvision's ColorJitter: pixels scaled by up to `brightness` either way, and
-    # colours pushed towards or away from grey by up to `saturation` either way; 0 disables each.
-    brightness: float = 0.0
-    saturation: float = 0.0
 
     @property
     def enabled(self) -> bool:
-        return self.flip or any(value > 0 for value in (self.rotation, self.zoom, self.contrast, self.brightness,
-                                                         self.saturation))
-
-    @property
-    def colour(self) -> bool:
-        return self.brightness > 0 or self.saturation > 0
+        return self.flip or any(value > 0 for value in (self.rotation, self.zoom, self.contrast))
 
 
 TUTORIAL_AUGMENTATION = Augmentation(flip=True, rotation=0.1, zoom=0.1)
@@ -200,22 +191,15 @@ class TrainConfig:
     # stacks (the other networks ignore both). One block per stage is the shipped network (v7-v12).
     stage_widths: tuple[int, ...] = (48, 96, 192, 320)
     stage_blocks: tuple[int, ...] = (1, 1, 1, 1)
-    # Sharpness-aware minimisation (flower_demo/sharpness.py): each step's gradient is taken this far
-    # uphill of the weights (its radius); 0 is an ordinary step. A SAM step costs two ordinary ones.
-    sam_radius: float = 0.0
-    # Distillation (flower_demo/distillation.py): .keras files of networks trained before on the same
-    # training photos; each photo's target mixes its label with their averaged answers, this much of them.
-    teachers: tuple[str, ...] = ()
-    teacher_weight: float = 0.7
     seed: int = SPLIT_SEED  # the photo order and the augmentation draws
     # Which photos are held out: the tutorial's seed 123 unless told otherwise, so one recipe can be
-    # measured on several splits (benchmarks/recipes.py) and kept apart from its final estimate.
+    # measured on several splits (experiments/recipes.py) and kept apart from its final estimate.
     split_seed: int = SPLIT_SEED
 
     @property
     def soft_labels(self) -> bool:
         """Whether training targets are class probabilities (one-hot, smoothed or mixed) rather than indices."""
-        return self.label_smoothing > 0 or self.cutmix > 0 or bool(self.teachers)
+        return self.label_smoothing > 0 or self.cutmix > 0
 
     def epoch_sizes(self) -> tuple[int, ...]:
         """The picture size each epoch trains at; the last epoch always at image_size (batch norm's
@@ -240,7 +224,7 @@ PRESETS: dict[str, TrainConfig] = {
     # sees a useful model in about a minute on 2 CPU cores. 14 epochs, the first five at 32 px and the
     # next five at 48 px (a quarter and half of a 64 px epoch's pixels), the last four at 64 px; no
     # dropout and only a mirror flip: a run this short under-fits, and rotation, zoom and dropout
-    # cost it accuracy. Chosen on three splits (seeds 1-3) among 15 candidates (benchmarks/recipes.py):
+    # cost it accuracy. Chosen on three splits (seeds 1-3) among 15 candidates (experiments/recipes.py):
     # 78.7 ± 1.9 % against 72.1 ± 1.6 % for the 6 epochs at 64 px with flip/rotation/zoom and
     # dropout 0.2 it replaces; on the tutorial's split (seed 123, no choice made on it) 80.0 % against
     # 71.2 %. Whole process 28-49 s (median 38-48 s) where the old one took 19-29 s: see the model card.
@@ -257,7 +241,7 @@ PRESETS: dict[str, TrainConfig] = {
     ),
     # The shipped model's recipe (assets/flower_cnn.keras): see docs/model-card.md. Its recipe was
     # chosen on 80/20 splits (112 epochs of 2,348 photos: v7's 28 four times over, with CutMix, screened
-    # at half the picture size on three splits, benchmarks/recipes.py --family flower_cnn); the shipped
+    # at half the picture size on three splits, experiments/recipes.py --family flower_cnn); the shipped
     # file is the final fit of that recipe on every photo (validation_split 0) for the same number of
     # steps, 90 epochs of 2,934. The Training tab always validates (live_preset).
     "flower_cnn": TrainConfig(

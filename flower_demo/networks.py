@@ -115,7 +115,9 @@ ARCHITECTURES = {"tutorial": _tutorial, "compact": _compact, "flower_cnn": _flow
 
 
 def build_model(train_config: TrainConfig, num_classes: int = len(config.CLASS_NAMES), steps_per_epoch: int = 1):
-    """Builds and compiles the network a TrainConfig names (Adam, sparse cross-entropy on logits)."""
+    """Builds and compiles the network a TrainConfig names: AdamW when it sets a weight decay, else Adam;
+    categorical cross-entropy on logits when it trains on soft labels (label smoothing, CutMix), else
+    sparse categorical cross-entropy; a cosine-decayed learning rate when it asks for one."""
     import keras
 
     if train_config.architecture not in ARCHITECTURES:
@@ -124,12 +126,7 @@ def build_model(train_config: TrainConfig, num_classes: int = len(config.CLASS_N
     side = None if train_config.progressive_sizes else train_config.image_size
     inputs = keras.Input((side, side, 3), name="pixels")
     outputs = ARCHITECTURES[train_config.architecture](inputs, train_config, num_classes)
-    if train_config.sam_radius:
-        from flower_demo import sharpness
-
-        model = sharpness.sharpness_aware_model(inputs, outputs, train_config.sam_radius, name=train_config.preset)
-    else:
-        model = keras.Model(inputs, outputs, name=train_config.preset)
+    model = keras.Model(inputs, outputs, name=train_config.preset)
 
     learning_rate = train_config.learning_rate
     if train_config.cosine_schedule:

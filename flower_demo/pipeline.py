@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from flower_demo import distillation, photo_cache
+from flower_demo import photo_cache
 from flower_demo.augment import cut_mix, random_augment
 from flower_demo.config import TrainConfig
 
@@ -29,10 +29,6 @@ def make_datasets(photos: photo_cache.DecodedPhotos, train_config: TrainConfig):
                                                             train_config.split_seed)
     num_classes = len(photos.class_names)
     one_hot = train_config.soft_labels
-    train_targets = y_train
-    if train_config.teachers:
-        answers = distillation.teacher_answers(train_config.teachers, x_train)
-        train_targets = distillation.soft_targets(y_train, answers, train_config.teacher_weight)
     steps = math.ceil(len(x_train) / train_config.batch_size)
     epoch_sizes = train_config.epoch_sizes()
     resizing = any(size != train_config.image_size for size in epoch_sizes)
@@ -48,7 +44,7 @@ def make_datasets(photos: photo_cache.DecodedPhotos, train_config: TrainConfig):
             x, y = cut_mix(x, y, tf.random.experimental.stateless_fold_in(seed, 1), train_config.cutmix)
         return x, y
 
-    train = (tf.data.Dataset.from_tensor_slices((x_train, train_targets))
+    train = (tf.data.Dataset.from_tensor_slices((x_train, y_train))
              .shuffle(len(x_train), seed=train_config.seed, reshuffle_each_iteration=True)
              .batch(train_config.batch_size)
              .repeat(train_config.epochs))

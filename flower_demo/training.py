@@ -18,7 +18,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from flower_demo import config, download, errors, images, networks, photo_cache, sharpness, workarounds
+from flower_demo import config, download, errors, images, networks, photo_cache, workarounds
 from flower_demo.config import TrainConfig
 from flower_demo.pipeline import make_datasets
 
@@ -209,7 +209,7 @@ class TrainingRun:
                 # shuffle=False: the tf.data pipeline already reshuffles every epoch (Keras would only warn).
                 network.fit(train_ds, validation_data=val_ds, epochs=self.config.epochs, steps_per_epoch=steps,
                             verbose=0, shuffle=False, callbacks=[_reporter(self)])
-            network = networks.with_input_size(sharpness.plain(network), self.config.image_size)
+            network = networks.with_input_size(network, self.config.image_size)
             if self.config.mirror_average:
                 network = networks.with_mirror_average(network)
         timed_out = self._out_of_time()

@@ -107,41 +107,13 @@ def test_contrast_scales_each_picture_about_its_mean_within_the_range():
     assert max(factors) - min(factors) > 0.1  # drawn, not one fixed factor
 
 
-def test_brightness_scales_each_picture_within_the_range():
-    photo = np.random.RandomState(2).uniform(40, 150, (16, 16, 3)).astype(np.uint8)
-    pictures = np.asarray(augment.augment_grid(photo, Augmentation(brightness=0.4), 16, seed=4), np.float64)
-    base = images.prepare_for_model(photo, 16).astype(np.float64)
-    factors = [float((base * picture).sum() / (base**2).sum()) for picture in pictures]  # least squares
-    for picture, factor in zip(pictures, factors):
-        assert 0.6 - 0.01 <= factor <= 1.4 + 0.01
-        np.testing.assert_allclose(picture, np.clip(np.round(base * factor), 0, 255), atol=1.01)
-    assert max(factors) - min(factors) > 0.2  # drawn, not one fixed factor
-
-
-def test_saturation_moves_colours_about_their_grey_and_leaves_grey_alone():
-    photo = np.random.RandomState(3).uniform(60, 190, (12, 12, 3)).astype(np.uint8)
-    base = images.prepare_for_model(photo, 12).astype(np.float64)
-    grey = base @ np.array([0.2989, 0.5870, 0.1140])  # ITU-R 601 luma, written out
-    pictures = np.asarray(augment.augment_grid(photo, Augmentation(saturation=0.5), 12, seed=6), np.float64)
-    vividness = []
-    for picture in pictures:
-        np.testing.assert_allclose(picture @ np.array([0.2989, 0.5870, 0.1140]), grey, atol=1.0)  # same grey
-        vividness.append(float(((base - grey[..., None]) * (picture - grey[..., None])).sum()
-                               / ((base - grey[..., None]) ** 2).sum()))
-    assert all(0.5 - 0.02 <= value <= 1.5 + 0.02 for value in vividness)
-    assert max(vividness) - min(vividness) > 0.2
-    flat = np.full((12, 12, 3), 128, np.uint8)  # no colour to change
-    for picture in augment.augment_grid(flat, Augmentation(saturation=0.5), 12, seed=6):
-        assert np.abs(picture.astype(int) - 128).max() <= 1
-
-
 def test_preview_shows_what_training_draws(photo):
     """The tab's one traced graph (settings as numbers) against the training pipeline's function."""
     import tensorflow as tf
 
     batch = np.repeat(images.prepare_for_model(photo, 32)[None].astype(np.float32), 9, axis=0)
     for settings in (Augmentation(flip=True, rotation=0.15, zoom=0.1, contrast=0.2), TUTORIAL_AUGMENTATION,
-                     Augmentation(contrast=0.4), Augmentation(flip=True, zoom=0.2, brightness=0.3, saturation=0.5)):
+                     Augmentation(contrast=0.4)):
         for seed in (11, 12):
             drawn = tf.function(lambda x, s: augment.random_augment(x, settings, s))(batch, np.int64([seed, 0]))
             expected = np.clip(np.round(np.asarray(drawn)), 0, 255)

@@ -224,7 +224,7 @@ def test_the_shipped_models_layers_have_the_networks_names():
 
 
 def test_a_deeper_flower_cnn_stacks_named_blocks_and_its_stages_end_at_their_last():
-    """stage_blocks/stage_widths (benchmarks/recipes.py's deeper candidates): each extra block is a
+    """stage_blocks/stage_widths (experiments/recipes.py's deeper candidates): each extra block is a
     whole residual block named after its stage, so the Inside tab still shows one map per stage."""
     deeper = networks.build_model(small(PRESETS["flower_cnn"], progressive_sizes=(), stage_blocks=(2, 1, 3, 1),
                                         stage_widths=(8, 16, 24, 32)))
@@ -272,6 +272,7 @@ def test_a_crash_while_saving_keeps_the_previous_model(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["model.keras"]
 
 
+@pytest.mark.slow
 def test_saved_models_leave_the_optimizer_state_out(tmp_path):
     network = networks.build_model(dataclasses.replace(PRESETS["flower_cnn"], image_size=32))
     pixels = np.random.RandomState(2).randint(0, 256, (4, 32, 32, 3)).astype(np.float32)

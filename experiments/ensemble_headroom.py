@@ -1,11 +1,11 @@
 """Issue 18: how much would several networks' averaged answers gain over one?
 
-    python benchmarks/ensemble_headroom.py --data-dir ../shared/flower_photos --models /tmp/models \
+    python experiments/ensemble_headroom.py --data-dir ../shared/flower_photos --models /tmp/models \
         --recipes half_e112_cutmix half_e168_cutmix half_e112_cutmix_224 [--split-seeds 1 2 3]
 
 Distillation teaches one network what several answer together, so their average bounds what it can
 hope to gain (the literature's students come close to it, rarely above). This scores the models that
-`benchmarks/recipes.py --models DIR` kept (DIR/RECIPE-splitSEED.keras), each as saved (the mirror
+`experiments/recipes.py --models DIR` kept (DIR/RECIPE-splitSEED.keras), each as saved (the mirror
 average, as served), on its own split's validation photos, and the average of their log-probabilities
 for every group of two or more. Split seed 123 is not among the defaults: it stays for final estimates.
 
@@ -27,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-import recipes  # noqa: E402  (benchmarks/recipes.py: model_path, cpu)
+import recipes  # noqa: E402  (experiments/recipes.py: model_path, cpu)
 
 
 def main() -> None:

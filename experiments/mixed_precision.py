@@ -1,6 +1,6 @@
 """Issue 18: is Keras' mixed_bfloat16 policy faster than float32 for `live` on this CPU?
 
-    python benchmarks/mixed_precision.py [--steps 60] [--rounds 2]
+    python experiments/mixed_precision.py [--steps 60] [--rounds 2]
 
 Times the compact network's training step (batch 32 at 64 px, `live`'s optimizer and loss) and a
 forward pass of a batch, in float32 and under keras.mixed_precision's "mixed_bfloat16" policy, each in

@@ -1,12 +1,12 @@
 """Issue 18: does a trained network answer better when it is served larger photos than it ended training on?
 
-    python benchmarks/serving_size.py --data-dir ../shared/flower_photos --models /tmp/models \
+    python experiments/serving_size.py --data-dir ../shared/flower_photos --models /tmp/models \
         --recipe half_e112_cutmix [--split-seeds 1 2 3] [--sizes 104 112 120 128]
 
 A network trained with random zoom and crops sees its flowers larger, on average, than a whole photo
 shows them ("FixRes", Touvron et al. 2019); its global pooling takes any size, so the same weights can
 be served at a larger side for more arithmetic per photo. This scores the models that
-`benchmarks/recipes.py --models DIR` kept (DIR/RECIPE-splitSEED.keras) on their own split's validation
+`experiments/recipes.py --models DIR` kept (DIR/RECIPE-splitSEED.keras) on their own split's validation
 photos, mirror-averaged as served, at each size, and the average of the log-probabilities at every
 pair of sizes (two scales, both mirrored: what a served model that looks twice would answer).
 Split seed 123 is not among the defaults: it stays for the final estimate.
@@ -29,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-import recipes  # noqa: E402  (benchmarks/recipes.py: model_path, cpu)
+import recipes  # noqa: E402  (experiments/recipes.py: model_path, cpu)
 
 
 def main() -> None:
