@@ -1,7 +1,7 @@
 """Issue 33: a class of students while one mischievous student attacks, through gradio_client against
 `python app.py`.
 
-    python benchmarks/abuse.py --data-dir ../shared/flower_photos [--cases model_flood image_bomb ...]
+    python -m benchmarks.abuse --data-dir ../shared/flower_photos [--cases model_flood image_bomb ...]
         [--students 30] [--seconds 40] [--think 1 3] [--safety-mb 8000]
 
 For each case a fresh app process on a free loopback port (benchmarks/app_latency.py's `launch`), one
@@ -43,7 +43,6 @@ import random
 import re
 import statistics
 import struct
-import sys
 import tempfile
 import threading
 import time
@@ -51,10 +50,8 @@ import zipfile
 from collections import Counter, defaultdict
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the root: flower_demo, tests.clients
-from app_latency import launch  # noqa: E402  (a fresh `python app.py` process on a free port)
-from load import LIGHT, Clicks, CpuUse, call, percentile, resident_mb, sample_photos  # noqa: E402  (the class)
+from benchmarks.app_latency import launch  # a fresh `python app.py` process on a free port
+from benchmarks.load import LIGHT, Clicks, CpuUse, call, percentile, resident_mb, sample_photos  # the class
 
 CASES = ("baseline", "model_flood", "heavy_model", "image_bomb", "zip_bomb", "queue_flood", "hostile_config")
 TARGET_P95_S = 3.0  # the issue's target for the others' clicks, throughout

@@ -1,6 +1,6 @@
 """Issue 4, targets 3 and 4: what a student waits for, through gradio_client against `python app.py`.
 
-    python benchmarks/app_latency.py --data-dir ../shared/flower_photos [--calls 40]
+    python -m benchmarks.app_latency --data-dir ../shared/flower_photos [--calls 40]
 
 Launches the app as a student's teacher would (a fresh process, a fresh decode cache) and measures:
   first_page_seconds       process start until GET / answers 200 (target <= 5 s);
@@ -33,7 +33,6 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # the root: tests.clients (gradio_client as the tests use it)
 
 
 def free_port() -> int:
@@ -128,8 +127,7 @@ def main() -> None:
     convolve_photo = work / "500x375.jpg"
     Image.open(photo).convert("RGB").resize((500, 375)).save(convolve_photo, quality=90)
 
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    from gradio_floor import import_seconds, measure
+    from benchmarks.gradio_floor import import_seconds, measure
 
     floor = measure(args.calls)
     gradio_import = import_seconds()

@@ -1,6 +1,6 @@
 """Issue 19: a class where everyone trains, on this machine alone and on a local Ray cluster.
 
-    python benchmarks/cluster_load.py --data-dir ../shared/flower_photos [--trainers 4] [--epochs 2]
+    python -m benchmarks.cluster_load --data-dir ../shared/flower_photos [--trainers 4] [--epochs 2]
         [--clickers 10] [--cpus 2]
 
 Two rounds, each against a fresh `python app.py`: `embedded` (the default: the app trains one run at a
@@ -28,10 +28,8 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the root: flower_demo, tests.clients
-from app_latency import free_port, launch  # noqa: E402
-from load import Clicks, call, sample_photos  # noqa: E402
+from benchmarks.app_latency import free_port, launch
+from benchmarks.load import Clicks, call, sample_photos
 
 
 def cpu_flags() -> list[str]:

@@ -1,6 +1,6 @@
 """Issue 17: what the Evaluate tab costs on the real photos, in process, on this machine.
 
-    FLOWER_CACHE_DIR=$(mktemp -d) python benchmarks/evaluation_speed.py --data-dir ../shared/flower_photos
+    FLOWER_CACHE_DIR=$(mktemp -d) python -m benchmarks.evaluation_speed --data-dir ../shared/flower_photos
 
 For the shipped model (208 px, two looks per photo) and a `live` network (64 px; untrained weights:
 the time does not depend on them), times what /evaluate does the first time a server sees a model:
@@ -19,11 +19,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 

@@ -1,6 +1,6 @@
 """The floor under benchmarks/app_latency.py: do-nothing endpoints through gradio_client.
 
-    python benchmarks/gradio_floor.py
+    python -m benchmarks.gradio_floor
 
 A bare Gradio app with three queued endpoints that do no work (text in and out; an uploaded image
 in, text out; an image in and a 500x375 PNG out), called as app_latency.py calls ours (which runs
@@ -22,7 +22,6 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the root: flower_demo, tests.clients
 
 
 def measure(calls: int = 30) -> dict:

@@ -1,6 +1,6 @@
 """Issue 16: what "Inside the network" costs on the shipped model, in process, on this machine.
 
-    python benchmarks/inside_speed.py [--photo PATH] [--repeats 30]
+    python -m benchmarks.inside_speed [--photo PATH] [--repeats 30]
 
 For one photo (default: a 500x375 crop of matplotlib's sample photo, so the benchmark needs no
 dataset) and the shipped model, times each view the way the tab computes it, pictures included:
@@ -19,11 +19,9 @@ import json
 import os
 import re
 import statistics
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 

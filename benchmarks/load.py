@@ -1,6 +1,6 @@
 """Issue 5: a class of students on one server, through gradio_client against `python app.py`.
 
-    python benchmarks/load.py --data-dir ../shared/flower_photos [--students 30] [--trainers 1]
+    python -m benchmarks.load --data-dir ../shared/flower_photos [--students 30] [--trainers 1]
         [--seconds 60] [--think 1 3]
 
 Each simulated student is a gradio_client Client of its own (its own session) that, until time is
@@ -18,15 +18,12 @@ import json
 import os
 import random
 import statistics
-import sys
 import threading
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the root: flower_demo, tests.clients
-from app_latency import launch  # noqa: E402  (the same launch: a fresh `python app.py` process)
+from benchmarks.app_latency import launch  # the same launch: a fresh `python app.py` process
 
 # What students click; "Inside the network" (maps, filters, where it looked) included.
 LIGHT = ("/convolve", "/augment", "/classify", "/feature_maps", "/filters", "/saliency")

@@ -1,6 +1,6 @@
 """Issue 3: the shipped model's accuracy when called the way a student calls it, through /classify.
 
-    python benchmarks/serving_accuracy.py --data-dir ../shared/flower_photos [--model PATH.keras]
+    python -m benchmarks.serving_accuracy --data-dir ../shared/flower_photos [--model PATH.keras]
 
 Launches `python app.py` (serving `--model` through $FLOWER_MODEL_PATH; default the shipped model),
 sends every held-out validation photo (the original JPEG file, as a student would upload it) through
@@ -18,15 +18,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from app_latency import launch  # noqa: E402
+from benchmarks.app_latency import launch
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """Issue 21: a class that starts clicking the moment the page first answers.
 
-    python benchmarks/startup.py --data-dir ../shared/flower_photos [--students 30] [--seconds 30]
+    python -m benchmarks.startup --data-dir ../shared/flower_photos [--students 30] [--seconds 30]
         [--think 1 3] [--endpoints /convolve /augment /classify] [--repeat 1] [--baseline REV]
 
 Starts a fresh `python app.py` on a free port (FLOWER_DATA_DIR = --data-dir) and, as soon as GET /
@@ -30,17 +30,14 @@ import random
 import re
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the root: flower_demo, tests.clients
-from app_latency import ROOT, launch  # noqa: E402  (the same launch: a fresh `python app.py` process)
-from load import LIGHT, CpuUse, call, percentile, sample_photos  # noqa: E402  (load.py's students' clicks)
+from benchmarks.app_latency import ROOT, launch  # the same launch: a fresh `python app.py` process
+from benchmarks.load import LIGHT, CpuUse, call, percentile, sample_photos  # load.py's students' clicks
 
 WINDOW_S = 10  # the p95 of each 10 s of the window: where a slow start shows
 

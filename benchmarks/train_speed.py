@@ -1,6 +1,6 @@
 """Issue 4, targets 1 and 2: whole training processes, the tutorial's pipeline against ours.
 
-    python benchmarks/train_speed.py --data-dir ../shared/flower_photos [--rounds 2] [--epochs 4]
+    python -m benchmarks.train_speed --data-dir ../shared/flower_photos [--rounds 2] [--epochs 4]
 
 Each round runs, one after the other, whole processes (imports, data, model, fit, exit):
   tutorial         benchmarks/tutorial_pipeline.py with TensorFlow's defaults (oneDNN is off on this
@@ -104,7 +104,6 @@ def main() -> None:
     out = str(Path(cache_dir) / "model.keras")
     python = sys.executable
 
-    sys.path.insert(0, str(ROOT))
     from flower_demo import config
 
     live_size = config.PRESETS["live"].image_size

@@ -1,6 +1,6 @@
 """The tutorial's own pipeline, as its notebook writes it: the baseline of benchmarks/train_speed.py.
 
-    python benchmarks/tutorial_pipeline.py DATA_DIR [--epochs 4] [--image-size 180] [--batch-size 32]
+    python -m benchmarks.tutorial_pipeline DATA_DIR [--epochs 4] [--image-size 180] [--batch-size 32]
 
 image_dataset_from_directory (80/20, seed 123), .cache().shuffle(1000).prefetch(AUTOTUNE), the
 tutorial's first model and optimizer. One change from the notebook: validation uses the held-out

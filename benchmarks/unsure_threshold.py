@@ -1,10 +1,10 @@
 """Issue 23: how sure the shipped model is on real flower photos and on pictures that are not flowers,
 to choose when Classify says "unsure" (flower_demo/serving.py, UNSURE_BELOW).
 
-    python benchmarks/unsure_threshold.py --data-dir ../shared/flower_photos [--every 1] [--views-every 4]
+    python -m benchmarks.unsure_threshold --data-dir ../shared/flower_photos [--every 1] [--views-every 4]
 
 For every photo of the folder (the original JPEG, through the one path Classify uses), and for every
-picture of benchmarks/non_flowers.py (generated colours, gradients, noise, drawings, words, and the
+picture of tests/non_flowers.py (generated colours, gradients, noise, drawings, words, and the
 photos installed packages ship), records the top-1 probability and the gap to the second. The
 shipped model trained on every photo of the folder, so "as is" is optimistic; harder views of a
 sample of them (--views-every: the central half zoomed ×2, a quarter turn, a blurry 48 px copy),
@@ -19,12 +19,10 @@ import argparse
 import io
 import json
 import os
-import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
@@ -70,7 +68,7 @@ def main() -> None:
     parser.add_argument("--views-every", type=int, default=4, help="every n-th photo for the harder views")
     args = parser.parse_args()
 
-    from benchmarks.non_flowers import generated, packaged
+    from tests.non_flowers import generated, packaged
     from flower_demo import config, images, photo_index, serving
 
     network = serving.shipped_model()

@@ -26,13 +26,8 @@ SUBSETS = ("all", "training", "validation")
 Progress = Callable[[str, int, int], None]  # (stage: "loading" or "scoring", done, total)
 
 
-class EvaluationError(ValueError):
+class EvaluationError(errors.KeyedError, ValueError):
     """A model that cannot be scored on a folder; `key` names the message in flower_demo.i18n."""
-
-    def __init__(self, key: str, detail: str = ""):
-        super().__init__(f"{key}: {detail}" if detail else key)
-        self.key = key
-        self.detail = detail
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """gradio_client Clients for a local app, configured so the client does not dominate what we measure.
 
-Used by the tests and by the benchmarks (which put the project root on sys.path for it): here, not in
-benchmarks/, so the tests depend on nothing in benchmarks/; never in flower_demo/, which must not
+Used by the tests and by the benchmarks (run from the project root, `python -m benchmarks.load`): here,
+not in benchmarks/, so the tests depend on nothing in benchmarks/; never in flower_demo/, which must not
 import gradio_client.
 
 gradio_client 2.7 makes a new httpx client for every HTTP request it sends (three per `predict`), and

@@ -65,6 +65,14 @@ def app_url(tmp_path_factory):
     patch.undo()
 
 
+def pytest_collection_modifyitems(items):
+    """A test that uses the launched app (`app_url`, directly or through a fixture) is `slow`: the quick
+    run, `pytest -m "not slow and not browser"`, leaves the app out."""
+    for item in items:
+        if "app_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_sessionfinish(session, exitstatus):
     """Lets the app's background warm-up finish before the interpreter exits: a daemon thread still
     inside TensorFlow's import at exit can abort the process ("terminate called without an active

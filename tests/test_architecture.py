@@ -1,5 +1,7 @@
-"""The dependency rules of GUIDE.md: the core never imports gradio, tabs never import each other,
-and the light modules do not pull TensorFlow in at import time."""
+"""The project's dependency rules, one direction only: app.py -> flower_demo.tabs.* -> flower_demo.* ->
+Keras/NumPy. The core never imports gradio (so a notebook, the CLI and the tests can use it), tabs never
+import each other (they share data through arguments and gr.State), and the light modules do not pull
+TensorFlow in at import time."""
 
 from __future__ import annotations
 
@@ -62,6 +64,14 @@ def test_tabs_do_not_import_each_other(path):
 def test_the_training_core_does_not_know_the_web_server():
     """The app hands a run its priority check (`before_batch`); the run does not import it."""
     assert "flower_demo.priority" not in imported_modules(PACKAGE / "training.py")
+
+
+def test_the_tests_do_not_import_the_benchmarks():
+    """One direction: a benchmark may use the tests' helpers (tests/clients.py, tests/non_flowers.py), no test a
+    benchmark's."""
+    offending = {path.name for path in sorted((PROJECT_ROOT / "tests").glob("*.py"))
+                 if any(name.split(".")[0] == "benchmarks" for name in imported_modules(path))}
+    assert not offending
 
 
 def test_imported_modules_sees_relative_and_from_imports(tmp_path):

@@ -11,8 +11,9 @@ from PIL import Image
 from tests.fake_flowers import synthetic_photo
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(not shutil.which("chromium") and not shutil.which("/usr/bin/chromium"),
-                                reason="Debian's chromium is not installed (.ci/run installs it)")
+pytestmark = [pytest.mark.browser,  # `pytest -m "not browser"` leaves these out
+              pytest.mark.skipif(not shutil.which("chromium") and not shutil.which("/usr/bin/chromium"),
+                                 reason="Debian's chromium is not installed (.ci/run installs it)")]
 
 TEXT = {
     "es": {"tabs": ["Kernels", "Datos", "Aumento de datos", "Entrenamiento", "Clasificar", "Dentro de la red"],

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from flower_demo import config
-from tests.test_browser import browser, pytestmark  # noqa: F401 (the fixture and the skip without chromium)
+from tests.test_browser import browser, pytestmark  # noqa: F401 (the fixture, the browser mark, the skip without chromium)
 
 TEXT = {
     "es": {"compare_tab": "Comparar", "evaluate_tab": "Evaluar", "classify_tab": "Clasificar",

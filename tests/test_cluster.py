@@ -35,6 +35,7 @@ def ray_session():
     held.set()
 
 
+@pytest.mark.slow
 def test_the_warm_up_joins_the_configured_cluster_so_the_first_students_train_side_by_side(ray_session,
                                                                                          monkeypatch):
     """Before anyone presses Train, the line already counts the cluster's room (2 runs), not 1."""
@@ -80,6 +81,7 @@ def run_through(run) -> list[RunState]:
     return list(run.stream())
 
 
+@pytest.mark.slow
 def test_a_run_streams_curves_and_brings_back_a_model_that_classifies(local_cluster, photos):
     states = run_through(cluster.ClusterRun(TINY, data_dir=photos, max_seconds=120))
     phases = [state.phase for state in states]
@@ -93,6 +95,7 @@ def test_a_run_streams_curves_and_brings_back_a_model_that_classifies(local_clus
     assert final.model.name == "live" and networks.input_size(final.model) == 32
 
 
+@pytest.mark.slow
 def test_stop_reaches_the_job_within_a_batch_and_keeps_the_model(local_cluster, photos):
     run = cluster.ClusterRun(dataclasses.replace(TINY, epochs=30), data_dir=photos, max_seconds=120)
     states = []
@@ -132,10 +135,12 @@ def train_together(count: int, photos) -> list[RunState]:
     return last
 
 
+@pytest.mark.slow
 def test_two_students_train_at_once(local_cluster, photos):
     assert [state.phase for state in train_together(2, photos)] == ["stopped", "stopped"]
 
 
+@pytest.mark.slow
 def test_a_worker_that_dies_gives_that_student_a_message_and_frees_its_place(local_cluster, photos):
     run = cluster.ClusterRun(dataclasses.replace(TINY, epochs=30), data_dir=photos, max_seconds=120)
     states = []
@@ -166,6 +171,7 @@ def test_the_lost_worker_message_is_translated():
     assert "stopped answering" in training._status(lost, "en", False)
 
 
+@pytest.mark.slow
 def test_the_app_trains_on_the_cluster_when_one_is_configured(local_cluster, app_url, monkeypatch, tmp_path):
     from gradio_client import handle_file
     from PIL import Image
@@ -185,6 +191,7 @@ def test_the_app_trains_on_the_cluster_when_one_is_configured(local_cluster, app
     assert "the one you trained in this session (live)" in sentence
 
 
+@pytest.mark.slow
 def test_three_students_on_a_cluster_with_room_for_two(local_cluster, app_url, monkeypatch):
     """Two train side by side; the third is told its place and starts when a place frees."""
     from tests.clients import local_client
@@ -192,8 +199,14 @@ def test_three_students_on_a_cluster_with_room_for_two(local_cluster, app_url, m
     monkeypatch.setenv(config.RAY_ADDRESS_ENV, "local")
     jobs = []
     for language in ("en", "en", "es"):
-        jobs.append(local_client(app_url, language).submit("live", 3, 8, 32, 0.003, 0.2, "cpu", api_name="/train"))
-        time.sleep(0.5)  # in this order: the line is first come, first served
+        job = local_client(app_url, language).submit("live", 3, 8, 32, 0.003, 0.2, "cpu", api_name="/train")
+        # In this order: the line is first come, first served, and the handler joins it before its first
+        # update; so the next student clicks only once this one's first update has come.
+        deadline = time.monotonic() + 60
+        while not job.outputs() and not job.done() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert job.outputs(), "no update from the training event within 60 s"
+        jobs.append(job)
     for job in jobs:
         job.result()
     statuses = [[output[0] for output in job.outputs()] for job in jobs]

@@ -13,33 +13,14 @@ import httpx
 import numpy as np
 import pytest
 from gradio_client import handle_file
-from PIL import Image
 
 from flower_demo import config, serving
 from flower_demo.i18n import translate
 from flower_demo.training import TrainingRun
-from tests.clients import local_client
-from tests.fake_flowers import synthetic_photo
+from tests.test_app import english, photo, spanish  # noqa: F401 (the same clients and photo as test_app)
 
 MARKUP = "<img src=x onerror=alert(1)>"
 ESCAPED = "&lt;img src=x onerror=alert(1)&gt;"
-
-
-@pytest.fixture()
-def english(app_url):
-    return local_client(app_url, "en-GB,en;q=0.9")
-
-
-@pytest.fixture()
-def spanish(app_url):
-    return local_client(app_url, "es-ES")
-
-
-@pytest.fixture(scope="module")
-def photo(tmp_path_factory) -> str:
-    path = tmp_path_factory.mktemp("photo") / "rose.png"
-    Image.fromarray(synthetic_photo("roses", 1, size=(60, 45))).save(path)
-    return str(path)
 
 
 def _grid(rows):

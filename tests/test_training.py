@@ -56,6 +56,7 @@ def check_finished(state, train_config):
     assert "Rescaling" in state.summary or "rescaling" in state.summary
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("preset", ["live", "seed"])
 def test_one_epoch_run_finishes(flower_folder, preset):
     train_config = tiny(preset)
@@ -71,6 +72,7 @@ def test_one_epoch_run_finishes(flower_folder, preset):
     assert probabilities.shape == (4, 5) and np.isfinite(probabilities).all()
 
 
+@pytest.mark.slow
 def test_progressive_resizing_trains_each_epoch_at_its_size_and_serves_the_last(flower_folder):
     train_config = tiny("flower_cnn", image_size=40, epochs=2, progressive_sizes=(32,), validation_split=0.2)
     train, validation, train_count, _ = make_datasets(photo_cache.load_photos(flower_folder, 40), train_config)
@@ -89,6 +91,7 @@ def test_progressive_resizing_trains_each_epoch_at_its_size_and_serves_the_last(
                                rtol=1e-4, atol=1e-4)  # float summation order only
 
 
+@pytest.mark.slow
 def test_cutmix_trains_on_mixed_labels_and_validates_on_whole_photos(flower_folder):
     train_config = tiny("live", epochs=1, cutmix=1.0, validation_split=0.2)
     train, validation, _, _ = make_datasets(photo_cache.load_photos(flower_folder, 32), train_config)
@@ -102,6 +105,7 @@ def test_cutmix_trains_on_mixed_labels_and_validates_on_whole_photos(flower_fold
     assert state.phase == "finished" and math.isfinite(state.history[0]["loss"])
 
 
+@pytest.mark.slow
 def test_the_same_settings_train_the_same_model_twice_in_one_process(flower_folder):
     """A class that runs the same settings again sees the same curves: nothing an earlier run left in
     the process (TensorFlow's global seed) changes the photo order, augmentation or initial weights."""
@@ -116,6 +120,7 @@ def test_the_same_settings_train_the_same_model_twice_in_one_process(flower_fold
                                np.asarray(first.model(pixels, training=False)), rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_a_final_fit_trains_on_every_photo_without_validation(flower_folder):
     train_config = tiny("seed", validation_split=0.0)
     train, validation, train_count, val_count = make_datasets(photo_cache.load_photos(flower_folder, 32), train_config)
@@ -144,6 +149,7 @@ def test_the_split_seed_chooses_the_validation_photos(flower_folder):
     np.testing.assert_array_equal(validation_pixels(config.SPLIT_SEED), default_images)
 
 
+@pytest.mark.slow
 def test_stream_yields_copies_and_ends(flower_folder):
     train_config = tiny("seed")
     run = TrainingRun(train_config, data_dir=flower_folder)
@@ -171,6 +177,7 @@ def test_stop_before_training_keeps_no_model(flower_folder):
     assert state.skipped == (BROKEN_FILE,)  # the photos were loaded before the stop was noticed
 
 
+@pytest.mark.slow
 def test_stop_during_training_keeps_the_model(flower_folder):
     run = TrainingRun(tiny("seed", epochs=4), data_dir=flower_folder)
     run.on_epoch = lambda row: run.stop()  # ask to stop as soon as the first epoch ends
@@ -196,6 +203,7 @@ def test_closing_the_stream_stops_the_run(flower_folder):
     assert run.state.epoch < 20
 
 
+@pytest.mark.slow
 def test_time_limit_stops_the_run(flower_folder):
     run = TrainingRun(tiny("seed", epochs=5), data_dir=flower_folder, max_seconds=0)
     state = run.run()
@@ -255,6 +263,7 @@ def test_the_lines_estimate_counts_each_epoch_at_its_size():
     assert turns.expected_seconds(progressive) == pytest.approx(turns.START_SECONDS + 2.5 * per_epoch)
 
 
+@pytest.mark.slow
 def test_before_batch_runs_before_every_training_and_validation_batch(flower_folder):
     """The hook the app gives priority.PRIORITY.yield_to_requests (clicks before training)."""
     calls = []
@@ -273,6 +282,7 @@ def test_decoding_gives_way_before_every_few_photos(make_flower_folder):
     assert len(photos.labels) == 40 and len(calls) == math.ceil(40 / photo_cache._DECODE_CHUNK)
 
 
+@pytest.mark.slow
 def test_a_run_leaves_no_gradient_functions_behind(flower_folder):
     """Each run's traced train step used to stay in TensorFlow's gradient registry (~16 MB a run):
     the run uses workarounds.forgetting_custom_gradients (tests/test_workarounds.py)."""

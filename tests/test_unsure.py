@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.non_flowers import generated, packaged
+from tests.non_flowers import generated, packaged
 from flower_demo import config, images, photo_index, serving
 
 REAL_PHOTOS = Path(os.environ.get("FLOWER_REAL_PHOTOS", Path(__file__).resolve().parent.parent.parent
@@ -25,6 +25,7 @@ def test_the_rule_is_the_top_probability():
     assert serving.is_unsure(np.full(5, 0.2))  # a shrug: every class equally likely
 
 
+@pytest.mark.slow
 def test_many_pictures_that_are_no_flower_are_called_unsure():
     network = serving.shipped_model()
     unsure = {}
@@ -38,6 +39,7 @@ def test_many_pictures_that_are_no_flower_are_called_unsure():
     assert sum(unsure[name] for name in unsure if name.startswith("text")) >= 4  # words: 4 of 8 (v7: 7)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not REAL_PHOTOS.is_dir(), reason="the flower photos are not on this machine")
 def test_most_real_flower_photos_are_not():
     network = serving.shipped_model()

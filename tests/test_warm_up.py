@@ -109,6 +109,7 @@ def test_a_cluster_that_cannot_be_joined_is_logged_and_one_run_at_a_time_goes_on
     assert ui.training_slots() == 1
 
 
+@pytest.mark.slow
 def test_loading_for_serving_leaves_the_graphs_traced():
     """After the real warm-up, the first classification and augmentation trace nothing new."""
     import numpy as np
@@ -173,6 +174,7 @@ def test_a_request_before_ready_says_why_it_waits_then_answers(loading_app):
     ("en", "Loading the model…", "Classify"),
     ("es", "Cargando el modelo…", "Clasificar"),
 ])
+@pytest.mark.browser
 def test_the_classify_button_says_the_model_is_loading_until_it_is_ready(loading_app, language, loading_text,
                                                                           ready_text):
     from playwright.sync_api import expect, sync_playwright
@@ -199,6 +201,7 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_the_app_opens_its_port_once_loaded_or_when_waiting_runs_out(monkeypatch):
     """app.launch serves the first page only after the warm-up (so the first clicks are answered as
     fast as later ones), but never waits past `ready_within`: then the honest buttons take over."""

@@ -68,6 +68,7 @@ def test_glibc_takes_the_malloc_arena_cap():
     assert workarounds.fewer_malloc_arenas()
 
 
+@pytest.mark.slow
 def test_importing_the_core_turns_on_onednn_before_tensorflow():
     """TF_ENABLE_ONEDNN_OPTS set by `import flower_demo` reaches TensorFlow 2.21, which says so when
     its log is on. (Whether TensorFlow would turn it on by itself depends on the CPU, not the version.)"""
@@ -147,6 +148,7 @@ def test_stock_image_output_rewrites_a_shared_file_in_place_and_ours_never_does(
         assert (path.read_bytes() == encoded) is rewrites  # written again in place, or left as it was
 
 
+@pytest.mark.slow
 def test_one_session_cannot_hold_more_than_its_share_of_the_queue():
     """Gradio 6.31 has no per-session limit and serves each line first come, first served (a session
     holding many calls filled the shared queue, and a click waited behind all of them). With the

@@ -1,5 +1,6 @@
 """Pictures that are not flowers, made on the spot (no files): what a class sends a flower classifier
-to test it. Used by benchmarks/unsure_threshold.py to choose the "unsure" rule and by the tests.
+to test it. Used by the tests and by benchmarks/unsure_threshold.py to choose the "unsure" rule: here,
+not in benchmarks/, so the tests depend on nothing in benchmarks/ (the same rule as tests/clients.py).
 
 `generated(seed)` yields (kind, name, RGB uint8 array): plain colours, gradients, noise, drawn
 shapes (a house, circles, stripes, a checkerboard), words; `packaged()` adds the photos and logos
