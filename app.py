@@ -5,7 +5,8 @@
 
 from __future__ import annotations
 
-from flower_demo import leftovers, workarounds
+from flower_demo import workarounds
+from flower_demo.server import leftovers
 
 # Before Gradio or any server thread exists (flower_demo/workarounds.py says why and which versions).
 workarounds.quiet_gradio_analytics()
@@ -14,7 +15,8 @@ leftovers.use_own_temporary_folder()  # uploads and Keras' unpacked files, where
 
 import gradio as gr  # noqa: E402  (after the settings above)
 
-from flower_demo import config, session_models
+from flower_demo import config
+from flower_demo.server import session_models
 from flower_demo.tabs import augmentation, classify, compare, dataset, evaluate, inside, kernels, training, ui
 
 # Events waiting or running per session: one running and one more of each event (a click while the
@@ -55,7 +57,7 @@ def build_demo() -> gr.Blocks:
 def launch(demo: gr.Blocks, ready_within: float = config.READY_BEFORE_PAGE_S, **kwargs):
     """Serves `demo` once TensorFlow, the shipped model and their graphs are loaded (at most
     `ready_within` seconds of waiting; past that the page opens and its buttons say what still loads)."""
-    from flower_demo.warm_up import WARM_UP
+    from flower_demo.server.warm_up import WARM_UP
 
     WARM_UP.start()
     leftovers.remove_leftovers()  # a crashed run's files and folders, while the warm-up loads
@@ -67,7 +69,7 @@ def launch(demo: gr.Blocks, ready_within: float = config.READY_BEFORE_PAGE_S, **
 
 
 if __name__ == "__main__":
-    from flower_demo.warm_up import WARM_UP
+    from flower_demo.server.warm_up import WARM_UP
 
     WARM_UP.start()  # loads while the tabs are built
     launch(build_demo())

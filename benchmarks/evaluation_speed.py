@@ -26,7 +26,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def measure(network, folder: Path) -> dict:
-    from flower_demo import evaluation, networks, photo_cache
+    from flower_demo.data import photo_cache
+    from flower_demo.look import evaluation
+    from flower_demo.model import networks
 
     started = time.perf_counter()
     photo_cache.load_photos(folder, networks.input_size(network))
@@ -48,7 +50,8 @@ def main() -> None:
 
     import keras
 
-    from flower_demo import config, networks, serving
+    from flower_demo import config
+    from flower_demo.model import networks, serving
 
     keras.utils.set_random_seed(0)
     live = networks.build_model(config.PRESETS["live"])

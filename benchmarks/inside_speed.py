@@ -52,7 +52,9 @@ def main() -> None:
 
     import matplotlib
 
-    from flower_demo import images, inside, kernels, plots, serving
+    from flower_demo.data import images
+    from flower_demo.look import inside, kernels, plots
+    from flower_demo.model import serving
 
     if args.photo:
         rgb = images.load_image(args.photo)

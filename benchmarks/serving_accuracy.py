@@ -5,7 +5,7 @@
 Launches `python app.py` (serving `--model` through $FLOWER_MODEL_PATH; default the shipped model),
 sends every held-out validation photo (the original JPEG file, as a student would upload it) through
 gradio_client's /classify, and compares the top class with the photo's folder. Also scores the same
-photos offline (`flower_demo.evaluation.evaluate`, the cached uint8 pipeline training uses): any gap
+photos offline (`flower_demo.look.evaluation.evaluate`, the cached uint8 pipeline training uses): any gap
 between the two would be a skew between training and serving preprocessing. Prints one JSON object.
 
 The shipped file is a final fit on every photo, so its score here is on photos it trained on: it
@@ -36,8 +36,10 @@ def main() -> None:
 
     from tests.clients import local_client
 
-    from flower_demo import config, photo_index, serving
-    from flower_demo.evaluation import evaluate
+    from flower_demo import config
+    from flower_demo.data import photo_index
+    from flower_demo.model import serving
+    from flower_demo.look.evaluation import evaluate
     from flower_demo.i18n import class_label
 
     data_dir = Path(args.data_dir).resolve()

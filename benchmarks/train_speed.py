@@ -48,7 +48,8 @@ def forward_macs(preset: str, image_size: int) -> int:
 
     import keras
 
-    from flower_demo import config, networks
+    from flower_demo import config
+    from flower_demo.model import networks
 
     network = networks.build_model(dataclasses.replace(config.PRESETS[preset], image_size=image_size))
     macs = 0
@@ -135,7 +136,7 @@ def main() -> None:
             print(f"{name}: {wall:.1f}s val_accuracy {rows[-1]['val_accuracy']:.3f}", file=sys.stderr, flush=True)
 
     median = {name: round(statistics.median(values), 2) for name, values in seconds.items()}
-    from flower_demo import photo_index
+    from flower_demo.data import photo_index
 
     file_count = len(photo_index.index_photos(data_dir).paths)
     train_count = len(photo_index.split_positions(file_count, config.VALIDATION_SPLIT)[0])

@@ -1,5 +1,5 @@
 """Issue 23: how sure the shipped model is on real flower photos and on pictures that are not flowers,
-to choose when Classify says "unsure" (flower_demo/serving.py, UNSURE_BELOW).
+to choose when Classify says "unsure" (flower_demo/model/serving.py, UNSURE_BELOW).
 
     python -m benchmarks.unsure_threshold --data-dir ../shared/flower_photos [--every 1] [--views-every 4]
 
@@ -51,7 +51,7 @@ VIEWS = {"centre zoom x2": centre_zoom, "quarter turn": quarter_turn, "blurry 48
 
 
 def probabilities(network, pictures: list[np.ndarray]) -> np.ndarray:
-    from flower_demo import serving
+    from flower_demo.model import serving
 
     return np.stack([serving.predict_probabilities(network, picture) for picture in pictures])
 
@@ -69,7 +69,9 @@ def main() -> None:
     args = parser.parse_args()
 
     from tests.non_flowers import generated, packaged
-    from flower_demo import config, images, photo_index, serving
+    from flower_demo import config
+    from flower_demo.data import images, photo_index
+    from flower_demo.model import serving
 
     network = serving.shipped_model()
     started = time.monotonic()

@@ -41,8 +41,8 @@ def main() -> None:
 
     import numpy as np
 
-    from flower_demo import serving
-    from flower_demo.evaluation import evaluate_folder
+    from flower_demo.model import serving
+    from flower_demo.look.evaluation import evaluate_folder
 
     log_probabilities: dict[int, dict[str, np.ndarray]] = {seed: {} for seed in args.split_seeds}
     labels: dict[int, np.ndarray] = {}

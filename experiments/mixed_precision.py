@@ -29,7 +29,8 @@ sys.path.insert(0, str(ROOT))
 def child(policy: str, steps: int) -> dict:
     import numpy as np
 
-    from flower_demo import config, networks  # turns oneDNN on before TensorFlow loads
+    from flower_demo import config  # turns oneDNN on before TensorFlow loads
+    from flower_demo.model import networks
 
     import keras
     import tensorflow as tf

@@ -155,8 +155,9 @@ FAMILIES = {
 def child(spec: dict) -> None:
     """One whole training process, as the command line's train: prints one JSON line at the end."""
     started = time.monotonic()
-    from flower_demo import config, serving
-    from flower_demo.training import TrainingRun
+    from flower_demo import config
+    from flower_demo.model import serving
+    from flower_demo.train.training import TrainingRun
 
     family = FAMILIES[spec["family"]]
     overrides = {**family["base"], **spec["overrides"]}
@@ -175,8 +176,8 @@ def child(spec: dict) -> None:
     serving.save_model(state.model, spec["out"])
     seconds = time.monotonic() - started  # the process's own count; the parent times the whole process
 
-    from flower_demo import networks
-    from flower_demo.evaluation import evaluate_folder
+    from flower_demo.model import networks
+    from flower_demo.look.evaluation import evaluate_folder
 
     saved = serving.load_model(spec["out"])
     served = evaluate_folder(saved, spec["data_dir"], "validation", train_config.validation_split,
@@ -212,7 +213,8 @@ def model_path(folder: str, recipe: str, split_seed: int) -> str:
 
 def teacher_accuracy(train_config, data_dir: str) -> float:
     """How often the teachers' averaged answers are right on the split's validation photos."""
-    from flower_demo import distillation, download, photo_cache
+    from flower_demo import distillation
+    from flower_demo.data import download, photo_cache
 
     photos = photo_cache.load_photos(download.locate_dataset(data_dir), train_config.image_size)
     _, (x_val, y_val) = photo_cache.split(photos, train_config.validation_split, train_config.split_seed)

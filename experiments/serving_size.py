@@ -45,8 +45,8 @@ def main() -> None:
 
     import numpy as np
 
-    from flower_demo import networks, serving
-    from flower_demo.evaluation import evaluate_folder
+    from flower_demo.model import networks, serving
+    from flower_demo.look.evaluation import evaluate_folder
 
     log_probabilities: dict[int, dict[int, np.ndarray]] = {seed: {} for seed in args.split_seeds}
     labels: dict[int, np.ndarray] = {}

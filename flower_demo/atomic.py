@@ -4,7 +4,7 @@ The bytes go to a temporary file in the same folder (so the final rename stays o
 and `os.replace` puts it in place in one step; on any failure the temporary file is removed. A crash
 or a full disk therefore never leaves a half cache, a half model or a truncated picture behind. Only
 `kill -9` (or a power cut) can leave the temporary file: its name says which process on which host wrote
-it, so flower_demo/leftovers.py can remove it at the next start once that process is gone.
+it, so flower_demo/server/leftovers.py can remove it at the next start once that process is gone.
 """
 
 from __future__ import annotations

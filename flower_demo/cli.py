@@ -19,8 +19,8 @@ from flower_demo.i18n import translate
 
 
 def _train(args) -> int:
-    from flower_demo import serving
-    from flower_demo.training import TrainingRun
+    from flower_demo.model import serving
+    from flower_demo.train.training import TrainingRun
 
     train_config = config.with_overrides(
         config.PRESETS[args.preset], final_fit=True, epochs=args.epochs, image_size=args.image_size,
@@ -51,8 +51,9 @@ def _train(args) -> int:
 
 
 def _evaluate(args) -> int:
-    from flower_demo import errors, serving
-    from flower_demo.evaluation import evaluate
+    from flower_demo import errors
+    from flower_demo.model import serving
+    from flower_demo.look.evaluation import evaluate
 
     try:
         result = evaluate(serving.load_model(args.model), args.data_dir, subset=args.subset,

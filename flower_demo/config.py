@@ -35,7 +35,7 @@ def classifier_path() -> Path:
     return Path(os.environ.get(CLASSIFIER_ENV) or SHIPPED_MODEL_PATH)
 
 
-# A Ray cluster to train on (flower_demo/cluster.py), e.g. "ray://head:10001"; unset, the app trains
+# A Ray cluster to train on (flower_demo/train/cluster.py), e.g. "ray://head:10001"; unset, the app trains
 # in its own process. Read when used, so a test or a teacher can change it without a restart.
 RAY_ADDRESS_ENV = "FLOWER_RAY_ADDRESS"
 
@@ -118,7 +118,7 @@ MAX_MODEL_BYTES = 32 * 1024 * 1024
 # A .keras is a zip, and float weights barely compress: MAX_MODEL_PARAMETERS float32 weights (32 MB)
 # with HDF5's bookkeeping and a config of at most 1 MB fit in this once unpacked.
 MAX_MODEL_UNPACKED_BYTES = 40 * 1024 * 1024
-# A brought model's cost, measured before it runs for anyone (flower_demo/model_cost.py), is held close
+# A brought model's cost, measured before it runs for anyone (flower_demo/model/model_cost.py), is held close
 # to the shipped model's, so one student's file cannot slow the class or fill the server. The shipped
 # flower_cnn (mirror average at 208 px): 1.35 GFLOP and 37.8 MB of activations a picture, 2.23 M weights;
 # the app's own largest networks (the tutorial's at 224 px: 0.29 GFLOP, 6.45 M weights) fit too.
@@ -128,7 +128,7 @@ MAX_MODEL_PARAMETERS = 8_000_000  # 32 MB of float32 weights: the tutorial's net
 # Square input sides a brought model may have: 256 covers the app's sizes (up to 224) and the usual
 # 224/256 of Keras examples; larger ones cost more arithmetic and a decode of every photo at that size.
 MIN_MODEL_INPUT, MAX_MODEL_INPUT = 32, 256
-# The sessions' own models together (flower_demo/session_models.py): past this, the least recently used
+# The sessions' own models together (flower_demo/server/session_models.py): past this, the least recently used
 # other session's model is freed. Without a cap 229 uploads took the server from 0.8 to 8.4 GB (issue 33).
 # 1 GB holds ~28 students' live models or largest brought ones (~36 MB each as counted below), ~12 of the
 # tutorial's seed network trained here (~84 MB with Adam's slots). 60 students each bringing a 31.5 MB
@@ -167,7 +167,7 @@ class TrainConfig:
     """One training run: which network, on what pixels, for how long."""
 
     preset: str
-    architecture: str  # a key of flower_demo.networks.ARCHITECTURES
+    architecture: str  # a key of flower_demo.model.networks.ARCHITECTURES
     epochs: int
     image_size: int = TUTORIAL_IMAGE_SIZE
     batch_size: int = TUTORIAL_BATCH_SIZE
@@ -185,7 +185,7 @@ class TrainConfig:
     # flower is the same flower: training flips photos half the time).
     mirror_average: bool = False
     # CutMix: this share of the training pictures get a box of another photo pasted in, the label
-    # mixed by area (flower_demo/augment.py `cut_mix`); 0 disables it.
+    # mixed by area (flower_demo/data/augment.py `cut_mix`); 0 disables it.
     cutmix: float = 0.0
     # The flower_cnn network's shape: each residual stage's filters and how many residual blocks it
     # stacks (the other networks ignore both). One block per stage is the shipped network (v7-v12).

@@ -77,6 +77,6 @@ def pytest_sessionfinish(session, exitstatus):
     """Lets the app's background warm-up finish before the interpreter exits: a daemon thread still
     inside TensorFlow's import at exit can abort the process ("terminate called without an active
     exception") after every test has passed, and the run would fail on its exit code."""
-    from flower_demo.warm_up import WARM_UP
+    from flower_demo.server.warm_up import WARM_UP
 
     WARM_UP.finish(timeout=120)

@@ -10,7 +10,7 @@ import pytest
 from gradio_client import handle_file
 from PIL import Image
 
-from flower_demo import model_files
+from flower_demo.model import model_files
 from tests import hostile_models as hostile
 from tests.clients import local_client
 from tests.test_app import english, photo, spanish  # noqa: F401 (the same clients and photo as test_app)

@@ -10,7 +10,7 @@ from PIL import Image
 
 from tests.clients import local_client
 from tests.fake_flowers import synthetic_photo
-from flower_demo import kernels
+from flower_demo.look import kernels
 from flower_demo.i18n import translate
 
 
@@ -161,7 +161,7 @@ def test_a_waiting_student_sees_the_queue_and_can_leave_it(app_url):
     first.predict(api_name="/stop")
     running.result()
     assert running.outputs()[-1][0].startswith("Stopped ")
-    from flower_demo import turns
+    from flower_demo.train import turns
 
     assert len(turns.LINE) == 0
 
@@ -178,7 +178,7 @@ def test_bad_uploads_get_a_clear_message_and_the_server_keeps_serving(english, s
 
 
 def test_stop_without_a_run_is_harmless(english, photo):
-    from flower_demo import turns
+    from flower_demo.train import turns
     from flower_demo.tabs import training as training_tab
 
     assert english.predict(api_name="/stop") == ()  # an endpoint without outputs, and no error

@@ -1,7 +1,10 @@
-"""The project's dependency rules, one direction only: app.py -> flower_demo.tabs.* -> flower_demo.* ->
-Keras/NumPy. The core never imports gradio (so a notebook, the CLI and the tests can use it), tabs never
-import each other (they share data through arguments and gr.State), and the light modules do not pull
-TensorFlow in at import time."""
+"""The project's dependency rules, one direction only: app.py -> flower_demo.tabs -> the core -> Keras/NumPy.
+
+The core is in packages by stage, each importing only those before it in STAGES (the top-level
+modules, config, i18n, errors, atomic, workarounds and the command line, are what every stage shares).
+The core never imports gradio (so a notebook, the CLI and the tests can use it), tabs never import each
+other (they share data through arguments and gr.State), and the light modules do not pull TensorFlow
+in at import time."""
 
 from __future__ import annotations
 
@@ -41,11 +44,37 @@ CORE_MODULES = sorted(p for p in PACKAGE.rglob("*.py") if TABS not in p.parents)
 TAB_MODULES = sorted(p for p in TABS.glob("*.py") if p.name not in ("__init__.py", "ui.py", "components.py"))
 
 
-def test_the_modules_exist():
-    assert {p.name for p in CORE_MODULES} >= {"config.py", "images.py", "photo_index.py", "photo_cache.py", "download.py",
-                                              "dataset_overview.py", "atomic.py", "kernels.py", "networks.py",
-                                              "training.py", "cli.py", "i18n.py"}
+# The stages in the order a lesson meets them; each may import the ones before it, never one after.
+STAGES = ("data", "model", "train", "look", "server", "tabs")
+TOP_LEVEL = {"__init__", "__main__", "config", "i18n", "errors", "atomic", "workarounds", "cli"}
+
+
+def stage_of(module: str) -> str | None:
+    """"data" for flower_demo.data.images, None for a top-level module or anything outside the package."""
+    parts = module.split(".")
+    return parts[1] if parts[0] == "flower_demo" and len(parts) > 1 and parts[1] in STAGES else None
+
+
+def test_the_package_is_laid_out_by_stage():
+    assert {p.stem for p in PACKAGE.glob("*.py")} == TOP_LEVEL
+    assert {p.name for p in PACKAGE.iterdir() if p.is_dir() and p.name != "__pycache__"} == set(STAGES)
+    assert {p.stem for p in (PACKAGE / "data").glob("*.py")} >= {"images", "photo_index", "photo_cache", "download"}
     assert len(TAB_MODULES) >= 5
+
+
+@pytest.mark.parametrize("path", [p for p in CORE_MODULES if p.parent != PACKAGE],
+                         ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_each_stage_imports_only_the_stages_before_it(path):
+    own = STAGES.index(path.parent.name)
+    later = {name for name in imported_modules(path) if stage_of(name) and STAGES.index(stage_of(name)) > own}
+    assert not later
+
+
+@pytest.mark.parametrize("path", [p for p in CORE_MODULES if p.parent == PACKAGE and p.stem != "cli"],
+                         ids=lambda p: p.name)
+def test_the_shared_top_level_imports_no_stage(path):
+    """The command line is the one top-level module that drives the stages; the others are what they share."""
+    assert not {name for name in imported_modules(path) if stage_of(name)}
 
 
 @pytest.mark.parametrize("path", CORE_MODULES, ids=lambda p: p.name)
@@ -63,7 +92,7 @@ def test_tabs_do_not_import_each_other(path):
 
 def test_the_training_core_does_not_know_the_web_server():
     """The app hands a run its priority check (`before_batch`); the run does not import it."""
-    assert "flower_demo.priority" not in imported_modules(PACKAGE / "training.py")
+    assert "flower_demo.server.priority" not in imported_modules(PACKAGE / "train" / "training.py")
 
 
 def test_the_tests_do_not_import_the_benchmarks():
@@ -85,12 +114,12 @@ def test_imported_modules_sees_relative_and_from_imports(tmp_path):
 
 
 @pytest.mark.parametrize("modules", [
-    ["flower_demo.kernels", "flower_demo.images"],
-    ["flower_demo.config", "flower_demo.i18n", "flower_demo.photo_index", "flower_demo.photo_cache",
-     "flower_demo.download", "flower_demo.dataset_overview", "flower_demo.atomic", "flower_demo.augment", "flower_demo.networks",
-     "flower_demo.serving", "flower_demo.training", "flower_demo.evaluation", "flower_demo.cli", "flower_demo.inside",
-     "flower_demo.cluster", "flower_demo.runs", "flower_demo.links", "flower_demo.model_files", "flower_demo.result_plots",
-     "flower_demo.pipeline", "flower_demo.workarounds"],
+    ["flower_demo.look.kernels", "flower_demo.data.images"],
+    ["flower_demo.config", "flower_demo.i18n", "flower_demo.data.photo_index", "flower_demo.data.photo_cache",
+     "flower_demo.data.download", "flower_demo.data.dataset_overview", "flower_demo.atomic", "flower_demo.data.augment", "flower_demo.model.networks",
+     "flower_demo.model.serving", "flower_demo.train.training", "flower_demo.look.evaluation", "flower_demo.cli", "flower_demo.look.inside",
+     "flower_demo.train.cluster", "flower_demo.train.runs", "flower_demo.server.links", "flower_demo.model.model_files", "flower_demo.look.result_plots",
+     "flower_demo.data.pipeline", "flower_demo.workarounds"],
 ], ids=["kernels+images", "rest of the core"])
 def test_light_imports_do_not_load_tensorflow(modules):
     code = ("import importlib, json, sys\n"

@@ -1,4 +1,4 @@
-"""flower_demo.augment: the random transforms training uses, previewed deterministically."""
+"""flower_demo.data.augment: the random transforms training uses, previewed deterministically."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tests.fake_flowers import synthetic_photo
-from flower_demo import augment, images
+from flower_demo.data import augment, images
 from flower_demo.config import Augmentation, TUTORIAL_AUGMENTATION
 
 

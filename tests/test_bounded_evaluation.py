@@ -6,7 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from flower_demo import config, evaluation, images, model_cost, photo_cache, serving
+from flower_demo import config
+from flower_demo.data import images, photo_cache
+from flower_demo.look import evaluation
+from flower_demo.model import model_cost, serving
 from tests.test_results import tiny_network
 
 ODD_SIZE = 40  # no preset trains at it

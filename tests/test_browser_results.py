@@ -34,7 +34,7 @@ TEXT = {
 
 def click_cell(page, row: int, column: int) -> None:
     """Clicks a cell of the confusion matrix picture (its natural pixels scaled to the page)."""
-    from flower_demo import result_plots as layout
+    from flower_demo.look import result_plots as layout
 
     box = page.locator("#confusion-matrix img").bounding_box()
     width, height = layout.FIGURE_INCHES[0] * layout.DPI, layout.FIGURE_INCHES[1] * layout.DPI

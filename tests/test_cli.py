@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 
 from tests.fake_flowers import BROKEN_FILE, PHOTOS_PER_CLASS, PROJECT_ROOT, write_flower_folder
-from flower_demo import cli, config, photo_cache, serving
+from flower_demo import cli, config
+from flower_demo.data import photo_cache
+from flower_demo.model import serving
 
 pytestmark = pytest.mark.slow  # the command line trains, in a subprocess that imports TensorFlow afresh
 
@@ -73,8 +75,8 @@ def test_evaluate_prints_accuracy_and_a_confusion_matrix(trained, capsys):
 
 def test_evaluate_agrees_with_the_model(trained):
     """The confusion matrix counts argmax predictions of the saved model on the decoded photos."""
-    from flower_demo import photo_cache
-    from flower_demo.evaluation import evaluate
+    from flower_demo.data import photo_cache
+    from flower_demo.look.evaluation import evaluate
 
     folder, out, _ = trained
     network = serving.load_model(out)
@@ -114,7 +116,8 @@ def test_evaluate_on_the_validation_side_counts_only_held_out_photos(trained, ca
 
 
 def test_the_split_seed_reaches_training_and_evaluation(trained, monkeypatch):
-    from flower_demo import evaluation, training
+    from flower_demo.look import evaluation
+    from flower_demo.train import training
 
     chosen = []
 

@@ -1,4 +1,4 @@
-"""flower_demo.cluster against a real local Ray cluster of 2 CPUs, started inside the test run (no network)."""
+"""flower_demo.train.cluster against a real local Ray cluster of 2 CPUs, started inside the test run (no network)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,14 @@ import time
 import numpy as np
 import pytest
 
-from flower_demo import config, networks, serving
-from flower_demo.training import RunState
+from flower_demo import config
+from flower_demo.model import networks, serving
+from flower_demo.train.training import RunState
 from tests.fake_flowers import synthetic_photo
 
 ray = pytest.importorskip("ray", reason="Ray is an optional extra (requirements-cluster.txt)")
 
-from flower_demo import cluster  # noqa: E402
+from flower_demo.train import cluster  # noqa: E402
 
 TINY = dataclasses.replace(config.PRESETS["live"], epochs=2, image_size=32, batch_size=8)
 
@@ -39,7 +40,7 @@ def ray_session():
 def test_the_warm_up_joins_the_configured_cluster_so_the_first_students_train_side_by_side(ray_session,
                                                                                          monkeypatch):
     """Before anyone presses Train, the line already counts the cluster's room (2 runs), not 1."""
-    from flower_demo import warm_up
+    from flower_demo.server import warm_up
     from flower_demo.tabs import ui
 
     if ray.is_initialized():

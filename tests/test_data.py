@@ -14,7 +14,8 @@ import pytest
 from PIL import Image
 
 from tests.fake_flowers import BROKEN_FILE, PHOTOS_PER_CLASS, synthetic_photo, write_flower_folder
-from flower_demo import config, dataset_overview, download, images, photo_cache, photo_index
+from flower_demo import config
+from flower_demo.data import dataset_overview, download, images, photo_cache, photo_index
 from flower_demo.errors import DatasetError
 
 CLASS_COUNT = 5

@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 
 from tests.fake_flowers import PROJECT_ROOT
-from flower_demo import atomic, config, leftovers, photo_cache, photo_index
+from flower_demo import atomic, config
+from flower_demo.data import photo_cache, photo_index
+from flower_demo.server import leftovers
 
 HOST = atomic.host_name()
 LONG_AGO = time.time() - 10 * config.STALE_TEMPORARY_SECONDS
@@ -162,7 +164,7 @@ def test_a_process_gets_a_temporary_folder_of_its_own(cache, monkeypatch):
 KILLED_MID_WRITE = """
 import sys, tempfile, time
 from pathlib import Path
-from flower_demo import leftovers
+from flower_demo.server import leftovers
 from flower_demo.atomic import write_atomically
 
 leftovers.use_own_temporary_folder()

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from flower_demo import config, kernels
+from flower_demo import config
+from flower_demo.look import kernels
 from flower_demo.i18n import DEFAULT_LANGUAGE, LANGUAGES, TEXTS, class_label, language_from_header, translate
 
 PACKAGE = Path(__file__).resolve().parent.parent / "flower_demo"

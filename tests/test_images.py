@@ -1,4 +1,4 @@
-"""flower_demo.images: reading any picture a student gives, and the one path to model input."""
+"""flower_demo.data.images: reading any picture a student gives, and the one path to model input."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from flower_demo import config, images
-from flower_demo.images import ImageError
+from flower_demo import config
+from flower_demo.data import images
+from flower_demo.data.images import ImageError
 from tests.image_corpus import BROKEN, UNUSUAL, encode, exif_rotated_jpeg, noise, png_header_claiming
 
 
@@ -231,7 +232,7 @@ def test_the_broken_corpus_is_refused_with_its_key(name):
 
 _PEAK_SCRIPT = """
 import json, sys
-from flower_demo import images
+from flower_demo.data import images
 def megabytes(field):
     return next(int(line.split()[1]) / 1024 for line in open("/proc/self/status") if line.startswith(field))
 data = open(sys.argv[1], "rb").read()

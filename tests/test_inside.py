@@ -1,4 +1,4 @@
-"""flower_demo.inside: feature maps, learned filters and Grad-CAM, each against an independent reference."""
+"""flower_demo.look.inside: feature maps, learned filters and Grad-CAM, each against an independent reference."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import weakref
 import numpy as np
 import pytest
 
-from flower_demo import config, inside, kernels, networks, plots, serving
+from flower_demo import config
+from flower_demo.look import inside, kernels, plots
+from flower_demo.model import networks, serving
 from flower_demo.config import PRESETS
 from tests.fake_flowers import synthetic_photo
 

@@ -1,4 +1,4 @@
-"""flower_demo.kernels against TensorFlow's convolution, the reference a Conv2D layer runs."""
+"""flower_demo.look.kernels against TensorFlow's convolution, the reference a Conv2D layer runs."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from flower_demo import kernels
-from flower_demo.kernels import KernelError
+from flower_demo.look import kernels
+from flower_demo.look.kernels import KernelError
 
 
 def random_channels(height: int, width: int, channels: int = 3, seed: int = 0) -> np.ndarray:

@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 from gradio_client import handle_file
 
-from flower_demo import config, serving
+from flower_demo import config
+from flower_demo.model import serving
 from flower_demo.i18n import translate
-from flower_demo.training import TrainingRun
+from flower_demo.train.training import TrainingRun
 from tests.test_app import english, photo, spanish  # noqa: F401 (the same clients and photo as test_app)
 
 MARKUP = "<img src=x onerror=alert(1)>"
@@ -104,7 +105,7 @@ def test_a_model_answering_nan_is_refused_not_shown_as_nan_percent(english, phot
 
 def test_a_training_run_that_dies_unexpectedly_ends_failed_with_a_message(clean_flower_folder, monkeypatch,
                                                                           caplog):
-    from flower_demo import training
+    from flower_demo.train import training
     from flower_demo.tabs import training as training_tab
 
     def broken(*args, **kwargs):
@@ -113,7 +114,7 @@ def test_a_training_run_that_dies_unexpectedly_ends_failed_with_a_message(clean_
     monkeypatch.setattr(training, "make_datasets", broken)
     tiny = dataclasses.replace(config.PRESETS["live"], epochs=1, image_size=32, batch_size=8)
     run = TrainingRun(tiny, data_dir=clean_flower_folder)
-    with caplog.at_level(logging.ERROR, logger="flower_demo.training"):
+    with caplog.at_level(logging.ERROR, logger="flower_demo.train.training"):
         states = list(run.stream(interval=0.05))  # the thread's end, not a status stuck at "Preparing"
     final = states[-1]
     assert final.phase == "failed" and final.error_key == "error_training_crashed"

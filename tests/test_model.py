@@ -1,4 +1,4 @@
-"""flower_demo.networks, flower_demo.serving and config.clamp_config: networks, saving, predicting, limits."""
+"""flower_demo.model.networks, flower_demo.model.serving and config.clamp_config: networks, saving, predicting, limits."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from flower_demo import config, networks, serving
+from flower_demo import config
+from flower_demo.model import networks, serving
 from flower_demo.config import PRESETS, TrainConfig, clamp_config
 from tests.fake_flowers import synthetic_photo
 

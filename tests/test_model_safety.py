@@ -12,7 +12,8 @@ import time
 import numpy as np
 import pytest
 
-from flower_demo import config, model_checks, model_cost, model_files, networks, serving
+from flower_demo import config
+from flower_demo.model import model_checks, model_cost, model_files, networks, serving
 from tests import hostile_models as hostile
 
 

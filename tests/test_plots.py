@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-from flower_demo import kernels, plots
+from flower_demo.look import kernels, plots
 from flower_demo.tabs import training as training_tab
 
 CURVE = [

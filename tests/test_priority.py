@@ -1,11 +1,11 @@
-"""flower_demo.priority: a training run waits while requests are served, but never for long."""
+"""flower_demo.server.priority: a training run waits while requests are served, but never for long."""
 
 from __future__ import annotations
 
 import threading
 import time
 
-from flower_demo.priority import Priority
+from flower_demo.server.priority import Priority
 
 
 def test_without_requests_training_never_waits():

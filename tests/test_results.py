@@ -9,8 +9,13 @@ import zipfile
 import numpy as np
 import pytest
 
-from flower_demo import config, evaluation, images, links, model_files, networks, photo_cache, photo_index, result_plots, runs, serving
-from flower_demo.evaluation import Evaluation
+from flower_demo import config
+from flower_demo.data import images, photo_cache, photo_index
+from flower_demo.look import evaluation, result_plots
+from flower_demo.model import model_files, networks, serving
+from flower_demo.server import links
+from flower_demo.train import runs
+from flower_demo.look.evaluation import Evaluation
 from tests.fake_flowers import write_flower_folder
 
 CLASSES = len(config.CLASS_NAMES)

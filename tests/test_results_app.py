@@ -11,7 +11,9 @@ import pytest
 from gradio_client import handle_file
 from PIL import Image
 
-from flower_demo import config, download, model_files, photo_cache
+from flower_demo import config
+from flower_demo.data import download, photo_cache
+from flower_demo.model import model_files
 from tests.clients import local_client
 from tests.fake_flowers import synthetic_photo
 from tests.test_app import english, photo, spanish  # noqa: F401 (the same clients and photo as test_app)

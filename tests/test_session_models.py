@@ -1,4 +1,4 @@
-"""flower_demo.session_models: the sessions' models within one memory budget, and the app using it
+"""flower_demo.server.session_models: the sessions' models within one memory budget, and the app using it
 (a dropped model's message, a closed tab's model freed)."""
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ import pytest
 from gradio_client import handle_file
 from PIL import Image
 
-from flower_demo import config, session_models
+from flower_demo import config
+from flower_demo.server import session_models
 from flower_demo.i18n import LANGUAGES, TEXTS
-from flower_demo.session_models import Handle, ModelDropped, ModelOverBudget, SessionModels
+from flower_demo.server.session_models import Handle, ModelDropped, ModelOverBudget, SessionModels
 from tests.clients import local_client
 from tests.fake_flowers import synthetic_photo
 
@@ -138,7 +139,9 @@ def test_model_bytes_counts_the_weights_the_graphs_and_a_trained_models_optimize
 
 
 def test_a_dropped_model_goes_with_its_graphs_evaluations_and_origin(clean_flower_folder):
-    from flower_demo import evaluation, runs, serving
+    from flower_demo.look import evaluation
+    from flower_demo.model import serving
+    from flower_demo.train import runs
 
     network = tiny_network()
     photo = synthetic_photo("roses", 0)
@@ -185,7 +188,7 @@ def test_the_messages_exist_in_both_languages():
 
 def test_the_least_recently_used_students_model_is_dropped_with_a_message_and_a_closed_tab_frees_its_own(
         app_url, tmp_path, monkeypatch):
-    from flower_demo import model_files
+    from flower_demo.model import model_files
 
     photo = tmp_path / "rose.png"
     Image.fromarray(synthetic_photo("roses", 1, size=(60, 45))).save(photo)

@@ -1,4 +1,4 @@
-"""flower_demo.training: one tiny run per case, at 32 px for one epoch on the synthetic folder."""
+"""flower_demo.train.training: one tiny run per case, at 32 px for one epoch on the synthetic folder."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 from tests.fake_flowers import BROKEN_FILE, PHOTOS_PER_CLASS
-from flower_demo import config, photo_cache
-from flower_demo.pipeline import make_datasets
-from flower_demo.training import TrainingRun
+from flower_demo import config
+from flower_demo.data import photo_cache
+from flower_demo.data.pipeline import make_datasets
+from flower_demo.train.training import TrainingRun
 
 HISTORY_KEYS = {"epoch", "seconds", "loss", "accuracy", "val_loss", "val_accuracy"}
 DECODABLE = 5 * PHOTOS_PER_CLASS
@@ -223,7 +224,7 @@ def test_missing_data_dir_fails_with_a_key(tmp_path):
 
 
 def test_eta_and_seconds_per_epoch():
-    from flower_demo.training import RunState
+    from flower_demo.train.training import RunState
 
     state = RunState(phase="training", epochs=4, epoch=1, steps=10, batch=5, epoch_seconds=[2.0, 4.0])
     assert state.seconds_per_epoch == pytest.approx(3.0)
@@ -241,7 +242,7 @@ def test_eta_and_seconds_per_epoch():
 def test_eta_of_a_progressive_run_counts_each_epoch_at_its_size():
     """live's epochs at 32, 48 and 64 px: two 32 px epochs took 1 s each, so a 64 px epoch takes ~4 s
     (four times the pixels); the rest of the third 32 px epoch and every later one at its own size."""
-    from flower_demo.training import RunState
+    from flower_demo.train.training import RunState
 
     sizes = (32, 32, 32, 48, 48, 64, 64)
     state = RunState(phase="training", epochs=7, epoch_sizes=sizes, epoch=2, steps=10, batch=5,
@@ -253,7 +254,7 @@ def test_eta_of_a_progressive_run_counts_each_epoch_at_its_size():
 
 
 def test_the_lines_estimate_counts_each_epoch_at_its_size():
-    from flower_demo import turns
+    from flower_demo.train import turns
 
     progressive = dataclasses.replace(config.PRESETS["live"], epochs=4, progressive_sizes=(32,))
     flat = dataclasses.replace(progressive, progressive_sizes=())
@@ -298,7 +299,7 @@ def test_a_run_leaves_no_gradient_functions_behind(flower_folder):
 
 def test_the_apps_before_batch_reaches_a_run_in_this_process_only(monkeypatch):
     """The app's priority check waits for this process's requests; a machine of a cluster serves none."""
-    from flower_demo import cluster
+    from flower_demo.train import cluster
 
     def hook():
         return None

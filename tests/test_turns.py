@@ -1,10 +1,10 @@
-"""flower_demo.turns: first come, first served, with one slot (this process) or several (a cluster)."""
+"""flower_demo.train.turns: first come, first served, with one slot (this process) or several (a cluster)."""
 
 from __future__ import annotations
 
 import pytest
 
-from flower_demo import turns
+from flower_demo.train import turns
 
 
 def test_one_slot_lets_the_first_train_and_the_next_wait_for_it():

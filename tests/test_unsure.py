@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 
 from tests.non_flowers import generated, packaged
-from flower_demo import config, images, photo_index, serving
+from flower_demo import config
+from flower_demo.data import images, photo_index
+from flower_demo.model import serving
 
 REAL_PHOTOS = Path(os.environ.get("FLOWER_REAL_PHOTOS", Path(__file__).resolve().parent.parent.parent
                                   / "shared" / "flower_photos"))

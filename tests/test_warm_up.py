@@ -1,4 +1,4 @@
-"""flower_demo.warm_up: the readiness flag the Classify and Augmentation tabs follow, and the page's
+"""flower_demo.server.warm_up: the readiness flag the Classify and Augmentation tabs follow, and the page's
 honest buttons and waiting message while it is not ready (issue 21). No timing assertions: a test's
 "loading" is a threading.Event it releases itself."""
 
@@ -17,7 +17,7 @@ import pytest
 import tests.test_architecture as architecture
 from flower_demo.i18n import translate
 from flower_demo.tabs import ui
-from flower_demo.warm_up import WARM_UP_SWITCH_INTERVAL_S, WarmUp
+from flower_demo.server.warm_up import WARM_UP_SWITCH_INTERVAL_S, WarmUp
 from tests.clients import local_client
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -41,7 +41,7 @@ class Loading:
 
 
 def test_importing_it_loads_no_tensorflow():
-    architecture.test_light_imports_do_not_load_tensorflow(["flower_demo.warm_up"])
+    architecture.test_light_imports_do_not_load_tensorflow(["flower_demo.server.warm_up"])
 
 
 def test_ready_only_once_the_load_has_finished():
@@ -96,14 +96,16 @@ def test_the_cluster_is_joined_beside_the_load_and_ready_never_waits_for_it():
 
 def test_a_cluster_that_cannot_be_joined_is_logged_and_one_run_at_a_time_goes_on(monkeypatch, caplog):
     pytest.importorskip("ray", reason="Ray is an optional extra (requirements-cluster.txt)")
-    from flower_demo import cluster, config, warm_up
+    from flower_demo import config
+    from flower_demo.server import warm_up
+    from flower_demo.train import cluster
 
     def unreachable(*args, **kwargs):
         raise ConnectionError("Could not find any running Ray instance at head.invalid:6379")
 
     monkeypatch.setenv(config.RAY_ADDRESS_ENV, "head.invalid:6379")
     monkeypatch.setattr(cluster, "connect", unreachable)
-    with caplog.at_level(logging.ERROR, logger="flower_demo.warm_up"):
+    with caplog.at_level(logging.ERROR, logger="flower_demo.server.warm_up"):
         warm_up.join_cluster()  # never raises: each run tries again and says so (tests/test_cluster.py)
     assert "could not join the training cluster at head.invalid:6379" in caplog.text
     assert ui.training_slots() == 1
@@ -114,7 +116,10 @@ def test_loading_for_serving_leaves_the_graphs_traced():
     """After the real warm-up, the first classification and augmentation trace nothing new."""
     import numpy as np
 
-    from flower_demo import augment, config, serving, warm_up
+    from flower_demo import config
+    from flower_demo.data import augment
+    from flower_demo.model import serving
+    from flower_demo.server import warm_up
 
     warm_up.load_for_serving()
     network = serving.shipped_model()
@@ -206,7 +211,7 @@ def test_the_app_opens_its_port_once_loaded_or_when_waiting_runs_out(monkeypatch
     """app.launch serves the first page only after the warm-up (so the first clicks are answered as
     fast as later ones), but never waits past `ready_within`: then the honest buttons take over."""
     import app
-    from flower_demo import warm_up
+    from flower_demo.server import warm_up
 
     for finished_before_page in (True, False):
         loading = Loading()

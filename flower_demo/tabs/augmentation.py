@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gradio as gr
 
-from flower_demo import augment, config, plots
+from flower_demo import config
+from flower_demo.data import augment
+from flower_demo.look import plots
 from flower_demo.config import Augmentation
 from flower_demo.i18n import translate
 from flower_demo.tabs import components, ui

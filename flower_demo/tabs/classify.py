@@ -7,7 +7,10 @@ from pathlib import Path
 
 import gradio as gr
 
-from flower_demo import config, dataset_overview, download, errors, networks, runs, serving
+from flower_demo import config, errors
+from flower_demo.data import dataset_overview, download
+from flower_demo.model import networks, serving
+from flower_demo.train import runs
 from flower_demo.i18n import class_label, translate
 from flower_demo.tabs import components, ui
 
@@ -83,7 +86,7 @@ def upload_model(model_file, request: gr.Request = None):
 
     Returns (the model's handle, for the session's state; what was loaded).
     """
-    from flower_demo import model_files  # lazy: TensorFlow
+    from flower_demo.model import model_files  # lazy: TensorFlow
 
     lang = ui.language(request)
     if not model_file:

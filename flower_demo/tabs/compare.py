@@ -11,9 +11,11 @@ from pathlib import Path
 import gradio as gr
 from gradio.utils import get_upload_folder
 
-from flower_demo import config, result_plots, runs, turns
+from flower_demo import config
+from flower_demo.look import result_plots
+from flower_demo.train import runs, turns
 from flower_demo.i18n import translate
-from flower_demo.priority import PRIORITY
+from flower_demo.server.priority import PRIORITY
 from flower_demo.tabs import components, ui
 
 COMPARED = ("seed", "seed_augmented")  # the tutorial's two models, in its order
@@ -60,7 +62,7 @@ def compare(epochs: int | None = config.COMPARISON_EPOCHS, history=None, request
     Yields (status, note, table, runs to choose from, chart, model's handle, history); the model and the
     history change after each run, so a closed tab still keeps the runs that finished.
     """
-    from flower_demo.cluster import new_run  # lazy: TensorFlow
+    from flower_demo.train.cluster import new_run  # lazy: TensorFlow
 
     lang = ui.language(request)
     epochs = ui.clamp_int(epochs, 1, config.COMPARISON_MAX_EPOCHS, config.COMPARISON_EPOCHS)
@@ -141,7 +143,7 @@ def export(model: str = "own", student_model=None, request: gr.Request = None):
 
     Returns (the file's path, what it is and how to repeat it).
     """
-    from flower_demo import model_files  # lazy: TensorFlow
+    from flower_demo.model import model_files  # lazy: TensorFlow
 
     lang = ui.language(request)
     network, fallback = ui.chosen_model(model, student_model, lang)

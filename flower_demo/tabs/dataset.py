@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import gradio as gr
 
-from flower_demo import config, dataset_overview, download, errors
+from flower_demo import config, errors
+from flower_demo.data import dataset_overview, download
 from flower_demo.i18n import class_label, translate
-from flower_demo import plots
+from flower_demo.look import plots
 from flower_demo.tabs import ui
 
 

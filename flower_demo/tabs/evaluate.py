@@ -7,9 +7,12 @@ from pathlib import Path
 
 import gradio as gr
 
-from flower_demo import config, download, errors, images, result_plots, runs
+from flower_demo import config, errors
+from flower_demo.data import download, images
+from flower_demo.look import result_plots
+from flower_demo.train import runs
 from flower_demo.i18n import class_label, translate
-from flower_demo.priority import PRIORITY
+from flower_demo.server.priority import PRIORITY
 from flower_demo.tabs import components, ui
 
 GALLERY_PHOTOS = 12  # two rows on a projector; the text says how many the cell holds
@@ -35,7 +38,7 @@ def _origin_note(network, shipped: bool, lang: str) -> str:
 
 def _evaluation(model: str, student_model, lang: str, **options):
     """(Evaluation, network, notes) for a request, computed once per model and photo folder."""
-    from flower_demo import evaluation  # lazy: TensorFlow
+    from flower_demo.look import evaluation  # lazy: TensorFlow
 
     network, fallback = ui.chosen_model(model, student_model, lang)
     run = runs.origin_of(network).get("run")

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from flower_demo import config, kernels, plots
+from flower_demo import config
+from flower_demo.look import kernels, plots
 from flower_demo.i18n import translate
 from flower_demo.tabs import components, ui
 
@@ -22,7 +23,7 @@ def _inspected(image, model: str, student_model, lang: str, progress):
 def _first_filters(network, lang: str):
     """The first convolution's filters and each one's closest hand-made kernel, (name, similarity); a
     translated gr.Error for a network without convolutions or with filters of a size no kernel has (7×7)."""
-    from flower_demo import inside
+    from flower_demo.look import inside
 
     try:
         filters = inside.learned_filters(network)
@@ -36,7 +37,7 @@ def _first_filters(network, lang: str):
 def show_feature_maps(image, model: str = "own", per_stage: int = 12, student_model=None,
                       request: gr.Request = None, progress=gr.Progress()):
     """Each convolution stage's most active maps for a photo, as captioned mosaics."""
-    from flower_demo import inside  # lazy: TensorFlow
+    from flower_demo.look import inside  # lazy: TensorFlow
 
     lang = ui.language(request)
     rgb, network, note = _inspected(image, model, student_model, lang, progress)
@@ -59,7 +60,7 @@ def _short(kernel_name: str) -> str:
 
 def _filter_comparison(rgb, filters, closest, index: int, lang: str):
     """The learned filter `index` and its closest hand-made kernel, each applied to the photo."""
-    from flower_demo import inside
+    from flower_demo.look import inside
 
     weights = filters.weights[..., index]
     name, similarity = closest[index]

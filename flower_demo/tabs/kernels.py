@@ -5,7 +5,9 @@ from __future__ import annotations
 import gradio as gr
 import numpy as np
 
-from flower_demo import config, images, kernels, plots
+from flower_demo import config
+from flower_demo.data import images
+from flower_demo.look import kernels, plots
 from flower_demo.i18n import translate
 from flower_demo.tabs import components, ui
 

@@ -9,16 +9,17 @@ import anyio
 import gradio as gr
 import pandas as pd
 
-from flower_demo import config, runs, turns
+from flower_demo import config
+from flower_demo.train import runs, turns
 from flower_demo.i18n import number, percent, translate
-from flower_demo.priority import PRIORITY
+from flower_demo.server.priority import PRIORITY
 from flower_demo.tabs import components, ui
 
 _active_runs: dict[str, object] = {}  # session hash -> its TrainingRun, so Stop reaches only that run
 _active_lock = threading.Lock()
 
 
-# The run's curve points (flower_demo/training.py records them) shaped for the live gr.LinePlots.
+# The run's curve points (flower_demo/train/training.py records them) shaped for the live gr.LinePlots.
 def curve_frame(curve: list[dict], metric: str, language: str, previous: list[dict] | None = None) -> pd.DataFrame:
     """Long-format rows (step, value, series) for a gr.LinePlot, this run and the previous one.
 
@@ -110,7 +111,7 @@ async def train(preset: str = config.DEFAULT_PRESET, epochs: int | None = None, 
     says its place and about how long (Stop leaves the line), then trains in its turn. The event runs many at a
     time; turns.LINE lets one train (with a cluster, as many as it has room for).
     """
-    from flower_demo.cluster import new_run  # lazy: keeps TensorFlow out of the page's start-up
+    from flower_demo.train.cluster import new_run  # lazy: keeps TensorFlow out of the page's start-up
 
     lang = ui.language(request)
     if preset not in config.PRESETS:
@@ -210,7 +211,7 @@ def load_preset(preset: str):
 
 
 def detect_gpu():
-    from flower_demo.training import gpu_available
+    from flower_demo.train.training import gpu_available
 
     return gr.update(visible=gpu_available())
 

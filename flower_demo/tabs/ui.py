@@ -14,11 +14,14 @@ import gradio as gr
 import matplotlib
 import numpy as np
 
-from flower_demo import config, dataset_overview, download, errors, images, plots, session_models
+from flower_demo import config, errors
+from flower_demo.data import dataset_overview, download, images
+from flower_demo.look import plots
+from flower_demo.server import session_models
 from flower_demo.i18n import LANGUAGES, TEXTS, class_label, language_from_header, translate
-from flower_demo.priority import PRIORITY
+from flower_demo.server.priority import PRIORITY
 from flower_demo.tabs import components
-from flower_demo.warm_up import WARM_UP
+from flower_demo.server.warm_up import WARM_UP
 
 I18N = gr.I18n(**TEXTS)
 t = I18N  # t("key") marks a label, Markdown text or choice for translation in the browser
@@ -102,7 +105,7 @@ def training_slots() -> int:
     """Runs that train at once: one in this process; with a cluster, as many as it has room for now."""
     if not config.ray_address():
         return 1
-    from flower_demo import cluster
+    from flower_demo.train import cluster
 
     try:
         return cluster.room()
@@ -113,7 +116,7 @@ def training_slots() -> int:
 def line_status(ticket, lang: str) -> str | None:
     """While `ticket` waits for a training slot: its place and about how long (Stop leaves the line);
     None once it is its turn."""
-    from flower_demo import turns
+    from flower_demo.train import turns
 
     slots = training_slots()
     if not turns.LINE.ahead(ticket, slots):
@@ -256,7 +259,7 @@ def chosen_model(choice: str, student_model, lang: str, progress: gr.Progress | 
     Raises a translated gr.Error for an unknown choice, a model the server had to free, or when there
     is no model at all.
     """
-    from flower_demo import serving  # lazy: the page never waits for TensorFlow
+    from flower_demo.model import serving  # lazy: the page never waits for TensorFlow
 
     if choice not in MODEL_CHOICES:
         raise error("error_setting", lang, detail=f"model {choice!r}")
@@ -274,7 +277,7 @@ def chosen_model(choice: str, student_model, lang: str, progress: gr.Progress | 
 def show_saliency(image, model: str = "own", class_name: str = "predicted", opacity: float = 0.5,
                   student_model=None, request: gr.Request = None, progress=gr.Progress()):
     """Grad-CAM over the photo: where the model found evidence for its answer or for `class_name`."""
-    from flower_demo import inside  # lazy: TensorFlow
+    from flower_demo.look import inside  # lazy: TensorFlow
 
     lang = language(request)
     rgb = read_image(image, lang)
@@ -316,8 +319,8 @@ def saliency_panel(input_image, model_choice, student_model):
 # --- links a teacher can share (?tab=training&preset=seed_augmented&epochs=5&kernel=sobel_x&lang=en) ----
 
 def page_link(request: gr.Request | None):
-    """The settings a shared link names (flower_demo.links.Link); unknown values are ignored."""
-    from flower_demo import links
+    """The settings a shared link names (flower_demo.server.links.Link); unknown values are ignored."""
+    from flower_demo.server import links
 
     return links.parse(dict(getattr(request, "query_params", None) or {}))
 

@@ -14,7 +14,7 @@ from typing import Mapping
 
 from flower_demo import config
 from flower_demo.i18n import LANGUAGES
-from flower_demo.kernels import KERNEL_CHOICES
+from flower_demo.look.kernels import KERNEL_CHOICES
 
 # The tabs' ids (gr.Tab(id=...)), in the order the app shows them.
 TAB_IDS = ("kernels", "dataset", "augmentation", "training", "classify", "inside", "compare", "evaluate")

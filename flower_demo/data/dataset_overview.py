@@ -8,9 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from flower_demo import config, images
-from flower_demo.photo_cache import load_photos
-from flower_demo.photo_index import Progress, index_photos, split_positions
+from flower_demo import config
+from flower_demo.data import images
+from flower_demo.data.photo_cache import load_photos
+from flower_demo.data.photo_index import Progress, index_photos, split_positions
 
 
 @dataclasses.dataclass(frozen=True)

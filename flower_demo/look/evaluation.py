@@ -20,7 +20,9 @@ from typing import Callable
 
 import numpy as np
 
-from flower_demo import config, errors, model_cost, networks, photo_cache, photo_index, serving
+from flower_demo import config, errors
+from flower_demo.data import photo_cache, photo_index
+from flower_demo.model import model_cost, networks, serving
 
 SUBSETS = ("all", "training", "validation")
 Progress = Callable[[str, int, int], None]  # (stage: "loading" or "scoring", done, total)

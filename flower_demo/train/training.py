@@ -3,7 +3,7 @@
 A `TrainingRun` owns one student's run. `run()` trains in the calling thread (the CLI); `stream()`
 trains in a thread of its own and yields snapshots about twice a second (the Training tab's
 generator), so a stop request or a closed browser tab ends the fit within one batch. The batches
-come from flower_demo/pipeline.py.
+come from flower_demo/data/pipeline.py.
 """
 
 from __future__ import annotations
@@ -18,9 +18,11 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from flower_demo import config, download, errors, images, networks, photo_cache, workarounds
+from flower_demo import config, errors, workarounds
+from flower_demo.data import download, images, photo_cache
+from flower_demo.model import networks
 from flower_demo.config import TrainConfig
-from flower_demo.pipeline import make_datasets
+from flower_demo.data.pipeline import make_datasets
 
 logger = logging.getLogger(__name__)
 

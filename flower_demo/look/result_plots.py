@@ -17,7 +17,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from flower_demo import runs
+from flower_demo.train import runs
 from flower_demo.i18n import translate
 
 FIGURE_INCHES = (8.0, 6.4)

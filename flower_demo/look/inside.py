@@ -3,7 +3,7 @@
 Works on every network the app trains and on the shipped, mirror-averaged model (whose network is
 found inside its wrapper). A *stage* is what a block of convolutions hands on to the next one (the
 tutorial's Conv2D+ReLU before each MaxPooling2D, a residual stage's last ReLU, the last maps before
-global average pooling): found by name in a network built by flower_demo.networks (`stem`, `stage1`,
+global average pooling): found by name in a network built by flower_demo.model.networks (`stem`, `stage1`,
 ...), and by structure in any other (a layer whose output a pooling or flattening layer reads), so an
 older file or a student's own .keras works too.
 
@@ -20,7 +20,9 @@ import dataclasses
 
 import numpy as np
 
-from flower_demo import images, kernels, networks, serving
+from flower_demo.data import images
+from flower_demo.look import kernels
+from flower_demo.model import networks, serving
 from flower_demo.errors import KeyedError
 
 # What a stage hands its output to. Dropout and pooling layers themselves are never stages: they

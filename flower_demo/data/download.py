@@ -18,7 +18,7 @@ from pathlib import Path
 from flower_demo import config
 from flower_demo.atomic import write_atomically
 from flower_demo.errors import DatasetError
-from flower_demo.photo_index import Progress, index_photos
+from flower_demo.data.photo_index import Progress, index_photos
 
 
 def _download(url: str, archive: Path, progress: Progress | None) -> None:

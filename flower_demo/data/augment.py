@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from flower_demo import images
+from flower_demo.data import images
 from flower_demo.config import Augmentation
 
 

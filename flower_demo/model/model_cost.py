@@ -22,7 +22,7 @@ import dataclasses
 
 import numpy as np
 
-from flower_demo.networks import input_size
+from flower_demo.model.networks import input_size
 
 # Graph operations that hold no activation of their own: inputs, weights read, shapes and plumbing.
 _NOT_ACTIVATIONS = {"Placeholder", "Const", "ReadVariableOp", "VarHandleOp", "Identity", "NoOp", "Shape",
@@ -40,7 +40,7 @@ class Cost:
 def parameter_count(model_config: dict) -> int:
     """Weights the network's config asks for, counted without allocating any.
 
-    Call only on a config that flower_demo.model_checks.check_config accepted: this deserialises it.
+    Call only on a config that flower_demo.model.model_checks.check_config accepted: this deserialises it.
     """
     import keras
     from keras.src.backend.common import global_state

@@ -23,8 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from flower_demo import config, model_checks, model_cost, serving
-from flower_demo.model_checks import ModelFileError
+from flower_demo import config
+from flower_demo.model import model_checks, model_cost, serving
+from flower_demo.model.model_checks import ModelFileError
 
 
 def export_model(model, folder: str | Path, name: str) -> Path:

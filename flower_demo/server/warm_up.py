@@ -37,7 +37,10 @@ def load_for_serving() -> None:
     """TensorFlow, the shipped model, and one call of each traced graph the light endpoints use."""
     import numpy as np
 
-    from flower_demo import augment, config, inside, serving
+    from flower_demo import config
+    from flower_demo.data import augment
+    from flower_demo.look import inside
+    from flower_demo.model import serving
 
     photo = np.zeros((8, 8, 3), np.uint8)
     network = serving.shipped_model()
@@ -54,13 +57,13 @@ def load_for_serving() -> None:
 
 def join_cluster() -> None:
     """Joins the configured training cluster, if any. A failure is logged, never raised: each run then
-    tries to join again and tells its student if it cannot (flower_demo/cluster.py)."""
+    tries to join again and tells its student if it cannot (flower_demo/train/cluster.py)."""
     from flower_demo import config
 
     if not config.ray_address():
         return
     try:
-        from flower_demo import cluster
+        from flower_demo.train import cluster
 
         cluster.connect()
     except Exception:  # noqa: BLE001 - no Ray installed, an unreachable cluster: the runs say so

@@ -2,7 +2,7 @@
 
 Every answer goes through one traced graph per model and kind (`traced`), built once and forgotten
 with the model: the Classify tab's probabilities here, the Inside tab's feature maps and Grad-CAM
-in flower_demo/inside.py.
+in flower_demo/look/inside.py.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from typing import Callable
 
 import numpy as np
 
-from flower_demo import atomic, config, images
-from flower_demo.networks import input_size
+from flower_demo import atomic, config
+from flower_demo.data import images
+from flower_demo.model.networks import input_size
 
 _traced: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # model -> {kind: tf.function}
 _traced_lock = threading.Lock()

@@ -22,10 +22,11 @@ from typing import Callable
 
 import numpy as np
 
-from flower_demo import config, images
+from flower_demo import config
+from flower_demo.data import images
 from flower_demo.atomic import write_atomically
 from flower_demo.errors import DatasetError
-from flower_demo.photo_index import PhotoIndex, Progress, index_photos, split_positions
+from flower_demo.data.photo_index import PhotoIndex, Progress, index_photos, split_positions
 
 
 @dataclasses.dataclass(frozen=True)

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from flower_demo import images
+from flower_demo.data import images
 from flower_demo.errors import KeyedError
 
 KERNELS: dict[str, np.ndarray] = {

@@ -9,7 +9,7 @@ becomes a `ClusterRun`, with the same `stream()` / `stop()` as `TrainingRun`:
    receives them once), never from the folder.
 2. `room()` says how many runs the cluster takes at once: its CPUs over FLOWER_RAY_CPUS_PER_RUN, read
    again at every look, so machines that join the cluster are used at once (the Training tab's line,
-   flower_demo/turns.py, lets that many train and tells the others their place).
+   flower_demo/train/turns.py, lets that many train and tells the others their place).
 3. A `RemoteRun` actor trains the run (the same `TrainingRun` as the app's own), and the app
    polls it about twice a second for a snapshot. Stop reaches the actor at once and the fit ends
    within a batch; closing the tab kills the actor. The trained model comes back as `.keras` bytes
@@ -30,9 +30,11 @@ import time
 from pathlib import Path
 from typing import Callable, Iterator
 
-from flower_demo import config, download, errors, photo_cache, photo_index, serving
+from flower_demo import config, errors
+from flower_demo.data import download, photo_cache, photo_index
+from flower_demo.model import serving
 from flower_demo.config import TrainConfig
-from flower_demo.training import RunState, TrainingRun
+from flower_demo.train.training import RunState, TrainingRun
 
 CPUS_ENV = "FLOWER_RAY_CPUS_PER_RUN"
 # One core a run: on a 2-core machine two `live` runs side by side took ~21-25 s where one alone with
@@ -94,7 +96,7 @@ _room = {"runs": 1, "read": float("-inf")}
 
 def room() -> int:
     """How many runs the cluster has room for at once (1 until this process has joined it: the app's
-    warm-up joins it, flower_demo/warm_up.py). Read from the cluster at most once a second: every
+    warm-up joins it, flower_demo/server/warm_up.py). Read from the cluster at most once a second: every
     waiting student's status asks."""
     import ray
 

@@ -83,7 +83,7 @@ def remove_leftovers() -> list[Path]:
         match = _FOLDER_NAME.fullmatch(folder.name)
         if match and _is_gone(int(match["pid"]), match["host"], folder):
             removed.append(_remove(folder))
-    from flower_demo import photo_cache  # here: app.py imports this module before NumPy may load
+    from flower_demo.data import photo_cache  # here: app.py imports this module before NumPy may load
 
     return removed + photo_cache.keep_within_disk_budget()
 

@@ -2,7 +2,7 @@
 
 `index_photos` lists a folder of class folders in `image_dataset_from_directory`'s order and
 `split_positions` shuffles and cuts that list as it does, so our 80/20 split is the tutorial's. No
-photo is opened here: decoding them is flower_demo.photo_cache's job.
+photo is opened here: decoding them is flower_demo.data.photo_cache's job.
 """
 
 from __future__ import annotations

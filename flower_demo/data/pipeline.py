@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 
-from flower_demo import photo_cache
-from flower_demo.augment import cut_mix, random_augment
+from flower_demo.data import photo_cache
+from flower_demo.data.augment import cut_mix, random_augment
 from flower_demo.config import TrainConfig
 
 
