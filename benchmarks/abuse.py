@@ -51,7 +51,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from benchmarks.app_latency import launch  # a fresh `python app.py` process on a free port
-from benchmarks.load import LIGHT, Clicks, CpuUse, call, percentile, resident_mb, sample_photos  # the class
+from benchmarks.load import Clicks, CpuUse, percentile, resident_mb, sample_photos  # the class
 
 CASES = ("baseline", "model_flood", "heavy_model", "image_bomb", "zip_bomb", "queue_flood", "hostile_config")
 TARGET_P95_S = 3.0  # the issue's target for the others' clicks, throughout
@@ -277,21 +277,10 @@ def open_pages(url: str, count: int) -> tuple[list, list[float], Counter]:
 
 
 def student(clicks: Clicks, client, number: int, photos: list[str], think, stop: threading.Event) -> None:
-    """benchmarks/load.py's student (Clicks.student) in a session opened before the attack began: a
-    random light endpoint with a real photo, then `think` seconds looking at the answer, until `stop`."""
+    """benchmarks/load.py's student in a session opened before the attack began (open_pages)."""
     rng = random.Random(number)
     rng.choice(["es", "en"])  # the language open_pages chose: the same random sequence as load.py's
-    stop.wait(rng.uniform(0, think[1]))  # students do not all click in the same millisecond
-    while not stop.is_set():
-        endpoint = rng.choice(LIGHT)
-        started = time.perf_counter()
-        try:
-            call(client, endpoint, rng, photos)
-            with clicks.lock:
-                clicks.latencies[endpoint].append(time.perf_counter() - started)
-        except Exception as problem:  # noqa: BLE001 - every failure is counted with its message
-            clicks.failed(f"{endpoint}: {message(problem, 120)}")
-        stop.wait(rng.uniform(*think))
+    clicks.clicking(client, rng, photos, think, stop, describe=lambda problem: message(problem, 120))
 
 
 def late_student(url: str, opened: list[float], failures: Counter, stop: threading.Event) -> None:

@@ -84,13 +84,23 @@ class Clicks:
         self.lock = threading.Lock()
 
     def student(self, url: str, number: int, photos: list[str], think, stop: threading.Event) -> None:
-        """One student (a client of their own, es or en) clicking a random light endpoint, then thinking
-        for `think` seconds, until `stop`."""
+        """One student (a client of their own, es or en) clicking until `stop`; a page that does not open
+        is counted as a failure, not lost with its thread."""
         from tests.clients import local_client
 
         rng = random.Random(number)
-        client = local_client(url, rng.choice(["es", "en"]))
-        time.sleep(rng.uniform(0, think[1]))  # students do not all click in the same millisecond
+        try:
+            client = local_client(url, rng.choice(["es", "en"]))
+        except Exception as problem:  # noqa: BLE001 - counted like any other failure
+            self.failed(f"page: {str(problem)[:120]}")
+            return
+        self.clicking(client, rng, photos, think, stop)
+
+    def clicking(self, client, rng: random.Random, photos: list[str], think, stop: threading.Event,
+                 describe=lambda problem: str(problem)[:120]) -> None:
+        """A random light endpoint with a real photo, then `think` seconds looking at the answer, until
+        `stop`; each failure counted as `describe` words it."""
+        stop.wait(rng.uniform(0, think[1]))  # students do not all click in the same millisecond
         while not stop.is_set():
             endpoint = rng.choice(LIGHT)
             started = time.perf_counter()
@@ -99,7 +109,7 @@ class Clicks:
                 with self.lock:
                     self.latencies[endpoint].append(time.perf_counter() - started)
             except Exception as problem:  # noqa: BLE001 - every failure is counted with its message
-                self.failed(f"{endpoint}: {str(problem)[:120]}")
+                self.failed(f"{endpoint}: {describe(problem)}")
             stop.wait(rng.uniform(*think))
 
     def failed(self, message: str) -> None:
