@@ -69,11 +69,11 @@ TRAIN_EPOCHS = 2  # what the hostile_config case's student asks for; the hostile
 
 def tutorial_model(folder: Path, side: int) -> Path:
     """The tutorial's network (flower_demo.model.networks, preset "seed") at `side` px, saved as the app saves."""
-    from flower_demo import config
+    from flower_demo import recipes
     from flower_demo.model import networks, serving
 
     path = folder / f"tutorial_{side}.keras"
-    serving.save_model(networks.build_model(dataclasses.replace(config.PRESETS["seed"], image_size=side)), path)
+    serving.save_model(networks.build_model(dataclasses.replace(recipes.PRESETS["seed"], image_size=side)), path)
     return path
 
 

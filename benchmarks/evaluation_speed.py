@@ -50,11 +50,11 @@ def main() -> None:
 
     import keras
 
-    from flower_demo import config
+    from flower_demo import recipes
     from flower_demo.model import networks, serving
 
     keras.utils.set_random_seed(0)
-    live = networks.build_model(config.PRESETS["live"])
+    live = networks.build_model(recipes.PRESETS["live"])
     print(json.dumps({
         "cpus": os.cpu_count(),
         "load_average": os.getloadavg()[0],

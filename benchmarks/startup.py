@@ -33,7 +33,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 
 from benchmarks.app_latency import ROOT, launch  # the same launch: a fresh `python app.py` process

@@ -48,10 +48,10 @@ def forward_macs(preset: str, image_size: int) -> int:
 
     import keras
 
-    from flower_demo import config
+    from flower_demo import recipes
     from flower_demo.model import networks
 
-    network = networks.build_model(dataclasses.replace(config.PRESETS[preset], image_size=image_size))
+    network = networks.build_model(dataclasses.replace(recipes.PRESETS[preset], image_size=image_size))
     macs = 0
     for layer in network.layers:
         if isinstance(layer, keras.layers.Conv2D):
@@ -105,9 +105,9 @@ def main() -> None:
     out = str(Path(cache_dir) / "model.keras")
     python = sys.executable
 
-    from flower_demo import config
+    from flower_demo import config, recipes
 
-    live_size = config.PRESETS["live"].image_size
+    live_size = recipes.PRESETS["live"].image_size
     prime_seconds, _ = run([python, "-c", "import sys; from flower_demo import photo_cache; "
                             f"[photo_cache.load_photos(sys.argv[1], s) for s in (180, {live_size})]", data_dir],
                            ours_env)
@@ -140,7 +140,7 @@ def main() -> None:
 
     file_count = len(photo_index.index_photos(data_dir).paths)
     train_count = len(photo_index.split_positions(file_count, config.VALIDATION_SPLIT)[0])
-    live = config.PRESETS["live"]
+    live = recipes.PRESETS["live"]
     live_accuracy = statistics.median(accuracy["ours_live"])
     print(json.dumps({
         "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),

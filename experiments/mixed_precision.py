@@ -29,14 +29,14 @@ sys.path.insert(0, str(ROOT))
 def child(policy: str, steps: int) -> dict:
     import numpy as np
 
-    from flower_demo import config  # turns oneDNN on before TensorFlow loads
+    from flower_demo import config, recipes  # config turns oneDNN on before TensorFlow loads
     from flower_demo.model import networks
 
     import keras
     import tensorflow as tf
 
     keras.mixed_precision.set_global_policy(policy)
-    live = config.PRESETS["live"]
+    live = recipes.PRESETS["live"]
     network = networks.build_model(live, len(config.CLASS_NAMES), steps_per_epoch=74)
     random = np.random.default_rng(0)
     pixels = tf.constant(random.uniform(0, 255, (live.batch_size, live.image_size, live.image_size, 3)), tf.float32)

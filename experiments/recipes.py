@@ -155,7 +155,7 @@ FAMILIES = {
 def child(spec: dict) -> None:
     """One whole training process, as the command line's train: prints one JSON line at the end."""
     started = time.monotonic()
-    from flower_demo import config
+    from flower_demo import recipes
     from flower_demo.model import serving
     from flower_demo.train.training import TrainingRun
 
@@ -165,10 +165,10 @@ def child(spec: dict) -> None:
         if name in overrides:
             overrides[name] = tuple(overrides[name])
     if "augmentation" in overrides:
-        overrides["augmentation"] = config.Augmentation(**overrides["augmentation"])
+        overrides["augmentation"] = recipes.Augmentation(**overrides["augmentation"])
     if "teachers" in overrides:
         overrides["teachers"] = tuple(model_path(spec["models"], name, spec["split_seed"]) for name in overrides["teachers"])
-    train_config = config.with_overrides(config.PRESETS[family["preset"]], final_fit=True, split_seed=spec["split_seed"],
+    train_config = recipes.with_overrides(recipes.PRESETS[family["preset"]], final_fit=True, split_seed=spec["split_seed"],
                                           **overrides)
     state = TrainingRun(train_config, data_dir=spec["data_dir"]).run()
     if state.phase != "finished":
@@ -200,10 +200,10 @@ def runs_here(overrides: dict) -> bool:
     """Whether this checkout's TrainConfig and Augmentation have every field a recipe sets."""
     import dataclasses
 
-    from flower_demo import config
+    from flower_demo import recipes
 
-    fields = {field.name for field in dataclasses.fields(config.TrainConfig)}
-    augmentation = {field.name for field in dataclasses.fields(config.Augmentation)}
+    fields = {field.name for field in dataclasses.fields(recipes.TrainConfig)}
+    augmentation = {field.name for field in dataclasses.fields(recipes.Augmentation)}
     return set(overrides) <= fields and set(overrides.get("augmentation", {})) <= augmentation
 
 

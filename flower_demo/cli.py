@@ -14,7 +14,7 @@ import json
 import sys
 import time
 
-from flower_demo import config
+from flower_demo import config, recipes
 from flower_demo.i18n import translate
 
 
@@ -22,8 +22,8 @@ def _train(args) -> int:
     from flower_demo.model import serving
     from flower_demo.train.training import TrainingRun
 
-    train_config = config.with_overrides(
-        config.PRESETS[args.preset], final_fit=True, epochs=args.epochs, image_size=args.image_size,
+    train_config = recipes.with_overrides(
+        recipes.PRESETS[args.preset], final_fit=True, epochs=args.epochs, image_size=args.image_size,
         batch_size=args.batch_size, learning_rate=args.learning_rate, validation_split=args.validation_split,
         split_seed=args.split_seed, seed=args.seed)
 
@@ -70,7 +70,7 @@ def parser() -> argparse.ArgumentParser:
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = main.add_subparsers(dest="command", required=True)
     train = commands.add_parser("train", help="train a preset and save it as .keras")
-    train.add_argument("--preset", choices=sorted(config.PRESETS), default=config.DEFAULT_PRESET)
+    train.add_argument("--preset", choices=sorted(recipes.PRESETS), default=recipes.DEFAULT_PRESET)
     train.add_argument("--data-dir", help=f"folder of class folders (default: ${config.DATA_DIR_ENV} or download)")
     train.add_argument("--epochs", type=int)
     train.add_argument("--image-size", type=int)

@@ -7,7 +7,7 @@ import pytest
 
 from tests.fake_flowers import synthetic_photo
 from flower_demo.data import augment, images
-from flower_demo.config import Augmentation, TUTORIAL_AUGMENTATION
+from flower_demo.recipes import Augmentation, TUTORIAL_AUGMENTATION
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from flower_demo import config
+from flower_demo import config, recipes
 from flower_demo.data import images, photo_cache
 from flower_demo.look import evaluation
 from flower_demo.model import model_cost, serving
@@ -17,7 +17,7 @@ ODD_SIZE = 40  # no preset trains at it
 
 def test_the_cached_sizes_are_the_presets_and_the_tutorials():
     assert evaluation.cached_sizes() == {config.TUTORIAL_IMAGE_SIZE,
-                                         *(preset.image_size for preset in config.PRESETS.values())}
+                                         *(preset.image_size for preset in recipes.PRESETS.values())}
     assert ODD_SIZE not in evaluation.cached_sizes()
 
 

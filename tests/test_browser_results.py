@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from flower_demo import config
+from flower_demo import recipes
 from tests.test_browser import browser, pytestmark  # noqa: F401 (the fixture, the browser mark, the skip without chromium)
 
 TEXT = {
@@ -109,7 +109,7 @@ def test_a_teachers_link_opens_training_on_a_preset_in_another_language(app_url,
     expect(page.get_by_role("tab", name="Training", exact=True)).to_have_attribute("aria-selected", "true")
     page.wait_for_function("() => document.querySelector('input[aria-label=\"number input for Epochs\"]').value === '3'")
     assert page.locator('input[aria-label="number input for Image size (px)"]').input_value() == str(
-        config.PRESETS["seed_augmented"].image_size)
+        recipes.PRESETS["seed_augmented"].image_size)
     assert page.get_by_label("Preset").input_value() == "seed_augmented: with augmentation and Dropout"
     page.get_by_role("tab", name="Kernels", exact=True).click()
     assert page.get_by_label("Kernel", exact=True).input_value() == "Sobel X (vertical edges)"

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from tests.fake_flowers import BROKEN_FILE, PHOTOS_PER_CLASS, PROJECT_ROOT, write_flower_folder
-from flower_demo import cli, config
+from flower_demo import cli, config, recipes
 from flower_demo.data import photo_cache
 from flower_demo.model import serving
 
@@ -132,7 +132,7 @@ def test_the_split_seed_reaches_training_and_evaluation(trained, monkeypatch):
     with pytest.raises(Recorded):
         cli.main(["train", "--preset", "live", "--split-seed", "7", "--out", "never.keras"])
     assert chosen[0].split_seed == 7
-    assert chosen[0].seed == config.PRESETS["live"].seed
+    assert chosen[0].seed == recipes.PRESETS["live"].seed
     with pytest.raises(Recorded):
         cli.main(["train", "--preset", "live", "--seed", "8", "--out", "never.keras"])
     assert chosen[1].seed == 8

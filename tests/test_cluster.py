@@ -9,10 +9,9 @@ import signal
 import threading
 import time
 
-import numpy as np
 import pytest
 
-from flower_demo import config
+from flower_demo import config, recipes
 from flower_demo.model import networks, serving
 from flower_demo.train.training import RunState
 from tests.fake_flowers import synthetic_photo
@@ -21,7 +20,7 @@ ray = pytest.importorskip("ray", reason="Ray is an optional extra (requirements-
 
 from flower_demo.train import cluster  # noqa: E402
 
-TINY = dataclasses.replace(config.PRESETS["live"], epochs=2, image_size=32, batch_size=8)
+TINY = dataclasses.replace(recipes.PRESETS["live"], epochs=2, image_size=32, batch_size=8)
 
 
 @pytest.fixture(scope="module")

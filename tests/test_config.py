@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from flower_demo import config
-from flower_demo.config import PRESETS
+from flower_demo import config, recipes
+from flower_demo.recipes import PRESETS
 
 
 def test_the_cache_folder_and_the_served_model_are_read_when_used(tmp_path, monkeypatch):
@@ -28,34 +28,34 @@ def test_the_cache_folder_and_the_served_model_are_read_when_used(tmp_path, monk
 
 def test_with_overrides_ignores_none_and_replaces_the_rest():
     seed = PRESETS["seed"]
-    assert config.with_overrides(seed) == seed
-    assert config.with_overrides(seed, epochs=None, batch_size=None, learning_rate=None) == seed
-    chosen = config.with_overrides(seed, epochs=3, batch_size=16, learning_rate=5e-4)
+    assert recipes.with_overrides(seed) == seed
+    assert recipes.with_overrides(seed, epochs=None, batch_size=None, learning_rate=None) == seed
+    chosen = recipes.with_overrides(seed, epochs=3, batch_size=16, learning_rate=5e-4)
     assert chosen == dataclasses.replace(seed, epochs=3, batch_size=16, learning_rate=5e-4)
 
 
 def test_with_overrides_clamps_like_clamp_config():
     seed = PRESETS["seed"]
     wild = {"epochs": 10**6, "image_size": 5000, "batch_size": 1, "learning_rate": 5.0, "validation_split": 0.0}
-    assert config.with_overrides(seed, max_epochs=7, **wild) == config.clamp_config(
+    assert recipes.with_overrides(seed, max_epochs=7, **wild) == recipes.clamp_config(
         dataclasses.replace(seed, **wild), max_epochs=7)
-    assert config.with_overrides(seed, max_epochs=7, **wild).epochs == 7
+    assert recipes.with_overrides(seed, max_epochs=7, **wild).epochs == 7
     # Only a final fit (the command line's) keeps a validation split of exactly 0.
-    assert config.with_overrides(seed, validation_split=0.0).validation_split == config.MIN_VALIDATION_SPLIT
-    assert config.with_overrides(seed, final_fit=True, validation_split=0.0).validation_split == 0.0
+    assert recipes.with_overrides(seed, validation_split=0.0).validation_split == config.MIN_VALIDATION_SPLIT
+    assert recipes.with_overrides(seed, final_fit=True, validation_split=0.0).validation_split == 0.0
     with pytest.raises(ValueError, match="Expected finite numbers"):
-        config.with_overrides(seed, learning_rate=float("nan"))
+        recipes.with_overrides(seed, learning_rate=float("nan"))
     with pytest.raises(TypeError):
-        config.with_overrides(seed, epoch=3)  # not a TrainConfig field
+        recipes.with_overrides(seed, epoch=3)  # not a TrainConfig field
 
 
 def test_the_live_epoch_cap():
-    assert config.live_epoch_cap("flower_cnn") == config.LIVE_EPOCH_CAP["flower_cnn"] < PRESETS["flower_cnn"].epochs
-    assert config.live_epoch_cap("seed") == config.MAX_EPOCHS_APP
-    assert all(cap <= config.MAX_EPOCHS_APP for cap in config.LIVE_EPOCH_CAP.values())
+    assert recipes.live_epoch_cap("flower_cnn") == recipes.LIVE_EPOCH_CAP["flower_cnn"] < PRESETS["flower_cnn"].epochs
+    assert recipes.live_epoch_cap("seed") == config.MAX_EPOCHS_APP
+    assert all(cap <= config.MAX_EPOCHS_APP for cap in recipes.LIVE_EPOCH_CAP.values())
 
 
 def test_the_split_seed_is_the_tutorials_unless_told():
     assert {preset.split_seed for preset in PRESETS.values()} == {config.SPLIT_SEED}
-    assert config.with_overrides(PRESETS["live"], split_seed=None).split_seed == config.SPLIT_SEED
-    assert config.with_overrides(PRESETS["live"], split_seed=2).split_seed == 2
+    assert recipes.with_overrides(PRESETS["live"], split_seed=None).split_seed == config.SPLIT_SEED
+    assert recipes.with_overrides(PRESETS["live"], split_seed=2).split_seed == 2

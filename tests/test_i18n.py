@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from flower_demo import config
+from flower_demo import config, recipes
 from flower_demo.look import kernels
 from flower_demo.i18n import DEFAULT_LANGUAGE, LANGUAGES, TEXTS, class_label, language_from_header, translate
 
@@ -81,7 +81,7 @@ def test_every_literal_key_in_the_source_exists():
 
 def test_keys_built_from_names_exist():
     built = ([f"kernel_{name}" for name in kernels.KERNEL_CHOICES]
-             + [f"preset_{name}" for name in config.PRESETS]
+             + [f"preset_{name}" for name in recipes.PRESETS]
              + [f"class_{name}" for name in config.CLASS_NAMES]
              + [f"display_{mapping}" for mapping in (kernels.DISPLAY_CLIP, kernels.DISPLAY_ABS)]
              + [f"status_{phase}" for phase in ("waiting", "loading", "training", "finished", "stopped", "failed")])

@@ -12,7 +12,7 @@ import pytest
 from flower_demo import config
 from flower_demo.look import inside, kernels, plots
 from flower_demo.model import networks, serving
-from flower_demo.config import PRESETS
+from flower_demo.recipes import PRESETS
 from tests.fake_flowers import synthetic_photo
 
 SIZE = 48

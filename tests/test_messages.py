@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from gradio_client import handle_file
 
-from flower_demo import config
+from flower_demo import recipes
 from flower_demo.model import serving
 from flower_demo.i18n import translate
 from flower_demo.train.training import TrainingRun
@@ -112,7 +112,7 @@ def test_a_training_run_that_dies_unexpectedly_ends_failed_with_a_message(clean_
         raise TypeError("unsupported operand type(s) for +: 'int' and 'NoneType' in /srv/app/flower_demo/x.py")
 
     monkeypatch.setattr(training, "make_datasets", broken)
-    tiny = dataclasses.replace(config.PRESETS["live"], epochs=1, image_size=32, batch_size=8)
+    tiny = dataclasses.replace(recipes.PRESETS["live"], epochs=1, image_size=32, batch_size=8)
     run = TrainingRun(tiny, data_dir=clean_flower_folder)
     with caplog.at_level(logging.ERROR, logger="flower_demo.train.training"):
         states = list(run.stream(interval=0.05))  # the thread's end, not a status stuck at "Preparing"

@@ -1,4 +1,4 @@
-"""flower_demo.model.networks, flower_demo.model.serving and config.clamp_config: networks, saving, predicting, limits."""
+"""flower_demo.model.networks, flower_demo.model.serving and recipes.clamp_config: networks, saving, predicting, limits."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import math
 import numpy as np
 import pytest
 
-from flower_demo import config
+from flower_demo import config, recipes
 from flower_demo.model import networks, serving
-from flower_demo.config import PRESETS, TrainConfig, clamp_config
+from flower_demo.recipes import PRESETS, TrainConfig, clamp_config
 from tests.fake_flowers import synthetic_photo
 
 
@@ -117,7 +117,7 @@ def test_clamp_config_keeps_values_inside_the_limits():
     assert clamp_config(base) == base  # the presets are inside the limits already
     for key, preset in PRESETS.items():
         assert clamp_config(preset, final_fit=True) == preset
-        assert clamp_config(config.live_preset(key)) == config.live_preset(key)
+        assert clamp_config(recipes.live_preset(key)) == recipes.live_preset(key)
 
 
 def test_only_a_final_fit_trains_without_validation_photos():
@@ -128,9 +128,9 @@ def test_only_a_final_fit_trains_without_validation_photos():
         == config.MIN_VALIDATION_SPLIT
     # The shipped recipe's final fit validates on the usual split when a class trains it live.
     assert PRESETS["flower_cnn"].validation_split == 0.0
-    live = config.live_preset("flower_cnn")
+    live = recipes.live_preset("flower_cnn")
     assert live == dataclasses.replace(PRESETS["flower_cnn"], validation_split=config.VALIDATION_SPLIT)
-    assert config.live_preset("live") is PRESETS["live"]
+    assert recipes.live_preset("live") is PRESETS["live"]
 
 
 def test_epoch_sizes_end_at_the_served_size():
@@ -181,7 +181,7 @@ def test_the_mirror_average_is_the_mean_of_the_two_answers_and_loads_safely(tmp_
 
 
 def test_summary_text_keeps_every_column():
-    text = networks.summary_text(networks.build_model(dataclasses.replace(config.PRESETS["live"], image_size=64)))
+    text = networks.summary_text(networks.build_model(dataclasses.replace(recipes.PRESETS["live"], image_size=64)))
     assert "Param #" in text and "Total params: 98,805" in text  # no column cut off by a narrow console
 
 

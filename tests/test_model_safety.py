@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 
-from flower_demo import config
+from flower_demo import config, recipes
 from flower_demo.model import model_checks, model_cost, model_files, networks, serving
 from tests import hostile_models as hostile
 
@@ -152,7 +152,7 @@ def test_ordinary_student_networks_are_accepted(tmp_path):
     assert networks.input_size(tutorial) == 180
     import dataclasses
 
-    largest = networks.build_model(dataclasses.replace(config.PRESETS["seed"], image_size=224))
+    largest = networks.build_model(dataclasses.replace(recipes.PRESETS["seed"], image_size=224))
     back = model_files.import_model(model_files.export_model(largest, tmp_path, "seed224.keras"))
     assert back.count_params() == largest.count_params() == 6_446_885
 

@@ -9,7 +9,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from flower_demo import config
+from flower_demo import config, recipes
 from flower_demo.data import images, photo_cache, photo_index
 from flower_demo.look import evaluation, result_plots
 from flower_demo.model import model_files, networks, serving
@@ -26,7 +26,7 @@ def tiny_network(size: int = 32, classes: int = CLASSES, seed: int = 0):
     import keras
 
     keras.utils.set_random_seed(seed)
-    return networks.build_model(config.TrainConfig(preset="tiny", architecture="compact", epochs=1, image_size=size),
+    return networks.build_model(recipes.TrainConfig(preset="tiny", architecture="compact", epochs=1, image_size=size),
                                 classes)
 
 
@@ -152,7 +152,7 @@ class FakeState:
 
 
 def test_runs_are_numbered_kept_in_a_new_list_and_capped():
-    seed = dataclasses.replace(config.PRESETS["seed"], epochs=2)
+    seed = dataclasses.replace(recipes.PRESETS["seed"], epochs=2)
     history = []
     for _ in range(3):
         history = runs.appended(history, runs.record(seed, FakeState()), keep=2)
@@ -168,20 +168,20 @@ def test_the_command_line_trains_the_same_settings(tmp_path):
     """The printed command, parsed by the real command line, gives back the run's TrainConfig."""
     from flower_demo import cli
 
-    chosen = dataclasses.replace(config.live_preset("flower_cnn"), epochs=3, batch_size=16, learning_rate=0.0005)
+    chosen = dataclasses.replace(recipes.live_preset("flower_cnn"), epochs=3, batch_size=16, learning_rate=0.0005)
     run = runs.appended([], runs.record(chosen, FakeState(epoch=3)))[-1]
     command = runs.command_line(run)
     assert command == ("python -m flower_demo train --preset flower_cnn --epochs 3 --batch-size 16 "
                        "--learning-rate 0.0005 --validation-split 0.2 --out flower-flower_cnn-run1.keras")
     args = cli.parser().parse_args(command.split()[3:])
-    rebuilt = config.with_overrides(config.PRESETS[args.preset], final_fit=True,
+    rebuilt = recipes.with_overrides(recipes.PRESETS[args.preset], final_fit=True,
                                     **{name: getattr(args, name) for name in runs.SETTINGS})
     assert rebuilt == runs.train_config(run) == chosen
     assert runs.command_line(None) == "python -m flower_demo train --preset flower_cnn --out flower_cnn.keras"
 
 
 def test_the_table_and_the_chart_speak_the_students_language():
-    history = runs.appended([], runs.record(config.PRESETS["seed_augmented"], FakeState(phase="stopped")))
+    history = runs.appended([], runs.record(recipes.PRESETS["seed_augmented"], FakeState(phase="stopped")))
     table = runs.table(history, "es")
     assert list(table.columns) == ["N.º", "Preset", "Ajustes", "Épocas", "Segundos entrenando", "Mejor validación",
                                    "Última validación"]

@@ -11,7 +11,7 @@ import pytest
 from gradio_client import handle_file
 from PIL import Image
 
-from flower_demo import config
+from flower_demo import config, recipes
 from flower_demo.data import download, photo_cache
 from flower_demo.model import model_files
 from tests.clients import local_client
@@ -139,4 +139,4 @@ def test_a_shared_link_sets_the_language_the_tab_and_the_training_settings():
     assert ui.language(plain) == "es"
     assert isinstance(ui.open_linked_tab(plain), type(gr.skip()))
     capped = types.SimpleNamespace(query_params={"preset": "flower_cnn", "epochs": "30"}, headers={})
-    assert training.settings_from_link(capped)[:2] == ("flower_cnn", config.LIVE_EPOCH_CAP["flower_cnn"])
+    assert training.settings_from_link(capped)[:2] == ("flower_cnn", recipes.LIVE_EPOCH_CAP["flower_cnn"])

@@ -7,7 +7,6 @@ never another's.
 from __future__ import annotations
 
 import concurrent.futures
-import os
 import time
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 from gradio_client import handle_file
 from PIL import Image
 
-from flower_demo import config
+from flower_demo import config, recipes
 from flower_demo.i18n import translate
 from tests import image_corpus
 from tests.clients import local_client
@@ -202,7 +201,7 @@ def test_the_monitoring_dashboard_is_off(app_url):
 
 def test_an_output_picture_file_is_never_rewritten_while_it_may_be_read(monkeypatch, tmp_path):
     """Two students with the same picture share one file: the second answer must not truncate it."""
-    from flower_demo.tabs import components, ui
+    from flower_demo.tabs import components
 
     written = []
     write_bytes = Path.write_bytes
@@ -243,4 +242,4 @@ def test_the_shipped_recipe_validates_when_a_class_trains_it_live():
     from flower_demo.tabs import training as tab
 
     epochs, *_, split = tab.load_preset("flower_cnn")
-    assert (epochs, split) == (config.LIVE_EPOCH_CAP["flower_cnn"], config.VALIDATION_SPLIT)
+    assert (epochs, split) == (recipes.LIVE_EPOCH_CAP["flower_cnn"], config.VALIDATION_SPLIT)

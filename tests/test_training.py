@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tests.fake_flowers import BROKEN_FILE, PHOTOS_PER_CLASS
-from flower_demo import config
+from flower_demo import config, recipes
 from flower_demo.data import photo_cache
 from flower_demo.data.pipeline import make_datasets
 from flower_demo.train.training import TrainingRun
@@ -19,10 +19,10 @@ HISTORY_KEYS = {"epoch", "seconds", "loss", "accuracy", "val_loss", "val_accurac
 DECODABLE = 5 * PHOTOS_PER_CLASS
 
 
-def tiny(preset: str, **changes) -> config.TrainConfig:
+def tiny(preset: str, **changes) -> recipes.TrainConfig:
     options = dict(image_size=32, epochs=1, batch_size=8)
     options.update(changes)
-    return dataclasses.replace(config.PRESETS[preset], **options)
+    return dataclasses.replace(recipes.PRESETS[preset], **options)
 
 
 def check_finished(state, train_config):
@@ -250,13 +250,13 @@ def test_eta_of_a_progressive_run_counts_each_epoch_at_its_size():
     assert state.seconds_per_full_epoch == pytest.approx(4.0)
     assert state.seconds_per_epoch == pytest.approx(1.0)  # the 32 px epoch under way
     assert state.eta_seconds == pytest.approx(0.5 * 1.0 + 2 * 2.25 + 2 * 4.0)
-    assert config.PRESETS["live"].epoch_sizes()[0] < config.PRESETS["live"].image_size  # live is such a run
+    assert recipes.PRESETS["live"].epoch_sizes()[0] < recipes.PRESETS["live"].image_size  # live is such a run
 
 
 def test_the_lines_estimate_counts_each_epoch_at_its_size():
     from flower_demo.train import turns
 
-    progressive = dataclasses.replace(config.PRESETS["live"], epochs=4, progressive_sizes=(32,))
+    progressive = dataclasses.replace(recipes.PRESETS["live"], epochs=4, progressive_sizes=(32,))
     flat = dataclasses.replace(progressive, progressive_sizes=())
     assert progressive.epoch_sizes() == (32, 32, 64, 64)
     per_epoch = turns.seconds_per_epoch(flat)

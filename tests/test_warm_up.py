@@ -116,7 +116,7 @@ def test_loading_for_serving_leaves_the_graphs_traced():
     """After the real warm-up, the first classification and augmentation trace nothing new."""
     import numpy as np
 
-    from flower_demo import config
+    from flower_demo import config, recipes
     from flower_demo.data import augment
     from flower_demo.model import serving
     from flower_demo.server import warm_up
@@ -130,7 +130,7 @@ def test_loading_for_serving_leaves_the_graphs_traced():
     assert serving.probabilities_function(network).experimental_get_tracing_count() == traces
     photo = np.zeros((20, 30, 3), np.uint8)
     before = augment._preview_graph().experimental_get_tracing_count()
-    augment.augment_grid(photo, config.Augmentation(True, 0.2, 0.0, 0.3), config.TUTORIAL_IMAGE_SIZE, 5)
+    augment.augment_grid(photo, recipes.Augmentation(True, 0.2, 0.0, 0.3), config.TUTORIAL_IMAGE_SIZE, 5)
     assert augment._preview_graph().experimental_get_tracing_count() == before
 
 

@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from flower_demo.data import images
-from flower_demo.config import Augmentation
+from flower_demo.recipes import Augmentation
 
 
 def affine_transform(batch, flips, angles, scales, output_size=None):

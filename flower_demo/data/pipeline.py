@@ -12,7 +12,7 @@ import math
 
 from flower_demo.data import photo_cache
 from flower_demo.data.augment import cut_mix, random_augment
-from flower_demo.config import TrainConfig
+from flower_demo.recipes import TrainConfig
 
 
 def make_datasets(photos: photo_cache.DecodedPhotos, train_config: TrainConfig):

@@ -20,7 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-from flower_demo import config, errors
+from flower_demo import config, errors, recipes
 from flower_demo.data import photo_cache, photo_index
 from flower_demo.model import model_cost, networks, serving
 
@@ -197,7 +197,7 @@ def cached_sizes() -> frozenset[int]:
     """Input sizes scored from photo_cache: those the app's presets train at (so the whole folder is
     decoded at them anyway) and the tutorial's 180. A brought model of any other size would add a
     whole decoded copy of the folder (2.3 GB on disk and in memory at 512 px) for one evaluation."""
-    return frozenset({config.TUTORIAL_IMAGE_SIZE, *(preset.image_size for preset in config.PRESETS.values())})
+    return frozenset({config.TUTORIAL_IMAGE_SIZE, *(preset.image_size for preset in recipes.PRESETS.values())})
 
 
 def _evaluate_as_decoded(network, index: photo_index.PhotoIndex, size: int, subset: str, validation_split: float,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from flower_demo import config
-from flower_demo.config import TrainConfig
+from flower_demo.recipes import TrainConfig
 
 # Batch norm's running statistics follow the last ~10 batches, not Keras' default ~100 (momentum
 # 0.99): with fast-moving weights the default's averages lag, and validation sits at chance (one

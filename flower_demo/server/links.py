@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Mapping
 
-from flower_demo import config
+from flower_demo import config, recipes
 from flower_demo.i18n import LANGUAGES
 from flower_demo.look.kernels import KERNEL_CHOICES
 
@@ -46,7 +46,7 @@ def parse(query: Mapping | None) -> Link:
     query = dict(query or {})
     return Link(
         tab=_choice(query.get("tab"), TAB_IDS),
-        preset=_choice(query.get("preset"), config.PRESETS),
+        preset=_choice(query.get("preset"), recipes.PRESETS),
         epochs=_epochs(query.get("epochs")) if "epochs" in query else None,
         kernel=_choice(query.get("kernel"), KERNEL_CHOICES),
         lang=_choice(query.get("lang"), LANGUAGES),

@@ -37,7 +37,7 @@ def load_for_serving() -> None:
     """TensorFlow, the shipped model, and one call of each traced graph the light endpoints use."""
     import numpy as np
 
-    from flower_demo import config
+    from flower_demo import config, recipes
     from flower_demo.data import augment
     from flower_demo.look import inside
     from flower_demo.model import serving
@@ -48,7 +48,7 @@ def load_for_serving() -> None:
         serving.predict_probabilities(network, photo)
         inside.feature_maps(network, photo)  # Inside the network's views, traced once per model
         inside.grad_cam(network, photo)
-    augment.augment_grid(photo, config.Augmentation(True, 0.1, 0.1, 0.1), config.TUTORIAL_IMAGE_SIZE, 0, count=1)
+    augment.augment_grid(photo, recipes.Augmentation(True, 0.1, 0.1, 0.1), config.TUTORIAL_IMAGE_SIZE, 0, count=1)
     # What is loaded now (TensorFlow, Keras, the shipped model: ~360,000 objects) lives as long as the
     # process. Out of the collector's sight, a full collection (session_models runs one after a burst of
     # freed models) takes ~0 s instead of 0.11-0.8 s during which it holds every thread.

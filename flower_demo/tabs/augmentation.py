@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import gradio as gr
 
-from flower_demo import config
+from flower_demo import config, recipes
 from flower_demo.data import augment
 from flower_demo.look import plots
-from flower_demo.config import Augmentation
+from flower_demo.recipes import Augmentation
 from flower_demo.i18n import translate
 from flower_demo.tabs import components, ui
 
@@ -47,7 +47,7 @@ def new_seed() -> int:
 
 def load_preset(preset: str):
     """The augmentation settings a training preset uses, into the sliders."""
-    chosen = config.PRESETS.get(preset, config.PRESETS[config.DEFAULT_PRESET])
+    chosen = recipes.PRESETS.get(preset, recipes.PRESETS[recipes.DEFAULT_PRESET])
     settings = chosen.augmentation
     return settings.flip, settings.rotation, settings.zoom, settings.contrast, chosen.cutmix
 
@@ -59,7 +59,7 @@ def build() -> None:
             with gr.Column():
                 input_image = ui.image_input(value=ui.SAMPLE_PHOTO, height=300)
                 dataset_photo_event = ui.dataset_photo_button(input_image)
-                preset_dropdown = components.Dropdown(ui.choices(config.PRESETS, "preset_"), value="seed_augmented",
+                preset_dropdown = components.Dropdown(ui.choices(recipes.PRESETS, "preset_"), value="seed_augmented",
                                               label=ui.t("augment_preset"))
                 flip_checkbox = gr.Checkbox(True, label=ui.t("flip"))
                 rotation_slider = components.Slider(0, MAX_FACTOR, value=0.1, step=0.01, label=ui.t("rotation"))

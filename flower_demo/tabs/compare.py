@@ -11,7 +11,7 @@ from pathlib import Path
 import gradio as gr
 from gradio.utils import get_upload_folder
 
-from flower_demo import config
+from flower_demo import config, recipes
 from flower_demo.look import result_plots
 from flower_demo.train import runs, turns
 from flower_demo.i18n import translate
@@ -72,7 +72,7 @@ def compare(epochs: int | None = config.COMPARISON_EPOCHS, history=None, request
         if session in _active_runs:
             raise ui.error("error_training_busy", lang)
         _active_runs[session] = waiting
-    configs = [config.with_overrides(config.live_preset(preset), epochs=epochs) for preset in COMPARED]
+    configs = [recipes.with_overrides(recipes.live_preset(preset), epochs=epochs) for preset in COMPARED]
     # The comparison takes its turn at the training slot like any run (one ticket for both runs).
     ticket = turns.LINE.join(sum(turns.expected_seconds(run_config) for run_config in configs))
     history, numbers, status = list(history or []), [], ""

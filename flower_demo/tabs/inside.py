@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gradio as gr
 
-from flower_demo import config
 from flower_demo.look import kernels, plots
 from flower_demo.i18n import translate
 from flower_demo.tabs import components, ui

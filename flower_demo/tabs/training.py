@@ -9,7 +9,7 @@ import anyio
 import gradio as gr
 import pandas as pd
 
-from flower_demo import config
+from flower_demo import config, recipes
 from flower_demo.train import runs, turns
 from flower_demo.i18n import number, percent, translate
 from flower_demo.server.priority import PRIORITY
@@ -101,7 +101,7 @@ def _queued(text: str) -> tuple:
     return (text, *[gr.skip()] * 6)
 
 
-async def train(preset: str = config.DEFAULT_PRESET, epochs: int | None = None, batch_size: int | None = None,
+async def train(preset: str = recipes.DEFAULT_PRESET, epochs: int | None = None, batch_size: int | None = None,
           image_size: int | None = None, learning_rate: float | None = None, validation_split: float | None = None,
           device: str = "cpu", previous_curve=None, history=None, request: gr.Request = None):
     """Trains a preset (with the student's overrides, clamped to the server's limits), streaming curves.
@@ -114,11 +114,11 @@ async def train(preset: str = config.DEFAULT_PRESET, epochs: int | None = None, 
     from flower_demo.train.cluster import new_run  # lazy: keeps TensorFlow out of the page's start-up
 
     lang = ui.language(request)
-    if preset not in config.PRESETS:
+    if preset not in recipes.PRESETS:
         raise ui.error("error_unknown_preset", lang, detail=repr(preset))
     try:
-        run_config = config.with_overrides(
-            config.live_preset(preset), max_epochs=config.live_epoch_cap(preset), epochs=epochs,
+        run_config = recipes.with_overrides(
+            recipes.live_preset(preset), max_epochs=recipes.live_epoch_cap(preset), epochs=epochs,
             batch_size=batch_size, image_size=image_size, learning_rate=learning_rate,
             validation_split=validation_split)
     except ValueError as problem:
@@ -187,10 +187,10 @@ def settings_from_link(request: gr.Request = None):
     link = ui.page_link(request)
     if link.preset is None and link.epochs is None:
         return (gr.skip(),) * 6
-    preset = link.preset or config.DEFAULT_PRESET
+    preset = link.preset or recipes.DEFAULT_PRESET
     epochs, *others = load_preset(preset)
     if link.epochs:
-        epochs = min(link.epochs, config.live_epoch_cap(preset))
+        epochs = min(link.epochs, recipes.live_epoch_cap(preset))
     return (preset, epochs, *others)
 
 
@@ -205,8 +205,8 @@ def stop_training(request: gr.Request = None) -> None:
 
 def load_preset(preset: str):
     """A preset's settings into the sliders (epochs shown as capped for live use)."""
-    chosen = config.live_preset(preset)
-    epochs = min(chosen.epochs, config.live_epoch_cap(chosen.preset))
+    chosen = recipes.live_preset(preset)
+    epochs = min(chosen.epochs, recipes.live_epoch_cap(chosen.preset))
     return epochs, chosen.batch_size, chosen.image_size, chosen.learning_rate, chosen.validation_split
 
 
@@ -217,13 +217,13 @@ def detect_gpu():
 
 
 def build(demo: gr.Blocks, student_model: gr.State, run_history: gr.State) -> None:
-    live = config.PRESETS[config.DEFAULT_PRESET]
+    live = recipes.PRESETS[recipes.DEFAULT_PRESET]
     color_map = {**series_colors("es"), **series_colors("en")}
     with gr.Tab(ui.t("tab_training"), id="training"):
         gr.Markdown(ui.t("training_intro"))
         with gr.Row():
             with gr.Column(scale=1):
-                preset_dropdown = components.Dropdown(ui.choices(config.PRESETS, "preset_"), value=config.DEFAULT_PRESET,
+                preset_dropdown = components.Dropdown(ui.choices(recipes.PRESETS, "preset_"), value=recipes.DEFAULT_PRESET,
                                               label=ui.t("preset"))
                 epochs_slider = components.Slider(1, config.MAX_EPOCHS_APP, value=live.epochs, step=1, label=ui.t("epochs"))
                 batch_slider = components.Slider(config.MIN_BATCH_SIZE, config.MAX_BATCH_SIZE, value=live.batch_size, step=4,

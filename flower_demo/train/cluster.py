@@ -33,7 +33,7 @@ from typing import Callable, Iterator
 from flower_demo import config, errors
 from flower_demo.data import download, photo_cache, photo_index
 from flower_demo.model import serving
-from flower_demo.config import TrainConfig
+from flower_demo.recipes import TrainConfig
 from flower_demo.train.training import RunState, TrainingRun
 
 CPUS_ENV = "FLOWER_RAY_CPUS_PER_RUN"

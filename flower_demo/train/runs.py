@@ -19,8 +19,8 @@ import weakref
 
 import pandas as pd
 
-from flower_demo import config
-from flower_demo.config import TrainConfig
+from flower_demo import config, recipes
+from flower_demo.recipes import TrainConfig
 from flower_demo.i18n import translate
 
 # One colour pair per run (tab20's pairs): validation in the dark one, training in the light one.
@@ -57,7 +57,7 @@ def appended(history: list | None, run: dict, keep: int = config.MAX_RUNS_KEPT) 
 
 def train_config(run: dict) -> TrainConfig:
     """The TrainConfig a run trained with (its preset with the student's settings)."""
-    return dataclasses.replace(config.PRESETS[run["preset"]], **run["settings"])
+    return dataclasses.replace(recipes.PRESETS[run["preset"]], **run["settings"])
 
 
 def _number(value) -> str:
@@ -76,7 +76,7 @@ def command_line(run: dict | None, out: str | None = None) -> str:
     """
     if run is None:  # the shipped file is the flower_cnn preset's final fit on every photo
         return f"python -m flower_demo train --preset flower_cnn --out {out or 'flower_cnn.keras'}"
-    preset = config.PRESETS[run["preset"]]
+    preset = recipes.PRESETS[run["preset"]]
     parts = ["python -m flower_demo train", f"--preset {run['preset']}"]
     for name in SETTINGS:
         value = run["settings"][name]
@@ -88,7 +88,7 @@ def command_line(run: dict | None, out: str | None = None) -> str:
 
 def settings_text(run: dict, language: str) -> str:
     settings = run["settings"]
-    preset = config.PRESETS[run["preset"]]
+    preset = recipes.PRESETS[run["preset"]]
     text = translate("run_settings", language, size=settings["image_size"], batch=settings["batch_size"],
                      rate=float(settings["learning_rate"]), split=round(100 * settings["validation_split"]))
     if preset.augmentation.enabled:

@@ -21,7 +21,7 @@ import numpy as np
 from flower_demo import config, errors, workarounds
 from flower_demo.data import download, images, photo_cache
 from flower_demo.model import networks
-from flower_demo.config import TrainConfig
+from flower_demo.recipes import TrainConfig
 from flower_demo.data.pipeline import make_datasets
 
 logger = logging.getLogger(__name__)

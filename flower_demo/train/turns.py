@@ -15,7 +15,7 @@ import threading
 import time
 from typing import Callable
 
-from flower_demo.config import TrainConfig
+from flower_demo.recipes import TrainConfig
 
 # Seconds per epoch on this project's 2 cores at the presets' own sizes and batch 32
 # (docs/performance.md): the tutorial's network at 180 px ~33 s (4 epochs in ~135 s), the compact
