@@ -17,7 +17,7 @@ import gradio as gr  # noqa: E402  (after the settings above)
 
 from flower_demo import config
 from flower_demo.server import session_models
-from flower_demo.tabs import augmentation, classify, compare, dataset, evaluate, inside, kernels, training, ui
+from flower_demo.tabs import augmentation, classify, compare, dataset, evaluate, inside, kernels, model_choice, page_links, training, ui
 
 # Events waiting or running per session: one running and one more of each event (a click while the
 # last answer is still on its way), a dozen in all (a training run, a comparison, page-load events and
@@ -47,8 +47,8 @@ def build_demo() -> gr.Blocks:
             inside.build(student_model)
             compare.build(demo, student_model, run_history)
             evaluate.build(student_model, tabs, classify_inputs, classify_sent)
-        ui.follow_links(demo, tabs)  # ?tab=…&lang=… (each tab reads its own settings from the link)
-        demo.unload(ui.forget_model)  # a closed tab's model is freed now, not with its state an hour later
+        page_links.follow_links(demo, tabs)  # ?tab=…&lang=… (each tab reads its own settings from the link)
+        demo.unload(model_choice.forget_model)  # a closed tab's model is freed now, not with its state an hour later
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=LIGHT_CONCURRENCY, api_open=False)
     workarounds.share_the_queue(demo, PER_SESSION_EVENT, PER_SESSION_EVENTS, ui.too_many_calls, REFUSAL_DELAY_S)
     return demo

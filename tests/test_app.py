@@ -182,7 +182,7 @@ def test_stop_without_a_run_is_harmless(english, photo):
     from flower_demo.tabs import training as training_tab
 
     assert english.predict(api_name="/stop") == ()  # an endpoint without outputs, and no error
-    assert not training_tab._active_runs and len(turns.LINE) == 0  # nothing started, nobody in line
+    assert not len(training_tab.RUNS) and len(turns.LINE) == 0  # nothing started, nobody in line
     label, _ = english.predict(handle_file(photo), api_name="/classify")  # the server still answers
     assert len(label["confidences"]) == 5
 

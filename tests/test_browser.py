@@ -135,12 +135,12 @@ def test_closing_the_tab_stops_that_students_training(app_url, browser):
     epochs.press("Enter")
     page.get_by_role("button", name="Train", exact=True).click()
     page.get_by_text("Epoch 1 of 30").wait_for()
-    assert len(training._active_runs) == 1
-    run = next(iter(training._active_runs.values()))
+    assert len(training.RUNS) == 1
+    run, = training.RUNS.runs()
 
     page.close()
     deadline = time.monotonic() + 15
-    while (training._active_runs or run.state.phase == "training") and time.monotonic() < deadline:
+    while (len(training.RUNS) or run.state.phase == "training") and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not training._active_runs, "the closed tab's run still holds the training slot"
+    assert not len(training.RUNS), "the closed tab's run still holds the training slot"
     assert run.stopping and run.state.phase == "stopped" and run.state.epoch < 30

@@ -40,7 +40,7 @@ def test_the_warm_up_joins_the_configured_cluster_so_the_first_students_train_si
                                                                                          monkeypatch):
     """Before anyone presses Train, the line already counts the cluster's room (2 runs), not 1."""
     from flower_demo.server import warm_up
-    from flower_demo.tabs import ui
+    from flower_demo.tabs import waiting_line
 
     if ray.is_initialized():
         ray.shutdown()
@@ -54,14 +54,14 @@ def test_the_warm_up_joins_the_configured_cluster_so_the_first_students_train_si
         warm_up.join_cluster()
         ray_session.wait()
 
-    assert ui.training_slots() == 1
+    assert waiting_line.training_slots() == 1
     starting = warm_up.WarmUp(lambda: None, join=join_and_hold)
     starting.start()
     assert starting.wait(timeout=5)  # the page never waits for the join
     deadline = time.monotonic() + 120
-    while ui.training_slots() < 2 and time.monotonic() < deadline:
+    while waiting_line.training_slots() < 2 and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert ui.training_slots() == 2
+    assert waiting_line.training_slots() == 2
 
 
 @pytest.fixture(scope="module")

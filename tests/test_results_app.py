@@ -126,17 +126,17 @@ def test_the_tutorials_comparison_trains_both_and_keeps_them(english):
 def test_a_shared_link_sets_the_language_the_tab_and_the_training_settings():
     import gradio as gr
 
-    from flower_demo.tabs import kernels, training, ui
+    from flower_demo.tabs import kernels, page_links, training, ui
 
     link = types.SimpleNamespace(query_params={"tab": "training", "preset": "seed_augmented", "epochs": "3",
                                                "kernel": "sobel_x", "lang": "en"},
                                  headers={"accept-language": "es-ES"})
     assert ui.language(link) == "en"
-    assert ui.open_linked_tab(link).selected == "training"
+    assert page_links.open_linked_tab(link).selected == "training"
     assert training.settings_from_link(link) == ("seed_augmented", 3, 32, 180, 0.001, 0.2)
     assert kernels.kernel_from_link(link) == "sobel_x"
     plain = types.SimpleNamespace(query_params={"lang": "fr", "tab": "nope"}, headers={"accept-language": "es-ES"})
     assert ui.language(plain) == "es"
-    assert isinstance(ui.open_linked_tab(plain), type(gr.skip()))
+    assert isinstance(page_links.open_linked_tab(plain), type(gr.skip()))
     capped = types.SimpleNamespace(query_params={"preset": "flower_cnn", "epochs": "30"}, headers={})
     assert training.settings_from_link(capped)[:2] == ("flower_cnn", recipes.LIVE_EPOCH_CAP["flower_cnn"])

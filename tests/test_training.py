@@ -299,13 +299,13 @@ def test_a_run_leaves_no_gradient_functions_behind(flower_folder):
 
 def test_the_apps_before_batch_reaches_a_run_in_this_process_only(monkeypatch):
     """The app's priority check waits for this process's requests; a machine of a cluster serves none."""
-    from flower_demo.train import cluster
+    from flower_demo.train import cluster, placement
 
     def hook():
         return None
 
     monkeypatch.delenv(config.RAY_ADDRESS_ENV, raising=False)
-    assert cluster.new_run(tiny("live"), before_batch=hook).before_batch is hook
+    assert placement.new_run(tiny("live"), before_batch=hook).before_batch is hook
     monkeypatch.setenv(config.RAY_ADDRESS_ENV, "auto")
-    remote = cluster.new_run(tiny("live"), before_batch=hook)
+    remote = placement.new_run(tiny("live"), before_batch=hook)
     assert isinstance(remote, cluster.ClusterRun) and not hasattr(remote, "before_batch")

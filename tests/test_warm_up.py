@@ -16,7 +16,7 @@ import pytest
 
 import tests.test_architecture as architecture
 from flower_demo.i18n import translate
-from flower_demo.tabs import ui
+from flower_demo.tabs import ui, waiting_line
 from flower_demo.server.warm_up import WARM_UP_SWITCH_INTERVAL_S, WarmUp
 from tests.clients import local_client
 
@@ -108,7 +108,7 @@ def test_a_cluster_that_cannot_be_joined_is_logged_and_one_run_at_a_time_goes_on
     with caplog.at_level(logging.ERROR, logger="flower_demo.server.warm_up"):
         warm_up.join_cluster()  # never raises: each run tries again and says so (tests/test_cluster.py)
     assert "could not join the training cluster at head.invalid:6379" in caplog.text
-    assert ui.training_slots() == 1
+    assert waiting_line.training_slots() == 1
 
 
 @pytest.mark.slow

@@ -9,7 +9,7 @@ from flower_demo.data import augment
 from flower_demo.look import plots
 from flower_demo.recipes import Augmentation
 from flower_demo.i18n import translate
-from flower_demo.tabs import components, ui
+from flower_demo.tabs import components, inputs, ui
 
 MAX_FACTOR = 0.5  # beyond half a turn or half the side, a photo stops looking like a flower
 
@@ -24,9 +24,9 @@ def augment_image(image, flip: bool = True, rotation: float = 0.1, zoom: float =
     pasted in, as training does, each marked with the share of its label the second photo takes.
     """
     lang = ui.language(request)
-    rgb = ui.read_image(image, lang)
+    rgb = inputs.read_image(image, lang)
     share = ui.clamp_float(cutmix, 0.0, 1.0, 0.0)
-    second = ui.read_image(second_image or ui.SECOND_PHOTO, lang) if share else None
+    second = inputs.read_image(second_image or inputs.SECOND_PHOTO, lang) if share else None
     ui.wait_for_warm_up(lang, progress)
     factors = [ui.clamp_float(value, 0.0, MAX_FACTOR, 0.0) for value in (rotation, zoom, contrast)]
     settings = Augmentation(bool(flip), *factors)
@@ -57,8 +57,8 @@ def build() -> None:
         gr.Markdown(ui.t("augment_intro"))
         with gr.Row():
             with gr.Column():
-                input_image = ui.image_input(value=ui.SAMPLE_PHOTO, height=300)
-                dataset_photo_event = ui.dataset_photo_button(input_image)
+                input_image = inputs.image_input(value=inputs.SAMPLE_PHOTO, height=300)
+                dataset_photo_event = inputs.dataset_photo_button(input_image)
                 preset_dropdown = components.Dropdown(ui.choices(recipes.PRESETS, "preset_"), value="seed_augmented",
                                               label=ui.t("augment_preset"))
                 flip_checkbox = gr.Checkbox(True, label=ui.t("flip"))
@@ -68,8 +68,8 @@ def build() -> None:
                 with gr.Accordion(ui.t("cutmix_title"), open=False):
                     gr.Markdown(ui.t("cutmix_intro"))
                     cutmix_slider = components.Slider(0, 1, value=0.0, step=0.05, label=ui.t("cutmix"))
-                    second_image = ui.image_input("cutmix_second_photo", value=ui.SECOND_PHOTO, height=160)
-                    second_photo_event = ui.dataset_photo_button(second_image)
+                    second_image = inputs.image_input("cutmix_second_photo", value=inputs.SECOND_PHOTO, height=160)
+                    second_photo_event = inputs.dataset_photo_button(second_image)
                 seed_number = components.Number(0, precision=0, minimum=0, label=ui.t("seed"))
                 augment_button = gr.Button(ui.t("augment_button"), variant="primary")
                 ui.active_when_warm(augment_button, ui.t("augment_button"), ui.t("augment_button_loading"))

@@ -12,7 +12,7 @@ from flower_demo.data import dataset_overview, download
 from flower_demo.model import networks, serving
 from flower_demo.train import runs
 from flower_demo.i18n import class_label, translate
-from flower_demo.tabs import components, ui
+from flower_demo.tabs import components, inputs, model_choice, saliency_panel, ui
 
 
 @ui.light
@@ -25,10 +25,10 @@ def classify(image, true_class: str = "", model: str = "own", student_model=None
     assets/flower_cnn.keras; "shipped" always the shipped one.
     """
     lang = ui.language(request)
-    rgb = ui.read_image(image, lang)
-    if model not in ui.MODEL_CHOICES:
+    rgb = inputs.read_image(image, lang)
+    if model not in model_choice.MODEL_CHOICES:
         raise ui.error("error_setting", lang, detail=f"model {model!r}")
-    own = ui.own_model(student_model, lang) if model == "own" else None
+    own = model_choice.own_model(student_model, lang) if model == "own" else None
     ui.wait_for_warm_up(lang, progress)
     network = own if own is not None else serving.shipped_model()
     if network is None:
@@ -66,7 +66,7 @@ def flower_examples() -> list[list[str]]:
         rows = [[str(path), name] for path, name in dataset_overview.example_photos(folder)]
     except errors.DatasetError:
         rows = []
-    return [*rows, [ui.SAMPLE_PHOTO, ""]]
+    return [*rows, [inputs.SAMPLE_PHOTO, ""]]
 
 
 def forget_true_class() -> str:
@@ -100,7 +100,7 @@ def upload_model(model_file, request: gr.Request = None):
     name = Path(model_file).name
     runs.remember_origin(network, upload=name)
     size = networks.input_size(network)
-    handle = ui.keep_model(network, request, lang)
+    handle = model_choice.keep_model(network, request, lang)
     return handle, translate("upload_model_done", lang, name=name, side=size, parameters=f"{network.count_params():,}")
 
 
@@ -111,13 +111,13 @@ def build(student_model: gr.State):
         gr.Markdown(ui.t("classify_intro"))
         with gr.Row():
             with gr.Column():
-                input_image = ui.image_input(height=320)
+                input_image = inputs.image_input(height=320)
                 true_class_box = gr.Textbox("", visible=False, label=ui.t("true_class"))  # known for dataset photos
                 # Thumbnails only: a second (hidden) column would show each photo's answer beside it.
                 examples = gr.Examples([[path] for path, _ in flower_examples()], inputs=[input_image],
                                        label=ui.t("examples"), elem_id="classify-examples")
-                dataset_photo_event = ui.dataset_photo_button(input_image, true_class_box)
-                model_radio = components.Radio([(ui.t(f"inside_model_{key}"), key) for key in ui.MODEL_CHOICES],
+                dataset_photo_event = inputs.dataset_photo_button(input_image, true_class_box)
+                model_radio = components.Radio([(ui.t(f"inside_model_{key}"), key) for key in model_choice.MODEL_CHOICES],
                                                value="own", label=ui.t("inside_model"), elem_id="classify-model")
                 classify_button = gr.Button(ui.t("classify_button"), variant="primary")
                 ui.active_when_warm(classify_button, ui.t("classify_button"), ui.t("classify_button_loading"))
@@ -126,7 +126,7 @@ def build(student_model: gr.State):
                 sentence_markdown = gr.Markdown()
         with gr.Accordion(ui.t("saliency_title"), open=True):
             # The same network Classify uses.
-            saliency_inputs, saliency_outputs, saliency_changes = ui.saliency_panel(input_image, model_radio,
+            saliency_inputs, saliency_outputs, saliency_changes = saliency_panel.build(input_image, model_radio,
                                                                                     student_model)
         classify_inputs = [input_image, true_class_box, model_radio, student_model]
         # A photo of unknown class (an upload, the webcam, the clipboard) forgets the last one's class.
@@ -145,9 +145,9 @@ def build(student_model: gr.State):
         ]
         # Where it looked follows each answer (after it: the answer never waits for the gradients).
         for event in classified:
-            event.success(ui.show_saliency, saliency_inputs, saliency_outputs, api_visibility="private",
+            event.success(saliency_panel.show_saliency, saliency_inputs, saliency_outputs, api_visibility="private",
                           show_progress="minimal")
-        gr.on(saliency_changes, ui.show_saliency, saliency_inputs, saliency_outputs, api_visibility="private",
+        gr.on(saliency_changes, saliency_panel.show_saliency, saliency_inputs, saliency_outputs, api_visibility="private",
               show_progress="minimal")
 
         with gr.Accordion(ui.t("upload_model_title"), open=False):
@@ -163,7 +163,7 @@ def build(student_model: gr.State):
     def classify_sent(event) -> None:
         answered = event.success(classify, classify_inputs, [top_label, sentence_markdown],
                                  api_visibility="private")
-        answered.success(ui.show_saliency, saliency_inputs, saliency_outputs, api_visibility="private",
+        answered.success(saliency_panel.show_saliency, saliency_inputs, saliency_outputs, api_visibility="private",
                          show_progress="minimal")
 
     return (input_image, true_class_box, model_radio), classify_sent

@@ -3,11 +3,11 @@ tutorial's comparison (seed, then seed_augmented) in one click, and taking the m
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from pathlib import Path
 
+import anyio
 import gradio as gr
 from gradio.utils import get_upload_folder
 
@@ -16,11 +16,10 @@ from flower_demo.look import result_plots
 from flower_demo.train import runs, turns
 from flower_demo.i18n import translate
 from flower_demo.server.priority import PRIORITY
-from flower_demo.tabs import components, ui
+from flower_demo.tabs import components, model_choice, ui, waiting_line
 
 COMPARED = ("seed", "seed_augmented")  # the tutorial's two models, in its order
-_active_runs: dict[str, object] = {}  # session hash -> its comparison's current run, or its place in line (Stop)
-_active_lock = threading.Lock()
+RUNS = waiting_line.SessionRuns()  # each session's comparison: Stop reaches its current run, or its place in line
 
 
 def _chart(history, chosen, metric: str, lang: str):
@@ -55,43 +54,40 @@ def _progress(preset: str, index: int, state, lang: str) -> str:
     return translate("compare_loading", lang, preset=preset, index=index)
 
 
-def compare(epochs: int | None = config.COMPARISON_EPOCHS, history=None, request: gr.Request = None):
+async def compare(epochs: int | None = config.COMPARISON_EPOCHS, history=None, request: gr.Request = None):
     """The tutorial's comparison: seed, then seed_augmented with the same epochs, streamed on one chart.
 
     Both runs together stay within the server's time limit per student (the first gets half of it).
     Yields (status, note, table, runs to choose from, chart, model's handle, history); the model and the
     history change after each run, so a closed tab still keeps the runs that finished.
     """
-    from flower_demo.train.cluster import new_run  # lazy: TensorFlow
+    from flower_demo.train.placement import new_run  # lazy: TensorFlow
 
     lang = ui.language(request)
     epochs = ui.clamp_int(epochs, 1, config.COMPARISON_MAX_EPOCHS, config.COMPARISON_EPOCHS)
     session = getattr(request, "session_hash", None) or str(id(request))
-    waiting = _Waiting()
-    with _active_lock:
-        if session in _active_runs:
-            raise ui.error("error_training_busy", lang)
-        _active_runs[session] = waiting
+    claim = RUNS.claim(session)
+    if claim is None:
+        raise ui.error("error_training_busy", lang)
     configs = [recipes.with_overrides(recipes.live_preset(preset), epochs=epochs) for preset in COMPARED]
     # The comparison takes its turn at the training slot like any run (one ticket for both runs).
     ticket = turns.LINE.join(sum(turns.expected_seconds(run_config) for run_config in configs))
     history, numbers, status = list(history or []), [], ""
     drawn_at, drawn_epochs = float("-inf"), None  # when the chart was last drawn, and after how many epochs
     try:
-        while (status := ui.line_status(ticket, lang)) is not None:
-            if waiting.stopping:
-                yield (translate("status_left_line", lang), *([gr.skip()] * 6))
-                return
+        async for status in waiting_line.wait_in_line(ticket, claim, lang):
             yield (status, *([gr.skip()] * 6))
-            time.sleep(config.LINE_STATUS_SECONDS)
+        if claim.stopping:
+            return
         started = time.monotonic()
         for index, (preset, run_config) in enumerate(zip(COMPARED, configs), start=1):
             budget = config.MAX_TRAIN_SECONDS_APP - (time.monotonic() - started)
             run = new_run(run_config, max_seconds=budget / (len(COMPARED) - index + 1),
                           before_batch=PRIORITY.yield_to_requests)  # clicks before training
-            with _active_lock:
-                _active_runs[session] = run
-            for state in run.stream():
+            claim.follow(run)
+            stream, state = run.stream(), None
+            while (snapshot := await anyio.to_thread.run_sync(next, stream, None)) is not None:
+                state = snapshot
                 status = _progress(preset, index, state, lang)
                 if (index, state.epoch) == drawn_epochs and time.monotonic() - drawn_at < config.COMPARISON_CHART_SECONDS:
                     yield (status, *([gr.skip()] * 4), gr.skip(), gr.skip())
@@ -99,7 +95,7 @@ def compare(epochs: int | None = config.COMPARISON_EPOCHS, history=None, request
                 live = runs.appended(history, runs.record(run_config, state))  # this run as it stands
                 drawn_at, drawn_epochs = time.monotonic(), (index, state.epoch)
                 yield (status, *_views(live, [*numbers, live[-1]["number"]], "accuracy", lang), gr.skip(), gr.skip())
-            if state.model is None:
+            if state is None or state.model is None:
                 break
             history = runs.appended(history, runs.record(run_config, state))
             numbers.append(history[-1]["number"])
@@ -111,31 +107,19 @@ def compare(epochs: int | None = config.COMPARISON_EPOCHS, history=None, request
             elif index == len(COMPARED):
                 status = translate("compare_done", lang, first=runs.label(history[-2]), second=runs.label(history[-1]),
                                    epochs=epochs)
-            yield (status, *_views(history, numbers, "accuracy", lang), ui.keep_model(state.model, request, lang),
+            yield (status, *_views(history, numbers, "accuracy", lang), model_choice.keep_model(state.model, request, lang),
                    history)
             if state.phase != "finished":
                 break
-    finally:
+    finally:  # on the event loop when the tab closes: the current run ends at its next batch
+        claim.stop()
         turns.LINE.leave(ticket)
-        with _active_lock:
-            _active_runs.pop(session, None)
-
-
-class _Waiting:
-    """Stands for a comparison still in line, so that Stop takes it out of the line."""
-
-    stopping = False
-
-    def stop(self) -> None:
-        self.stopping = True
+        RUNS.release(session, claim)
 
 
 def stop_comparison(request: gr.Request = None) -> None:
     """Stops this student's comparison (only theirs) after the current batch; finished runs are kept."""
-    with _active_lock:
-        run = _active_runs.get(getattr(request, "session_hash", None))
-    if run is not None:
-        run.stop()
+    RUNS.stop(getattr(request, "session_hash", None))
 
 
 def export(model: str = "own", student_model=None, request: gr.Request = None):
@@ -146,7 +130,7 @@ def export(model: str = "own", student_model=None, request: gr.Request = None):
     from flower_demo.model import model_files  # lazy: TensorFlow
 
     lang = ui.language(request)
-    network, fallback = ui.chosen_model(model, student_model, lang)
+    network, fallback = model_choice.chosen_model(model, student_model, lang)
     origin = runs.origin_of(network)
     if "run" in origin:
         run = origin["run"]
@@ -188,7 +172,7 @@ def build(demo: gr.Blocks, student_model: gr.State, run_history: gr.State) -> No
         gr.Markdown(ui.t("export_intro"))
         with gr.Row():
             with gr.Column(scale=1):
-                model_radio = components.Radio([(ui.t(f"inside_model_{key}"), key) for key in ui.MODEL_CHOICES],
+                model_radio = components.Radio([(ui.t(f"inside_model_{key}"), key) for key in model_choice.MODEL_CHOICES],
                                        value="own", label=ui.t("inside_model"))
                 export_button = gr.Button(ui.t("export_button"))
             with gr.Column(scale=2):

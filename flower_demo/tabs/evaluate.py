@@ -13,7 +13,7 @@ from flower_demo.look import result_plots
 from flower_demo.train import runs
 from flower_demo.i18n import class_label, translate
 from flower_demo.server.priority import PRIORITY
-from flower_demo.tabs import components, ui
+from flower_demo.tabs import components, inputs, model_choice, ui
 
 GALLERY_PHOTOS = 12  # two rows on a projector; the text says how many the cell holds
 THUMBNAIL_SIDE = 240
@@ -40,7 +40,7 @@ def _evaluation(model: str, student_model, lang: str, **options):
     """(Evaluation, network, notes) for a request, computed once per model and photo folder."""
     from flower_demo.look import evaluation  # lazy: TensorFlow
 
-    network, fallback = ui.chosen_model(model, student_model, lang)
+    network, fallback = model_choice.chosen_model(model, student_model, lang)
     run = runs.origin_of(network).get("run")
     split = run["settings"]["validation_split"] if run else config.VALIDATION_SPLIT  # the photos it held out
     try:
@@ -124,7 +124,7 @@ def show_mistakes(true_class: str = ANY, predicted_class: str = ANY, model: str 
                       "true": class_label(result.class_names[result.labels[row]], lang),
                       "predicted": class_label(result.class_names[said], lang),
                       "confidence": round(100 * float(result.confidence[row]), 1)})
-    gallery = [(images.fit_within(ui.read_image(photo["path"], lang), THUMBNAIL_SIDE),
+    gallery = [(images.fit_within(inputs.read_image(photo["path"], lang), THUMBNAIL_SIDE),
                 translate("mistakes_caption", lang, **photo)) for photo in shown]
     return gallery, _listing_text(result, true, predicted, len(rows), len(shown), lang), shown
 
@@ -157,7 +157,7 @@ def send_to_classify(chosen: dict | None, model: str = "own", request: gr.Reques
     lang = ui.language(request)
     if not chosen:
         raise ui.error("error_pick_photo", lang)
-    return ui.read_image(chosen["path"], lang), chosen["class"], model, gr.Tabs(selected="classify")
+    return inputs.read_image(chosen["path"], lang), chosen["class"], model, gr.Tabs(selected="classify")
 
 
 def build(student_model: gr.State, tabs: gr.Tabs, classify_inputs, classify_sent) -> None:
@@ -167,7 +167,7 @@ def build(student_model: gr.State, tabs: gr.Tabs, classify_inputs, classify_sent
         gr.Markdown(ui.t("evaluate_intro"))
         with gr.Row():
             with gr.Column(scale=1):
-                model_radio = components.Radio([(ui.t(f"inside_model_{key}"), key) for key in ui.MODEL_CHOICES],
+                model_radio = components.Radio([(ui.t(f"inside_model_{key}"), key) for key in model_choice.MODEL_CHOICES],
                                        value="own", label=ui.t("inside_model"))
                 evaluate_button = gr.Button(ui.t("evaluate_button"), variant="primary")
             with gr.Column(scale=2):

@@ -7,15 +7,15 @@ import gradio as gr
 
 from flower_demo.look import kernels, plots
 from flower_demo.i18n import translate
-from flower_demo.tabs import components, ui
+from flower_demo.tabs import components, inputs, model_choice, saliency_panel, ui
 
 MAX_PER_STAGE = 24  # maps per stage: 24 heatmaps already fill a projector's row of mosaics
 
 
 def _inspected(image, model: str, student_model, lang: str, progress):
     """(rgb, network, note) for a request, or a translated gr.Error."""
-    rgb = ui.read_image(image, lang)
-    network, note = ui.chosen_model(model, student_model, lang, progress)
+    rgb = inputs.read_image(image, lang)
+    network, note = model_choice.chosen_model(model, student_model, lang, progress)
     return rgb, network, note
 
 
@@ -115,9 +115,9 @@ def build(student_model: gr.State) -> None:
         gr.Markdown(ui.t("inside_intro"))
         with gr.Row():
             with gr.Column(scale=1):
-                input_image = ui.image_input(value=ui.SAMPLE_PHOTO, height=280)
-                ui.dataset_photo_button(input_image)
-                model_radio = components.Radio([(ui.t(f"inside_model_{key}"), key) for key in ui.MODEL_CHOICES],
+                input_image = inputs.image_input(value=inputs.SAMPLE_PHOTO, height=280)
+                inputs.dataset_photo_button(input_image)
+                model_radio = components.Radio([(ui.t(f"inside_model_{key}"), key) for key in model_choice.MODEL_CHOICES],
                                        value="own", label=ui.t("inside_model"))
                 per_stage_slider = components.Slider(1, MAX_PER_STAGE, value=12, step=1, label=ui.t("per_stage"))
                 inside_button = gr.Button(ui.t("inside_button"), variant="primary")
@@ -146,7 +146,7 @@ def build(student_model: gr.State) -> None:
                                                       interactive=False, height=240)
                 filter_markdown = gr.Markdown()
         gr.Markdown(ui.t("saliency_intro"))
-        saliency_inputs, saliency_outputs, saliency_changes = ui.saliency_panel(input_image, model_radio,
+        saliency_inputs, saliency_outputs, saliency_changes = saliency_panel.build(input_image, model_radio,
                                                                                 student_model)
 
         maps_inputs = [input_image, model_radio, per_stage_slider, student_model]
@@ -154,13 +154,13 @@ def build(student_model: gr.State) -> None:
         filter_outputs = [filters_image, filters_markdown, learned_image, handmade_image, filter_markdown]
         inside_button.click(show_feature_maps, maps_inputs, [maps_image, maps_note], api_name="feature_maps")
         inside_button.click(show_filters, filter_inputs, filter_outputs, api_name="filters")
-        inside_button.click(ui.show_saliency, saliency_inputs, saliency_outputs, api_name="saliency")
+        inside_button.click(saliency_panel.show_saliency, saliency_inputs, saliency_outputs, api_name="saliency")
         # Opening the tab, a new photo or another model show everything again at once.
         refresh = [tab.select, input_image.change, model_radio.change]
         gr.on([*refresh, per_stage_slider.release], show_feature_maps, maps_inputs, [maps_image, maps_note], api_visibility="private",
               show_progress="minimal")
         gr.on(refresh, show_filters, filter_inputs, filter_outputs, api_visibility="private", show_progress="minimal")
-        gr.on([*refresh, *saliency_changes], ui.show_saliency, saliency_inputs, saliency_outputs,
+        gr.on([*refresh, *saliency_changes], saliency_panel.show_saliency, saliency_inputs, saliency_outputs,
               api_visibility="private", show_progress="minimal")
         filters_image.select(select_filter, None, filter_number, api_visibility="private")
         filter_number.change(apply_filter, filter_inputs, [learned_image, handmade_image, filter_markdown],

@@ -9,12 +9,12 @@ from flower_demo import config
 from flower_demo.data import images
 from flower_demo.look import kernels, plots
 from flower_demo.i18n import translate
-from flower_demo.tabs import components, ui
+from flower_demo.tabs import components, inputs, page_links, ui
 
 
 def _filtered(image, kernel: str, mode: str, stride, padding: str, custom_kernel, lang: str):
     """The checked inputs and the convolution: (weights, KernelResult, stride), or a translated gr.Error."""
-    rgb = ui.read_image(image, lang)
+    rgb = inputs.read_image(image, lang)
     if kernel not in kernels.KERNEL_CHOICES:
         raise ui.error("error_setting", lang, detail=f"kernel {kernel!r}")
     stride = ui.clamp_int(stride, 1, 4, 1)
@@ -78,7 +78,7 @@ def pixel_ranges(image, kernel: str = "edge", stride: int = 1, padding: str = "s
                  pixel_row: int = 0, pixel_col: int = 0, request: gr.Request = None):
     """The row and column sliders' ranges: the output's size (a photo, its stride and padding)."""
     lang = ui.language(request)
-    rgb = images.fit_within(ui.read_image(image, lang), config.MAX_KERNEL_SIDE)
+    rgb = images.fit_within(inputs.read_image(image, lang), config.MAX_KERNEL_SIDE)
     size = 5 if kernel == kernels.CUSTOM and len(custom_kernel or []) == 5 else 3
     if kernel in kernels.KERNELS:
         size = kernels.KERNELS[kernel].shape[0]
@@ -105,7 +105,7 @@ def resize_custom_grid(size: int):
 
 def kernel_from_link(request: gr.Request = None):
     """A shared link's kernel (`?kernel=sobel_x`), chosen on page load."""
-    return ui.page_link(request).kernel or gr.skip()
+    return page_links.page_link(request).kernel or gr.skip()
 
 
 def build(demo: gr.Blocks) -> None:
@@ -114,14 +114,14 @@ def build(demo: gr.Blocks) -> None:
         # The photo and the filtered photo side by side, even on a phone (min_width), the controls below.
         with gr.Row(equal_height=True):
             with gr.Column(min_width=160):
-                input_image = ui.image_input(value=ui.SAMPLE_PHOTO, height=320)
+                input_image = inputs.image_input(value=inputs.SAMPLE_PHOTO, height=320)
             with gr.Column(min_width=160):
                 output_image = components.PictureOutput(label=ui.t("filtered_image"), format="png", interactive=False,
                                                 height=320, elem_id="filtered")
         with gr.Row():
             with gr.Column():
-                gr.Examples([[ui.SAMPLE_PHOTO]], inputs=[input_image], label=ui.t("examples_photo"))
-                ui.dataset_photo_button(input_image)
+                gr.Examples([[inputs.SAMPLE_PHOTO]], inputs=[input_image], label=ui.t("examples_photo"))
+                inputs.dataset_photo_button(input_image)
                 kernel_dropdown = components.Dropdown(ui.choices(kernels.KERNEL_CHOICES, "kernel_"), value="edge",
                                               label=ui.t("kernel"))
                 mode_radio = components.Radio([(ui.t("mode_color"), "color"), (ui.t("mode_grey"), "grey")],

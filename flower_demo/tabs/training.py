@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import threading
-
 import anyio
 import gradio as gr
 import pandas as pd
@@ -13,10 +10,9 @@ from flower_demo import config, recipes
 from flower_demo.train import runs, turns
 from flower_demo.i18n import number, percent, translate
 from flower_demo.server.priority import PRIORITY
-from flower_demo.tabs import components, ui
+from flower_demo.tabs import components, model_choice, page_links, ui, waiting_line
 
-_active_runs: dict[str, object] = {}  # session hash -> its TrainingRun, so Stop reaches only that run
-_active_lock = threading.Lock()
+RUNS = waiting_line.SessionRuns()  # each session's training run, so Stop reaches only that run
 
 
 # The run's curve points (flower_demo/train/training.py records them) shaped for the live gr.LinePlots.
@@ -74,8 +70,8 @@ def _status(state, lang: str, stop_requested: bool) -> str:
         sizes = state.epoch_sizes or (None,)
         text = translate("status_training", lang, epoch=min(state.epoch + 1, state.epochs), epochs=state.epochs,
                          size=sizes[min(state.epoch, len(sizes) - 1)],
-                         batch=state.batch, steps=state.steps, per_epoch=ui.duration(state.seconds_per_epoch),
-                         eta=ui.duration(state.eta_seconds))
+                         batch=state.batch, steps=state.steps, per_epoch=waiting_line.duration(state.seconds_per_epoch),
+                         eta=waiting_line.duration(state.eta_seconds))
         if stop_requested:
             text += " " + translate("status_stop_requested", lang)
     elif state.phase == "failed":
@@ -111,7 +107,7 @@ async def train(preset: str = recipes.DEFAULT_PRESET, epochs: int | None = None,
     says its place and about how long (Stop leaves the line), then trains in its turn. The event runs many at a
     time; turns.LINE lets one train (with a cluster, as many as it has room for).
     """
-    from flower_demo.train.cluster import new_run  # lazy: keeps TensorFlow out of the page's start-up
+    from flower_demo.train.placement import new_run  # lazy: keeps TensorFlow out of the page's start-up
 
     lang = ui.language(request)
     if preset not in recipes.PRESETS:
@@ -124,26 +120,22 @@ async def train(preset: str = recipes.DEFAULT_PRESET, epochs: int | None = None,
     except ValueError as problem:
         raise ui.error("error_setting", lang, detail=str(problem)) from problem
     session = getattr(request, "session_hash", None) or str(id(request))
-    # On a Ray cluster when one is configured (FLOWER_RAY_ADDRESS), else in this process.
-    run = new_run(run_config, config.MAX_TRAIN_SECONDS_APP, device="gpu" if device == "gpu" else "cpu",
-                  before_batch=PRIORITY.yield_to_requests)  # clicks before training
-    with _active_lock:
-        busy = session in _active_runs
-        if not busy:
-            _active_runs[session] = run
-    if busy:  # a second click during one's own run: say so, and leave that run alone
+    claim = RUNS.claim(session)
+    if claim is None:  # a second click during one's own run: say so, and leave that run alone
         gr.Info(translate("error_training_busy", lang), title="")
         yield _queued(gr.skip())
         return
-    ticket = turns.LINE.join(turns.expected_seconds(run_config))
-    previous = previous_curve or []
+    ticket, previous = None, previous_curve or []
     try:
-        while (waiting := ui.line_status(ticket, lang)) is not None:
-            if run.stopping:
-                yield _queued(translate("status_left_line", lang))
-                return
+        # On a Ray cluster when one is configured (FLOWER_RAY_ADDRESS), else in this process.
+        run = new_run(run_config, config.MAX_TRAIN_SECONDS_APP, device="gpu" if device == "gpu" else "cpu",
+                      before_batch=PRIORITY.yield_to_requests)  # clicks before training
+        claim.follow(run)
+        ticket = turns.LINE.join(turns.expected_seconds(run_config))
+        async for waiting in waiting_line.wait_in_line(ticket, claim, lang):
             yield _queued(waiting)
-            await asyncio.sleep(config.LINE_STATUS_SECONDS)
+        if claim.stopping:
+            return
         ticket.remaining = lambda: run.state.eta_seconds
         # Before the run: the legend names only the runs drawn, the epoch axis spans the whole run. (The
         # chart redraws itself for these; sent now, while the photos load, no curve point is lost to it.)
@@ -157,7 +149,7 @@ async def train(preset: str = recipes.DEFAULT_PRESET, epochs: int | None = None,
             frames = [curve_frame(state.curve, "accuracy", lang, previous),
                       curve_frame(state.curve, "loss", lang, previous)]
             if state.phase in ("finished", "stopped", "failed"):
-                model = ui.keep_model(state.model, request, lang) if state.model is not None else gr.skip()
+                model = model_choice.keep_model(state.model, request, lang) if state.model is not None else gr.skip()
                 curve = state.curve if state.curve else gr.skip()
                 if state.epoch_seconds:
                     turns.record_pace(run_config, state.seconds_per_full_epoch)
@@ -167,10 +159,10 @@ async def train(preset: str = recipes.DEFAULT_PRESET, epochs: int | None = None,
                 yield (_status(state, lang, run.stopping), *frames,
                        _summary_table(state.summary_rows, lang) or gr.skip(), gr.skip(), gr.skip(), gr.skip())
     finally:  # O(1): on the event loop when the tab closes
-        run.stop()  # a closed tab's run ends at its next batch (a finished run ignores it)
-        turns.LINE.leave(ticket)
-        with _active_lock:
-            _active_runs.pop(session, None)
+        claim.stop()  # a closed tab's run ends at its next batch (a finished run ignores it)
+        if ticket is not None:
+            turns.LINE.leave(ticket)
+        RUNS.release(session, claim)
 
 
 def _recorded(history, run_config, state):
@@ -184,7 +176,7 @@ def _recorded(history, run_config, state):
 
 def settings_from_link(request: gr.Request = None):
     """A shared link's preset and epochs (`?preset=seed_augmented&epochs=5`) into the settings."""
-    link = ui.page_link(request)
+    link = page_links.page_link(request)
     if link.preset is None and link.epochs is None:
         return (gr.skip(),) * 6
     preset = link.preset or recipes.DEFAULT_PRESET
@@ -196,11 +188,7 @@ def settings_from_link(request: gr.Request = None):
 
 def stop_training(request: gr.Request = None) -> None:
     """Asks this student's run (only theirs) to stop after the current batch; the model is kept."""
-    session = getattr(request, "session_hash", None)
-    with _active_lock:
-        run = _active_runs.get(session)
-    if run is not None:
-        run.stop()
+    RUNS.stop(getattr(request, "session_hash", None))
 
 
 def load_preset(preset: str):

@@ -28,7 +28,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 from flower_demo import config, errors
 from flower_demo.data import download, photo_cache, photo_index
@@ -42,19 +42,6 @@ CPUS_ENV = "FLOWER_RAY_CPUS_PER_RUN"
 # of 66-67 s one after the other: this small network does not keep two cores busy.
 DEFAULT_CPUS_PER_RUN = 1
 _FINISHED = ("finished", "stopped", "failed")
-
-
-def new_run(train_config: TrainConfig, max_seconds: float | None = None, device: str = "cpu",
-            before_batch: Callable[[], object] | None = None):
-    """A run of `train_config` where this app trains: on the cluster if one is configured
-    (FLOWER_RAY_ADDRESS), else in this process. Both have `stream()`, `stop()` and `stopping`.
-
-    `before_batch` goes to a run in this process only: a machine of the cluster serves no requests,
-    so there is nothing for its batches to wait for.
-    """
-    if config.ray_address():
-        return ClusterRun(train_config, max_seconds=max_seconds)
-    return TrainingRun(train_config, device=device, max_seconds=max_seconds, before_batch=before_batch)
 
 
 def cpus_per_run() -> int:
