@@ -14,10 +14,13 @@ workarounds.fewer_malloc_arenas()
 leftovers.use_own_temporary_folder()  # uploads and Keras' unpacked files, where a restart finds them
 
 import gradio as gr  # noqa: E402  (after the settings above)
+from starlette.middleware import Middleware  # noqa: E402
 
 from flower_demo import config
 from flower_demo.server import session_models
-from flower_demo.tabs import augmentation, classify, compare, dataset, evaluate, inside, kernels, model_choice, page_links, training, ui
+from flower_demo.server.boot_script import BootScript
+from flower_demo.tabs import (augmentation, classify, compare, dataset, evaluate, inside, kernels,
+                              language_switch, model_choice, page_links, theme, training, ui)
 
 # Events waiting or running per session: one running and one more of each event (a click while the
 # last answer is still on its way), a dozen in all (a training run, a comparison, page-load events and
@@ -47,8 +50,10 @@ def build_demo() -> gr.Blocks:
             inside.build(student_model)
             compare.build(demo, student_model, run_history)
             evaluate.build(student_model, tabs, classify_inputs, classify_sent)
-        page_links.follow_links(demo, tabs)  # ?tab=…&lang=… (each tab reads its own settings from the link)
+        page_links.follow_links(demo, tabs)  # ?tab=… (each tab reads its own settings from the link)
+        language_switch.wire(demo)  # the footer's language choice redraws every tab's results
         demo.unload(model_choice.forget_model)  # a closed tab's model is freed now, not with its state an hour later
+        demo.unload(language_switch.forget)
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=LIGHT_CONCURRENCY, api_open=False)
     workarounds.share_the_queue(demo, PER_SESSION_EVENT, PER_SESSION_EVENTS, ui.too_many_calls, REFUSAL_DELAY_S)
     return demo
@@ -64,8 +69,10 @@ def launch(demo: gr.Blocks, ready_within: float = config.READY_BEFORE_PAGE_S, **
     WARM_UP.finish(timeout=ready_within)
     # Gradio's cap is the largest file anyone may send, a .keras model; photos above
     # config.MAX_UPLOAD_BYTES are refused by images.load_image, in the student's language.
-    return demo.launch(i18n=ui.I18N, css=ui.CSS, max_file_size=config.MAX_MODEL_BYTES, enable_monitoring=False,
-                       footer_links=["api", "gradio", "settings"], **kwargs)
+    # The boot script sets the page's language before Gradio's front end starts (boot_script.py says why).
+    return demo.launch(i18n=ui.I18N, theme=theme.THEME, css=theme.CSS, max_file_size=config.MAX_MODEL_BYTES,
+                       enable_monitoring=False, footer_links=["api", "gradio", "settings"],
+                       app_kwargs={"middleware": [Middleware(BootScript)]}, **kwargs)
 
 
 if __name__ == "__main__":

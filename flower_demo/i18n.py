@@ -16,6 +16,7 @@ DEFAULT_LANGUAGE = "es"  # the tutorial is in Spanish
 TEXTS: dict[str, dict[str, str]] = {
     "es": {
         # app
+        "about_tab": "Qué enseña esta pestaña",
         "app_title": "# Cómo ven las imágenes las redes convolucionales\nUn tutorial interactivo con el conjunto de flores (margaritas, dientes de león, rosas, girasoles, tulipanes).",
         "tab_kernels": "Kernels", "tab_dataset": "Datos", "tab_augment": "Aumento de datos",
         "tab_training": "Entrenamiento", "tab_classify": "Clasificar",
@@ -122,6 +123,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "filters_listing": "Los filtros en texto",
         "filters_row": "| #{index} | {kernel} | {similarity:+.2f} |", "filters_header": "| Filtro | Kernel más parecido | Similitud |",
         "filter_caption": "#{index} ≈ {kernel}\n{similarity:+.2f}",
+        "figure_filter_caption": "#{index} · {similarity:+.2f}\n{kernel}",
+        "figure_stage_caption": "Etapa {index}: {layer} · {height} × {width} × {channels} · los {count} canales más activos",
+        "figure_stage_caption_one": "Etapa {index}: {layer} · {height} × {width} × {channels} · el canal más activo",
         "filter_number": "Filtro a aplicar",
         "learned_response": "El filtro aprendido sobre la foto",
         "handmade_response": "El kernel hecho a mano más parecido",
@@ -231,6 +235,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "error_worker_lost": "la máquina que entrenaba tu modelo dejó de responder ({detail}). Tu puesto quedó libre: pulsa Entrenar para empezar de nuevo.",
     },
     "en": {
+        "about_tab": "What this tab teaches",
         "app_title": "# How convolutional networks see images\nAn interactive tutorial on the flowers dataset (daisies, dandelions, roses, sunflowers, tulips).",
         "tab_kernels": "Kernels", "tab_dataset": "Dataset", "tab_augment": "Augmentation",
         "tab_training": "Training", "tab_classify": "Classify",
@@ -332,6 +337,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "filters_listing": "The filters as text",
         "filters_row": "| #{index} | {kernel} | {similarity:+.2f} |", "filters_header": "| Filter | Most similar kernel | Similarity |",
         "filter_caption": "#{index} ≈ {kernel}\n{similarity:+.2f}",
+        "figure_filter_caption": "#{index} · {similarity:+.2f}\n{kernel}",
+        "figure_stage_caption": "Stage {index}: {layer} · {height} × {width} × {channels} · the {count} most active channels",
+        "figure_stage_caption_one": "Stage {index}: {layer} · {height} × {width} × {channels} · the most active channel",
         "filter_number": "Filter to apply",
         "learned_response": "The learned filter on the photo",
         "handmade_response": "The most similar hand-made kernel",
@@ -442,21 +450,67 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
+# Languages of Spain a Spanish classroom's browser may put first: their readers get the Spanish page.
+SPANISH_READERS = ("es", "ca", "eu", "gl", "ast", "an", "oc", "ext")
+
+
+def pick_language(tags) -> str | None:
+    """es or en for an ordered list of language tags: the first that is en, es or a language of Spain
+    decides ("ca-ES, es" reads Spanish, "fr, en" English); None when none is."""
+    for tag in tags:
+        code = str(tag).strip().lower().split("-")[0]
+        if code == "en":
+            return "en"
+        if code in SPANISH_READERS:
+            return "es"
+    return None
+
+
 def language_from_header(accept_language: str | None) -> str:
-    """Picks es or en from an Accept-Language header, honouring q-weights; Spanish by default."""
-    best, best_weight = DEFAULT_LANGUAGE, -1.0
-    for part in (accept_language or "").split(","):
+    """The same rule on an Accept-Language header, its tags in q order (ties keep their order): Spanish
+    when there is no header (an API client: the tutorial's language), English when nothing matches."""
+    if not accept_language:
+        return DEFAULT_LANGUAGE
+    weighted = []
+    for position, part in enumerate(accept_language.split(",")):
         tag, _, params = part.strip().partition(";")
-        code = tag.strip().lower().split("-")[0]
         weight = 1.0
         if params.strip().startswith("q="):
             try:
                 weight = float(params.strip()[2:])
             except ValueError:
                 weight = 0.0
-        if code in LANGUAGES and weight > best_weight:
-            best, best_weight = code, weight
-    return best
+        if tag.strip() and weight > 0:
+            weighted.append((-weight, position, tag))
+    return pick_language(tag for _, _, tag in sorted(weighted)) or "en"
+
+
+# Gradio's own texts that its Spanish says with "usted" (the app says "tú") or leaves in English. Keys
+# from Gradio 6.31's front end (gradio/templates/frontend/assets/es-*.js); gr.I18n takes a flat key
+# before Gradio's own dictionary. Its icon buttons' names ("Fullscreen", "Remove Image") are not keys:
+# flower_demo/server/boot_script.py names them.
+GRADIO_TEXTS: dict[str, dict[str, str]] = {
+    "es": {
+        "upload_text.drop_image": "Suelta la imagen aquí",
+        "upload_text.drop_file": "Suelta el archivo aquí",
+        "upload_text.drop_gallery": "Suelta las imágenes aquí",
+        "upload_text.click_to_upload": "Haz clic para subir",
+        "image.allow_webcam_access": "Permite el acceso a la cámara web para grabar.",
+        "common.download_all": "Descargar todo",
+        "common.progress": "Progreso",
+        "status.queue_position": "En la cola: {position} de {size}",
+        "blocks.waiting_for_inputs": "Espera a que terminen de subirse los archivos y vuelve a intentarlo.",
+        "blocks.long_requests_queue": "Hay una cola larga de peticiones: espera tu turno.",
+        "blocks.connection_can_break": "En el móvil, la conexión puede cortarse si cambias de pestaña o la pantalla se apaga, y perderías tu turno en la cola.",
+        "common.screen_studio": "Grabación de pantalla",
+        "common.stop_recording": "Detener la grabación",
+        "dataframe.filter": "Filtrar",
+        "dataframe.clear_filter": "Quitar los filtros",
+    },
+    "en": {
+        "blocks.long_requests_queue": "There is a long queue of requests: wait for your turn.",
+    },
+}
 
 
 def translate(key: str, language: str = DEFAULT_LANGUAGE, **values) -> str:

@@ -123,7 +123,7 @@ def share_the_queue(blocks, per_event: int, per_session: int, message, refusal_d
     students who clicked once), and a student's click waited behind every call those sessions had
     queued (issue 33). `Queue.push` is where an event joins (`pending_event_ids_session` holds a
     session's events until their results are sent; a refusal there is an HTTP 400 whose detail the
-    page shows as the error, `message(headers)`); `Queue.get_events` takes the first event of a line
+    page shows as the error, `message(request)`); `Queue.get_events` takes the first event of a line
     that has a free worker, so putting the lines in fair order just before it is enough. Call after
     `blocks.queue(...)`, which makes a new Queue.
 
@@ -144,7 +144,7 @@ def share_the_queue(blocks, per_event: int, per_session: int, message, refusal_d
                 logging.getLogger(__name__).info("refused a call of session %s: %d of that event, %d in all in flight",
                                                  session[:8], same, len(pending))
                 await asyncio.sleep(refusal_delay_s)
-                return False, message(request.headers), "error"
+                return False, message(request), "error"
         return await join(body, request, username)
 
     def get_events():

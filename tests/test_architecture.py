@@ -42,7 +42,8 @@ def imported_modules(path: Path, root: Path = PROJECT_ROOT) -> set[str]:
 
 CORE_MODULES = sorted(p for p in PACKAGE.rglob("*.py") if TABS not in p.parents)
 # What the tabs share, beside them in tabs/: a tab imports these and the core, never another tab.
-SHARED_BY_TABS = {"__init__", "ui", "components", "inputs", "model_choice", "saliency_panel", "page_links", "waiting_line"}
+SHARED_BY_TABS = {"__init__", "ui", "components", "inputs", "model_choice", "saliency_panel", "page_links", "waiting_line", "language_switch",
+                  "theme"}
 TAB_MODULES = sorted(p for p in TABS.glob("*.py") if p.stem not in SHARED_BY_TABS)
 
 

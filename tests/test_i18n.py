@@ -48,7 +48,11 @@ def test_languages_have_the_same_keys_and_placeholders():
     ("fr, es;q=0.5", "es"),
     (None, "es"),
     ("", "es"),
-    ("fr-FR,fr;q=0.9", "es"),
+    ("fr-FR,fr;q=0.9", "en"),  # nothing we speak: English, as Gradio's own texts
+    ("ca-ES,es;q=0.9", "es"),  # a language of Spain reads the Spanish page
+    ("eu", "es"),
+    ("gl-ES,en;q=0.5", "es"),
+    ("pt-BR,en;q=0", "en"),
     ("es;q=0.8,en;q=0.9", "en"),
     ("es-ES,es;q=0.8,en;q=0.9", "es"),
     ("EN-gb", "en"),

@@ -14,28 +14,26 @@ import html
 import gradio as gr
 import numpy as np
 
-from flower_demo.i18n import LANGUAGES, TEXTS, language_from_header, translate
+from flower_demo.i18n import GRADIO_TEXTS, LANGUAGES, TEXTS, language_from_header, translate
 from flower_demo.server.priority import PRIORITY
 from flower_demo.server.warm_up import WARM_UP
 
-I18N = gr.I18n(**TEXTS)
+I18N = gr.I18n(**{lang: {**GRADIO_TEXTS.get(lang, {}), **TEXTS[lang]} for lang in TEXTS})
 t = I18N  # t("key") marks a label, Markdown text or choice for translation in the browser
 
-# Narrow screens (a phone, 390 px): the step-by-step figure keeps its natural size, ~14 px numbers,
-# and scrolls sideways rather than shrinking to unreadable ~6 px; tables (the model summary) scroll too.
-CSS = """
-#step-plot img { max-width: none; }
-@media (max-width: 700px) {
-  #step-plot .matplotlib { display: block !important; overflow-x: auto; }
-  #step-plot img { display: block; width: auto !important; min-width: 640px; margin: 0 !important; }
-  .prose table { display: block; overflow-x: auto; }
-}
-"""
+# The language each session's page switched to in the footer's settings, by the language switch's event
+# (flower_demo/tabs/language_switch.py): an event already running (a training's stream) reads its
+# request's old address, and looks here at every update. Forgotten when the page closes.
+SWITCHED: dict[str, str] = {}
 
 
 def language(request: gr.Request | None) -> str:
-    """es or en: the page link's `?lang=` if it names one (a teacher's shared link), else the browser's
-    Accept-Language header (Spanish when there is none). Every queued event carries the page's query."""
+    """es or en: the page's language. The page keeps `?lang=` in its address equal to what it shows
+    (flower_demo/server/boot_script.py) and Gradio sends the address's query with every queued event;
+    a switch made while this event runs wins; an API client without `lang` gets its Accept-Language's."""
+    switched = SWITCHED.get(getattr(request, "session_hash", None) or "")
+    if switched:
+        return switched
     chosen = dict(getattr(request, "query_params", None) or {}).get("lang")
     if chosen in LANGUAGES:
         return chosen
@@ -43,9 +41,9 @@ def language(request: gr.Request | None) -> str:
     return language_from_header(headers.get("accept-language"))
 
 
-def too_many_calls(headers) -> str:
-    """The refusal of a session's call past its share of the queue (app.py), in the browser's language."""
-    return translate("error_too_many_calls", language_from_header(headers.get("accept-language")))
+def too_many_calls(request) -> str:
+    """The refusal of a session's call past its share of the queue (app.py), in its page's language."""
+    return translate("error_too_many_calls", language(request))
 
 
 def error(key: str, lang: str, **values) -> gr.Error:
