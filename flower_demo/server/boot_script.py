@@ -60,13 +60,40 @@ BOOT_JS = r"""
     setAddress(lang);
     document.getElementById("%(switch_id)s")?.click();
   }).observe(document.documentElement, { attributes: true, attributeFilter: ["lang"] });
+
+  // What Gradio 6.31 leaves unnamed for a screen reader (axe-core: button-name, aria-prohibited-attr):
+  // an example's thumbnail is a button around an <img alt="">, and an empty output is a <div> with
+  // aria-label="Empty value" (English, and not allowed without a role). Named or hidden as they appear.
+  const NAMES = %(names)s;
+  let pending = false;
+  const mend = () => {
+    pending = false;
+    const words = NAMES[current] || NAMES.en;
+    document.querySelectorAll("div.empty[aria-label]:not([role])").forEach((empty) => {
+      empty.removeAttribute("aria-label");
+      empty.setAttribute("aria-hidden", "true");  // an icon standing for "nothing yet": nothing to say
+    });
+    document.querySelectorAll(".gallery-item, button.gallery-item").forEach((item) => {
+      if (item.tagName !== "BUTTON" || item.textContent.trim()) return;
+      const examples = item.closest("[data-testid=examples-table], .gallery, table") || item.parentElement;
+      const position = Array.from(examples.querySelectorAll(".gallery-item")).indexOf(item) + 1;
+      const label = `${words.example} ${position}`;
+      if (item.getAttribute("aria-label") !== label) item.setAttribute("aria-label", label);
+    });
+  };
+  new MutationObserver(() => {
+    if (!pending) { pending = true; requestAnimationFrame(mend); }
+  }).observe(document, { childList: true, subtree: true });
 })();
 """
+
+# The accessible names the boot script gives Gradio's unnamed parts, in each language.
+NAMES = {"es": {"example": "Foto de ejemplo"}, "en": {"example": "Example photo"}}
 
 
 def boot_script() -> bytes:
     js = BOOT_JS % {"supported": json.dumps(list(LANGUAGES)), "spanish": json.dumps(list(SPANISH_READERS)),
-                    "switch_id": SWITCH_ID}
+                    "switch_id": SWITCH_ID, "names": json.dumps(NAMES, ensure_ascii=False)}
     return f"<script>{js}</script>".encode()
 
 

@@ -71,6 +71,13 @@ class PictureOutput(gr.Image):
     closed connection ... received 196608 bytes, expected 409216"). A reader keeps the old file.
     """
 
+    def __init__(self, *args, **kwargs):
+        # Gradio wraps an output picture in a button named only by its alt text: without one a screen
+        # reader hears "button". Until a handler sends a picture with its own alt text, the label names it.
+        if kwargs.get("alt_text") is None and kwargs.get("label") is not None:
+            kwargs["alt_text"] = kwargs["label"]
+        super().__init__(*args, **kwargs)
+
     def get_block_name(self) -> str:
         return "image"
 

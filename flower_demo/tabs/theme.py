@@ -37,4 +37,7 @@ button:focus-visible, [role="tab"]:focus-visible, input:focus-visible, textarea:
 select:focus-visible, a:focus-visible, [tabindex]:focus-visible, label:focus-within {{
   outline: {FOCUS_RING} !important; outline-offset: 2px;
 }}
+/* No box scrolls sideways on a phone: a command line wraps (a scrolling box would need a keyboard stop). */
+.prose pre {{ white-space: pre-wrap; overflow-wrap: anywhere; }}
+.prose table {{ max-width: 100%; }}
 """
