@@ -10,7 +10,7 @@ from PIL import Image
 
 from tests.clients import local_client
 from tests.fake_flowers import synthetic_photo
-from flower_demo.look import kernels
+from flower_demo.look import kernels, plots
 from flower_demo.i18n import translate
 
 
@@ -203,7 +203,8 @@ def test_inside_the_network_shows_the_shipped_model_then_the_students_own(englis
     assert notes.count("- Stage ") == 5 and "6 × 6 × 320 · the 12 most active channels" in notes
     sheet, listing, learned, handmade, filter_notes = english.predict(handle_file(photo), "shipped", 3,
                                                                       api_name="/filters")
-    assert Image.open(sheet).size == (8 * 148, 4 * 134)  # 32 filters, 8 a row
+    width, height = plots.FILTER_CELL
+    assert Image.open(sheet).size == (plots.FILTER_COLUMNS * width, 8 * height)  # 32 filters, 4 a row
     assert listing.count("\n| #") == 32
     row = next(line for line in listing.splitlines() if line.startswith("| #3 |"))
     nearest = row.split("|")[2].strip()  # whichever hand-made kernel filter #3 is most like

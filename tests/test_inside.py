@@ -219,9 +219,10 @@ def test_pictures_of_the_insides():
     assert set(np.unique(zero_filter[:60, :60])) <= {127, 128}  # a zero weight is mid-grey
     weights = np.random.default_rng(4).normal(size=(3, 3, 3, 10)).astype(np.float32)
     filters = plots.filter_sheet(weights, [f"#{i} ≈ Sobel X\n+0.50" for i in range(10)])
-    assert filters.shape == (2 * 134, 8 * 148, 3)  # two rows of eight
-    assert [plots.filter_at(x, y, 10) for x, y in ((5, 5), (147, 133), (148, 0), (150, 140), (300, 140), (-1, 3))] \
-        == [0, 0, 1, 9, None, None]
+    width, height = plots.FILTER_CELL
+    assert filters.shape == (3 * height, plots.FILTER_COLUMNS * width, 3)  # three rows of four
+    assert [plots.filter_at(x, y, 10) for x, y in ((5, 5), (width - 1, height - 1), (width, 0), (width + 2, 2 * height + 5),
+                                                  (2 * width + 5, 2 * height + 5), (-1, 3))] == [0, 0, 1, 9, None, None]
     photo = synthetic_photo("daisy", 0, size=(40, 30))
     np.testing.assert_array_equal(plots.saliency_overlay(photo, np.ones((4, 4), np.float32), 0.0), photo)
     hot = plots.saliency_overlay(photo, np.ones((4, 4), np.float32), 1.0)

@@ -43,3 +43,24 @@ def test_figures_render():
                    plots.image_grid_figure([np.zeros((8, 8, 3), np.uint8)] * 9, ["daisy"] * 9, "Nine")):
         pixels = _pixels(figure)
         assert pixels.shape[2] == 4 and pixels[..., :3].std() > 0  # something was drawn
+
+
+def test_a_click_on_the_filter_sheet_finds_its_filter():
+    weights = np.random.default_rng(5).normal(size=(3, 3, 3, 10)).astype(np.float32)
+    sheet = plots.filter_sheet(weights, [f"#{index}" for index in range(10)])
+    width, height = plots.FILTER_CELL
+    assert sheet.shape == (3 * height, plots.FILTER_COLUMNS * width, 3)  # three rows of four
+    for index in range(10):
+        row, column = divmod(index, plots.FILTER_COLUMNS)
+        assert plots.filter_at((column + 0.5) * width, (row + 0.5) * height, 10) == index
+        assert plots.filter_at(column * width, row * height, 10) == index  # its top left corner
+    assert [plots.filter_at(x, y, 10) for x, y in ((2.5 * width, 2.5 * height), (-1, 3), (4 * width + 1, 5))] \
+        == [None, None, None]
+
+
+def test_text_wraps_at_separators_then_between_words():
+    assert plots.wrap_text("diente de león · 91 %", 170, 21) == ["diente de león", "91 %"]
+    assert plots.wrap_text("Etapa 1: conv2d · 90 × 90 × 32 · los 12 canales más activos", 660, 26, bold=True) \
+        == ["Etapa 1: conv2d · 90 × 90 × 32", "los 12 canales más activos"]
+    assert plots.wrap_text("#13 ≈ Sobel X\n+0,48", 110, 21) == ["#13 ≈", "Sobel X", "+0,48"]  # no lone "X"
+    assert plots.wrap_text("short", 500, 21) == ["short"]

@@ -187,13 +187,13 @@ def test_the_table_and_the_chart_speak_the_students_language():
                                    "Última validación"]
     assert table.iloc[0].tolist() == ["#1", "seed_augmented",
                                       "180 px · lote 32 · tasa 0,001 · validación 20 % · aumento · dropout 0,2",
-                                      "2 de 15 (detenido)", "6", "50.0 %", "40.0 %"]
+                                      "2 de 15 (detenido)", "6", "50,0 %", "40,0 %"]
     assert runs.curve(history[0], "accuracy", "training") == ([0.1], [0.3])
     assert runs.curve(history[0], "loss", "validation") == ([1.0], [1.2])
     chart = result_plots.comparison_figure(history, [1], "accuracy", "es").axes[0]
     assert [line.get_label() for line in chart.lines] == ["#1 seed_augmented · entrenamiento",
                                                          "#1 seed_augmented · validación"]
-    assert [line.get_color() for line in chart.lines] == [runs.colours(history[0])[1], runs.colours(history[0])[0]]
+    assert [line.get_color() for line in chart.lines] == [result_plots.run_colour(history[0])] * 2  # dashed, solid
     assert chart.get_ylim() == (0, 1) and chart.get_xlabel() == "época"
     assert not result_plots.comparison_figure(history, [], "loss", "en").axes[0].lines
 

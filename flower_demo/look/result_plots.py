@@ -9,6 +9,9 @@ The runs' chart is a matplotlib figure rather than a gr.LinePlot: the LinePlot s
 from the first series it is given and draws later ones (a run added to the chart) in none, which a
 chart of any number of runs cannot work around (Gradio 6.31). It is redrawn when a run ends or a
 student ticks another, not twice a second.
+
+Both are drawn as plots.py's pictures are: 600 px wide with text of at least `plots.text_px(600)` (21
+px), 12 px on a phone that shows them 350 px wide.
 """
 
 from __future__ import annotations
@@ -16,42 +19,63 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import Formatter
 
+from flower_demo.i18n import number, translate
+from flower_demo.look.plots import points, text_px, wrap_text
 from flower_demo.train import runs
-from flower_demo.i18n import translate
 
-FIGURE_INCHES = (8.0, 6.4)
-DPI = 100  # 800 x 640 pixels: cells of ~90 px, numbers readable from the back of a classroom
-AXES = (0.30, 0.22, 0.62, 0.66)  # left, bottom, width, height as fractions of the figure
+FIGURE_INCHES = (6.0, 6.4)
+DPI = 100  # 600 x 640 pixels: cells of 72 px, labels 21 px (12 px on a phone), counts 26 px
+_LEFT, _BOTTOM, _SIDE = 228, 208, 360  # pixels: the row labels' margin, the column labels', the matrix
+AXES = (_LEFT / 600, _BOTTOM / 640, _SIDE / 600, _SIDE / 640)  # left, bottom, width, height as fractions
 
 
-def confusion_picture(confusion: np.ndarray, row_labels, column_labels, title: str, true_title: str,
-                      predicted_title: str) -> np.ndarray:
-    """An RGB picture of the matrix: rows the true class, columns the predicted one, a count per cell.
+def confusion_figure(confusion: np.ndarray, row_labels, column_labels, title: str, true_title: str,
+                     predicted_title: str) -> Figure:
+    """The matrix as a figure: rows the true class, columns the predicted one, a count per cell.
 
     Each cell is shaded by its share of its row (the photos of that class), so a small class's
-    mistakes show as clearly as a large one's.
+    mistakes show as clearly as a large one's. A row label "name · 80 %" is written on two lines, the
+    column labels upright, so none runs into the next.
     """
     confusion = np.asarray(confusion)
     shares = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
+    width, height = FIGURE_INCHES[0] * DPI, FIGURE_INCHES[1] * DPI
+    small = text_px(width)
     figure = Figure(figsize=FIGURE_INCHES, dpi=DPI)
     axes = figure.add_axes(AXES)
     axes.imshow(shares, cmap="Blues", vmin=0, vmax=1, aspect="auto")
     for (row, col), count in np.ndenumerate(confusion):
-        axes.text(col, row, str(count), ha="center", va="center", fontsize=18,
+        axes.text(col, row, str(int(count)), ha="center", va="center", fontsize=points(small + 5),
                   color="white" if shares[row, col] > 0.55 else "black",
                   fontweight="bold" if row == col else "normal")
     classes = len(confusion)
-    axes.set_xticks(range(classes), column_labels, rotation=30, ha="right", fontsize=13)
-    axes.set_yticks(range(classes), row_labels, fontsize=13)
-    axes.set_xlabel(predicted_title, fontsize=14)
-    axes.set_ylabel(true_title, fontsize=14)
-    axes.set_title(title, fontsize=15)
+    room = _LEFT - 14 - small * 1.3 - 16  # beside the matrix, right of the upright "true class"
+    axes.set_xticks(range(classes), column_labels, rotation=90, fontsize=points(small))
+    rows = [wrap_text(label, room, small) for label in row_labels]
+    if any(len(lines) > 1 for lines in rows):  # all alike: every "name · share" on two lines
+        rows = [wrap_text(label.replace(" · ", "\n"), room, small) for label in row_labels]
+    axes.set_yticks(range(classes), ["\n".join(lines) for lines in rows], fontsize=points(small))
+    axes.tick_params(which="major", length=0, pad=6)
     axes.set_xticks(np.arange(classes + 1) - 0.5, minor=True)
     axes.set_yticks(np.arange(classes + 1) - 0.5, minor=True)
     axes.grid(which="minor", color="white", linewidth=2)
     axes.tick_params(which="minor", length=0)
-    canvas = FigureCanvasAgg(figure)
+    figure.text(8 / width, (_BOTTOM + _SIDE / 2) / height, true_title, rotation=90, ha="left", va="center",
+                fontsize=points(small))
+    figure.text((_LEFT + _SIDE / 2) / width, 8 / height, predicted_title, ha="center", va="bottom",
+                fontsize=points(small))
+    figure.text(0.5, 1 - 8 / height, "\n".join(wrap_text(title, width - 24, small + 2, bold=True)), ha="center",
+                va="top", fontsize=points(small + 2), fontweight="bold")
+    return figure
+
+
+def confusion_picture(confusion: np.ndarray, row_labels, column_labels, title: str, true_title: str,
+                      predicted_title: str) -> np.ndarray:
+    """`confusion_figure` as an RGB picture (FIGURE_INCHES at DPI: the pixels `cell_at` expects)."""
+    canvas = FigureCanvasAgg(confusion_figure(confusion, row_labels, column_labels, title, true_title,
+                                              predicted_title))
     canvas.draw()
     return np.asarray(canvas.buffer_rgba())[:, :, :3].copy()
 
@@ -68,28 +92,102 @@ def cell_at(x: float, y: float, classes: int) -> tuple[int, int] | None:
     return int(row), int(column)
 
 
+LINE_CONTRAST = 3.0  # WCAG 2.1 non-text contrast: a line against the chart's white
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")  # one per run, so runs differ beyond colour
+
+
+def _luminance(colour) -> float:
+    from matplotlib.colors import to_rgb
+
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in to_rgb(colour)]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast_on_white(colour) -> float:
+    """WCAG contrast ratio of `colour` against white (1 to 21)."""
+    return 1.05 / (_luminance(colour) + 0.05)
+
+
+def run_colour(run: dict) -> str:
+    """The colour a run's two curves are drawn in: its own (runs.colours' dark one), darkened where
+    needed (orange, pink, olive, cyan) to LINE_CONTRAST against white, so an older run's lines read
+    as well as the newest's."""
+    from matplotlib.colors import to_hex, to_rgb
+
+    colour = np.array(to_rgb(runs.colours(run)[0]))
+    while contrast_on_white(colour) < LINE_CONTRAST + 0.1:
+        colour = colour * 0.95
+    return to_hex(colour)
+
+
+class _Ticks(Formatter):
+    """Tick labels the reader's way ("0,5" in Spanish, "0.5" in English; "80 %" in both), every label
+    of an axis with the same decimals, as few as its ticks need."""
+
+    def __init__(self, language: str, scale: float = 1.0, suffix: str = ""):
+        super().__init__()
+        self.language, self.scale, self.suffix = language, scale, suffix
+
+    def format_ticks(self, values):
+        scaled = [self.scale * value for value in values]
+        decimals = next((digits for digits in range(4)
+                         if all(abs(round(value, digits) - value) < 1e-9 for value in scaled)), 4)
+        return [number(value + 0.0, f".{decimals}f", self.language) + self.suffix for value in scaled]
+
+    def __call__(self, value, position=None):
+        return self.format_ticks([value])[0]
+
+
 def comparison_figure(history: list | None, numbers, metric: str, language: str) -> Figure:
-    """The chosen runs' curves: validation in each run's dark colour with a dot per epoch, training in
-    its light colour (dashed), on one pair of axes (accuracy 0-1, or loss)."""
-    figure = Figure(figsize=(9, 4.2), layout="constrained")
+    """The chosen runs' curves on one pair of axes (accuracy 0-100 %, or loss): each run in its own
+    colour (`run_colour`), validation solid with the run's marker at each epoch, training dashed. The key
+    sits below the chart, two entries a row (the runs, then which line is which), so it stays readable at
+    350 px."""
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import MaxNLocator
+
+    width = 600
+    small = text_px(width)
+    chosen = [run for run in history or [] if run["number"] in set(numbers or [])]
+    key_rows = -(-len(chosen) // 2) + 1 if chosen else 0
+    figure = Figure(figsize=(width / DPI, 3.8 + 0.36 * key_rows), dpi=DPI, layout="constrained")
     axes = figure.subplots()
-    for run in history or []:
-        if run["number"] not in set(numbers or []):
-            continue
-        dark, light = runs.colours(run)
-        for kind, colour, style in (("training", light, dict(linestyle="--", linewidth=2)),
-                                    ("validation", dark, dict(marker="o", linewidth=2.5))):
+    entries = []
+    for run in chosen:
+        colour, marker = run_colour(run), MARKERS[(run["number"] - 1) % len(MARKERS)]
+        for kind, style in (("training", dict(linestyle="--", linewidth=2.2)),
+                            ("validation", dict(marker=marker, markersize=7, linewidth=2.8))):
             steps, values = runs.curve(run, metric, kind)
             if steps:
-                axes.plot(steps, values, color=colour, label=f"{runs.label(run)} · {translate(f'series_{kind}', language)}",
-                          **style)
+                axes.plot(steps, values, color=colour,
+                          label=f"{runs.label(run)} · {translate(f'series_{kind}', language)}", **style)
+        entries.append(Line2D([], [], color=colour, marker=marker, markersize=7, linewidth=2.8,
+                              label=runs.label(run)))
     if metric == "accuracy":
         axes.set_ylim(0, 1)
+        axes.set_yticks(np.linspace(0, 1, 6))
+        axes.yaxis.set_major_formatter(_Ticks(language, scale=100, suffix=" %"))
+    else:
+        axes.yaxis.set_major_locator(MaxNLocator(5))
+        axes.yaxis.set_major_formatter(_Ticks(language))
     axes.set_xlim(left=0)
-    axes.set_xlabel(translate("epoch_axis", language), fontsize=12)
-    axes.set_ylabel(translate("accuracy_plot" if metric == "accuracy" else "loss_plot", language), fontsize=12)
+    axes.xaxis.set_major_locator(MaxNLocator(6, integer=True))
+    axes.xaxis.set_major_formatter(_Ticks(language))
+    axes.tick_params(labelsize=points(small))
+    axes.set_xlabel(translate("epoch_axis", language), fontsize=points(small))
+    axes.set_ylabel(translate("accuracy_plot" if metric == "accuracy" else "loss_plot", language),
+                    fontsize=points(small))
     axes.grid(alpha=0.3)
     axes.spines[["top", "right"]].set_visible(False)
     if axes.lines:
-        axes.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False, fontsize=11)
+        # Two columns filled top to bottom: runs 1, 3, ... then "validation" on the left; 2, 4, ... then
+        # "training" on the right (an odd number of runs gets a blank entry).
+        if len(entries) % 2:
+            entries.append(Line2D([], [], linestyle="none", label=" "))
+        styles = [Line2D([], [], color="#333333", linewidth=2.8, label=translate("series_validation", language)),
+                  Line2D([], [], color="#333333", linestyle="--", linewidth=2.2,
+                         label=translate("series_training", language))]
+        handles = entries[0::2] + styles[:1] + entries[1::2] + styles[1:]
+        figure.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False, fontsize=points(small),
+                      handlelength=2.4, columnspacing=1.2)
     return figure

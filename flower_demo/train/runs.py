@@ -21,7 +21,7 @@ import pandas as pd
 
 from flower_demo import config, recipes
 from flower_demo.recipes import TrainConfig
-from flower_demo.i18n import translate
+from flower_demo.i18n import percent, translate
 
 # One colour pair per run (tab20's pairs): validation in the dark one, training in the light one.
 RUN_COLOURS = (("#1f77b4", "#aec7e8"), ("#ff7f0e", "#ffbb78"), ("#2ca02c", "#98df8a"), ("#d62728", "#ff9896"),
@@ -98,8 +98,8 @@ def settings_text(run: dict, language: str) -> str:
     return text
 
 
-def _percent(value) -> str:
-    return "—" if value is None else f"{100 * value:.1f} %"
+def _percent(value, language: str) -> str:
+    return "—" if value is None else percent(value, language)
 
 
 def label(run: dict) -> str:
@@ -115,7 +115,8 @@ def table(history: list | None, language: str) -> pd.DataFrame:
             epochs = translate("run_epochs_stopped", language, done=run["epochs_done"],
                                asked=run["settings"]["epochs"])
         rows.append([f"#{run['number']}", run["preset"], settings_text(run, language), epochs,
-                     f"{run['seconds']:.0f}", _percent(run["best_val_accuracy"]), _percent(run["last_val_accuracy"])])
+                     f"{run['seconds']:.0f}", _percent(run["best_val_accuracy"], language),
+                     _percent(run["last_val_accuracy"], language)])
     columns = [translate(key, language) for key in ("run_number", "preset", "run_settings_column", "epochs",
                                                     "run_seconds", "run_best", "run_last")]
     return pd.DataFrame(rows, columns=columns, dtype=str)
