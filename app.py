@@ -36,7 +36,7 @@ def build_demo() -> gr.Blocks:
     # Uploads and outputs live in Gradio's cache, fetchable by whoever has the URL: delete them after
     # an hour (checked every 10 minutes), so a class's photos do not pile up or linger on a public server.
     with gr.Blocks(title="CNN · flores / flowers", delete_cache=(600, 3600)) as demo:
-        gr.Markdown(ui.t("app_title"))
+        gr.Markdown(ui.t("app_title"), elem_id="app-title")
         # A handle to the model this student trained or brought: session_models keeps the model itself,
         # within one memory budget for the class, and frees it when the state expires.
         student_model = gr.State(None, time_to_live=3600, delete_callback=session_models.release)

@@ -2,13 +2,17 @@
 
     python docs/screenshots.py --photo ../shared/flower_photos/sunflowers/1008566138_6927679c8a.jpg
     python docs/screenshots.py --all --out /tmp/tabs      # every tab the app has, one picture each
+    FLOWER_DATA_DIR=../shared/flower_photos python docs/screenshots.py --guide   # the teaching guide's
 
 Launches the app on a free local port, opens it in Debian's chromium (Playwright's own browser
 download does not work here) and saves small PNGs: a 1366×768 viewport reduced to 256 colours
 (100-160 KB each; tests/test_docs.py keeps every picture the docs show under 200 KB). The Kernels tab shows the sample
 photo it opens with; the Classify tab is shown after `--photo` (a dataset photo: none is kept in this
 repository) has been classified by the shipped model. `--all` clicks every tab the page has, by name,
-whatever tabs this version of the app has.
+whatever tabs this version of the app has. `--guide` takes the teaching guide's pictures into
+docs/screenshots/: each tab after its main action (a one-epoch training, never the long comparison), in
+Spanish on a projector (1366×768, what the screen shows) and in English on a phone (390×844, the
+page's first 1,800 px), driven as tests/axe_audit.py drives the audit.
 """
 
 from __future__ import annotations
@@ -97,6 +101,34 @@ def shoot_every_tab(browser, url: str, out: Path, language: str) -> list[Path]:
     return paths
 
 
+GUIDE_SETUPS = (("es", (1366, 768), None), ("en", (390, 844), 1800))  # language, screen, page height kept
+
+
+def shoot_guide(browser, url: str, out: Path) -> list[Path]:
+    """One picture per tab and setup, after the tab's main action, as a class sees it."""
+    from tests import axe_audit
+
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for language, viewport, page_height in GUIDE_SETUPS:
+        page = axe_audit.open_app(browser, url, language, viewport)
+        for tab in axe_audit.TABS:
+            axe_audit.open_tab(page, language, tab)
+            axe_audit.ACTIONS[tab](page, language)
+            axe_audit.wait_idle(page)
+            page.wait_for_timeout(800)  # pictures decode after the event ends
+            path = out / f"{language}-{viewport[0]}-{tab}.png"
+            if page_height:
+                page.set_viewport_size({"width": viewport[0], "height": page_height})
+                page.wait_for_timeout(300)
+            print(f"{path}: {save_small(page, path, colours=128):,} bytes")
+            if page_height:
+                page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
+            paths.append(path)
+        page.close()
+    return paths
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs")
@@ -104,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kernels-language", choices=("es", "en"), default="en")
     parser.add_argument("--classify-language", choices=("es", "en"), default="es")
     parser.add_argument("--all", action="store_true", help="one picture of every tab instead (in --kernels-language)")
+    parser.add_argument("--guide", action="store_true", help="the teaching guide's pictures, into docs/screenshots/")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
 
@@ -114,7 +147,9 @@ def main(argv: list[str] | None = None) -> int:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium",
                                                  headless=True, args=CHROMIUM_ARGS)
-            if args.all:
+            if args.guide:
+                shoot_guide(browser, url, ROOT / "docs" / "screenshots")
+            elif args.all:
                 shoot_every_tab(browser, url, args.out, args.kernels_language)
             else:
                 shoot_kernels(browser, url, args.out, args.kernels_language)

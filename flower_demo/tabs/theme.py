@@ -37,6 +37,9 @@ button:focus-visible, [role="tab"]:focus-visible, input:focus-visible, textarea:
 select:focus-visible, a:focus-visible, [tabindex]:focus-visible, label:focus-within {{
   outline: {FOCUS_RING} !important; outline-offset: 2px;
 }}
+/* The app's title in two short lines: a 768 px projector keeps its height for the controls and results. */
+#app-title h1 {{ font-size: 1.6rem; margin: 0 0 0.2rem; }}
+#app-title p {{ margin: 0; }}
 /* No box scrolls sideways on a phone: a command line wraps (a scrolling box would need a keyboard stop). */
 .prose pre {{ white-space: pre-wrap; overflow-wrap: anywhere; }}
 .prose table {{ max-width: 100%; }}
