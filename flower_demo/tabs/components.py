@@ -9,6 +9,8 @@ flower_demo/workarounds.py (the core never imports gradio).
 
 from __future__ import annotations
 
+import functools
+
 import math
 import os
 from pathlib import Path
@@ -71,6 +73,7 @@ class PictureOutput(gr.Image):
     closed connection ... received 196608 bytes, expected 409216"). A reader keeps the old file.
     """
 
+    @functools.wraps(gr.Image.__init__)  # Gradio reads a component's settings from its __init__'s parameters
     def __init__(self, *args, **kwargs):
         # Gradio wraps an output picture in a button named only by its alt text: without one a screen
         # reader hears "button". Until a handler sends a picture with its own alt text, the label names it.

@@ -87,7 +87,7 @@ def wait_for_warm_up(lang: str, progress: gr.Progress | None) -> None:
     say why they wait (a request sent in the app's first seconds, or by an API client)."""
     if not WARM_UP.ready():
         if progress is not None:
-            progress(None, desc=translate("status_warming_up", lang))
+            progress(0.0, desc=translate("status_warming_up", lang))  # Gradio 6.31 shows no text without a number
         WARM_UP.wait()
 
 
