@@ -17,9 +17,7 @@ from tests.test_browser import browser, pytestmark  # noqa: F401  (the shared Ch
 
 pytest.importorskip("axe_playwright_python", reason="axe-playwright-python is not installed (requirements-dev.txt)")
 
-# Issue 35's fixes are pending: every tab fails today. Once they are in, set PENDING = [] and every
-# audit must pass (or leave PENDING on for the cells still failing, as tabs get fixed one by one).
-PENDING = [pytest.mark.xfail(strict=False, reason="issue 35: fixes pending")]
+PENDING = []  # every cell must pass (issue 35); a cell that regresses may be marked xfail here, with its reason
 
 SETUPS = {axe_audit.setup_name(lang, viewport): (lang, viewport) for lang, viewport in axe_audit.SETUPS}
 CELLS = [pytest.param(setup, tab, moment, marks=PENDING, id=f"{setup}-{tab}-{moment}")

@@ -126,9 +126,10 @@ def test_classify_uses_the_shipped_model_then_the_students_own(english, photo):
     assert statuses[-1].startswith("Done: 2 epochs")
     accuracy_frame, summary = job.outputs()[-1][1], job.outputs()[-1][3]
     assert {"training", "validation"} <= {row[2] for row in accuracy_frame["data"] if row[1] is not None}
-    assert "| rescaling (Rescaling) | (batch, 32, 32, 3) | 0 |" in summary and "Parameters in all: **98,805**" in summary
+    assert "- `rescaling` (Rescaling) → (batch, 32, 32, 3) · 0 parameters" in summary
+    assert "Parameters in all: **98,805**" in summary
     _, sentence = english.predict(handle_file(photo), api_name="/classify")
-    assert "the one you trained in this session (live)" in sentence
+    assert "the one you trained in this session, #1 live (" in sentence and "% validation accuracy)" in sentence
 
     spanish_label, _ = local_client(english.src, "es").predict(
         handle_file(photo), api_name="/classify")

@@ -91,6 +91,8 @@ def test_a_student_visits_every_tab_trains_and_classifies(app_url, browser, lang
 
 
 VIEWPORTS = {"projector": {"width": 1366, "height": 768}, "tablet": {"width": 768, "height": 1024}}
+INSIDE_ALT = {"es": {"maps": "Mapas de características de la foto", "filter_number": "Filtro a aplicar"},
+              "en": {"maps": "Feature maps of the photo", "filter_number": "Filter to apply"}}
 
 
 @pytest.mark.parametrize("language,viewport", [("es", "projector"), ("en", "tablet")])
@@ -106,13 +108,27 @@ def test_a_student_looks_inside_the_shipped_network(app_url, browser, language, 
     for stage in range(1, 6):
         page.get_by_text(text["stage"].replace("1", str(stage))).first.wait_for()
 
-    # A click on filter #5 of the sheet (8 a row, each 148 px wide in the picture) applies it to the photo.
+    # Every picture says what it shows, in the page's language.
+    assert page.locator("#feature-maps img").get_attribute("alt").startswith(INSIDE_ALT[language]["maps"])
+
+    # A click on filter #5 of the sheet (plots.FILTER_COLUMNS a row, each plots.FILTER_CELL in the picture)
+    # applies it to the photo; so does its number typed in "Filter to apply" (the keyboard's way).
+    from flower_demo.look import plots
+
     sheet = page.locator("#learned-filters img")
+    page.locator("#learned-filters").scroll_into_view_if_needed()  # a picture below the fold loads when seen
     sheet.wait_for()
     box = sheet.bounding_box()
-    scale = box["width"] / (8 * 148)
-    sheet.click(position={"x": (5 * 148 + 74) * scale, "y": 50 * scale})
+    width, height = plots.FILTER_CELL
+    scale = box["width"] / (plots.FILTER_COLUMNS * width)
+    row, column = divmod(5, plots.FILTER_COLUMNS)
+    sheet.click(position={"x": (column + 0.5) * width * scale, "y": (row * height + 50) * scale})
     page.get_by_text(f'{text["filter"]}5'.replace("**", "")).wait_for()
+    number = page.get_by_label(INSIDE_ALT[language]["filter_number"], exact=True)
+    number.fill("7")
+    number.press("Enter")
+    page.get_by_text(f'{text["filter"]}7'.replace("**", "")).wait_for()
+    page.wait_for_function("() => (document.querySelector('#learned-response img') || {}).alt?.includes('#7')")
 
     page.get_by_label(text["class_box"]).first.click()
     page.get_by_role("option", name=text["tulips"], exact=True).click()

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from flower_demo import recipes
+from tests.axe_audit import wait_idle
 from tests.test_browser import browser, pytestmark  # noqa: F401 (the fixture, the browser mark, the skip without chromium)
 
 TEXT = {
@@ -74,12 +75,13 @@ def test_a_class_compares_runs_finds_the_mistakes_and_takes_the_model_home(app_u
     page.get_by_role("button", name=text["evaluate"]).click()
     page.get_by_text(text["held_out"]).wait_for()
     page.locator("#confusion-matrix img").wait_for()
+    wait_idle(page)  # the surest mistakes follow the evaluation: their gallery must not pass for a cell's
     # A cell's photos: the tulips row, column by column until a cell holds some (a 1-epoch model).
     for column in range(5):
         click_cell(page, 4, column)
         page.get_by_label(text["true_class"]).first.wait_for()
         listing = page.locator("#mistakes-gallery button.thumbnail-item")
-        page.wait_for_function("() => !document.querySelector('.pending')")  # the listing has arrived
+        wait_idle(page)  # the click's two events (the cell, then its photos) have both ended
         if listing.count():
             break
     assert listing.count() >= 1
@@ -108,6 +110,7 @@ def test_a_teachers_link_opens_training_on_a_preset_in_another_language(app_url,
     # The tab is chosen once the labels are (a relabelled tab bar forgets the choice): wait for it.
     expect(page.get_by_role("tab", name="Training", exact=True)).to_have_attribute("aria-selected", "true")
     page.wait_for_function("() => document.querySelector('input[aria-label=\"number input for Epochs\"]').value === '3'")
+    page.get_by_text("More settings: batch, size, rate, validation").click()  # folded under the epochs
     assert page.locator('input[aria-label="number input for Image size (px)"]').input_value() == str(
         recipes.PRESETS["seed_augmented"].image_size)
     assert page.get_by_label("Preset").input_value() == "seed_augmented: with augmentation and Dropout"

@@ -42,13 +42,15 @@ def test_the_shipped_model_is_evaluated_on_held_out_photos_and_says_it_trained_o
     gallery, text = english.predict("any", "any", "shipped", api_name="/mistakes")
     mistakes = confusion.sum() - np.trace(confusion)
     assert len(gallery) == min(mistakes, 12) and f"(of {mistakes} mistakes)" in text
-    confidences = [float(re.search(r"· (\d+) %$", item["caption"]).group(1)) for item in gallery]
+    # The captions say which class it took for which; the text, the confidence in each, in their order.
+    confidences = [float(value) for value in re.findall(r"(\d+)\s%", text.split("photo by photo:")[1])]
+    assert len(confidences) == len(gallery)
     assert confidences == sorted(confidences, reverse=True)
     assert all(" → " in item["caption"] for item in gallery)
     true, predicted = np.unravel_index(np.argmax(confusion - np.diag(np.diag(confusion))), confusion.shape)
     gallery, text = english.predict(config.CLASS_NAMES[true], config.CLASS_NAMES[predicted], "shipped",
                                     api_name="/mistakes")
-    assert len(gallery) == confusion[true, predicted] and f"**{confusion[true, predicted]}** photo(s)" in text
+    assert len(gallery) == confusion[true, predicted] and f"**{confusion[true, predicted]}** photo" in text
 
     _, resumen, _ = spanish.predict("shipped", api_name="/evaluate")  # the same evaluation, shared, in Spanish
     assert "*ajuste final*" in resumen and "Por clase: margarita" in resumen
@@ -113,10 +115,11 @@ def test_the_tutorials_comparison_trains_both_and_keeps_them(english):
     statuses = [output[0] for output in outputs]
     assert any(status.startswith("**seed** (1 of 2)") for status in statuses)
     assert any(status.startswith("**seed_augmented** (2 of 2)") for status in statuses)
-    assert statuses[-1].startswith("Done: #1 seed and #2 seed_augmented, 1 epochs each.")
-    _, table, chosen, chart = outputs[-1][1:5]
+    assert statuses[-1].startswith("Done: #1 seed and #2 seed_augmented, 1 epoch each.")
+    settings, table, chosen, chart = outputs[-1][1:5]
     assert [row[:2] for row in table["data"]] == [["#1", "seed"], ["#2", "seed_augmented"]]
-    assert "augmentation · dropout 0.2" in table["data"][1][2]
+    assert "**#2 seed_augmented**: 1 epoch · " in settings and "augmentation · dropout 0.2" in settings
+    assert all(len(row) == 3 for row in table["data"])  # number, preset, validation: a phone's width
     assert chosen["value"] == [1, 2] and chart["type"] == "matplotlib"
     _, text = english.predict(api_name="/export")
     assert "--preset seed_augmented --epochs 1 --out flower-seed_augmented-run2.keras" in text

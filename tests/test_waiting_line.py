@@ -6,7 +6,6 @@ import asyncio
 import inspect
 
 from flower_demo import config
-from flower_demo.i18n import translate
 from flower_demo.tabs import compare, training, waiting_line
 from flower_demo.train import turns
 
@@ -52,29 +51,31 @@ def test_an_old_claim_does_not_release_a_newer_one():
     assert len(registry) == 1 and registry.claim("a") is None and new is not None
 
 
-def test_waiting_in_line_says_the_place_until_stop_then_that_the_student_left(monkeypatch):
+def test_waiting_in_line_says_the_place_in_the_pages_language_until_stop(monkeypatch):
     monkeypatch.setattr(config, "LINE_STATUS_SECONDS", 0.001)
     line = turns.Line()
     monkeypatch.setattr(turns, "LINE", line)
     ahead = line.join(60)
     mine = line.join(60)
     claim = waiting_line.Claim()
+    page = ["en"]
 
     async def collect():
         texts = []
-        async for text in waiting_line.wait_in_line(mine, claim, "en"):
+        async for text in waiting_line.wait_in_line(mine, claim, lambda: page[0]):
             texts.append(text)
-            if len(texts) == 2:
+            page[0] = "es"  # the student switched the page's language while waiting
+            if len(texts) == 3:
                 claim.stop()
         return texts
 
     texts = asyncio.run(collect())
-    assert texts[:2] == [waiting_line.line_status(mine, "en")] * 2 and "1" in texts[0]
-    assert texts[-1] == translate("status_left_line", "en") and len(texts) == 3
+    assert texts == [waiting_line.line_status(mine, "en"), *[waiting_line.line_status(mine, "es")] * 2]
+    assert "1" in texts[0] and texts[0] != texts[1] and claim.stopping
     line.leave(ahead)
 
     async def first_in_line():
-        return [text async for text in waiting_line.wait_in_line(mine, waiting_line.Claim(), "en")]
+        return [text async for text in waiting_line.wait_in_line(mine, waiting_line.Claim(), lambda: "en")]
 
     assert asyncio.run(first_in_line()) == []  # its turn: nothing to wait for
 

@@ -69,7 +69,7 @@ def _word_picture(tmp_path) -> str:
 def test_a_class_meets_the_app(app_url, browser, language, viewport, tmp_path):
     text, shots = TEXT[language], _shots(tmp_path)
     page = _page(browser, language, viewport, app_url)
-    width = VIEWPORTS[viewport][0]
+    width, height = VIEWPORTS[viewport]
 
     # 4. Every tab is in sight, none behind a "More tabs" menu.
     for name in text["tabs"]:
@@ -80,16 +80,33 @@ def test_a_class_meets_the_app(app_url, browser, language, viewport, tmp_path):
     assert page.get_by_role("button", name="More tabs").count() == 0
 
     # 3. The chosen output pixel is ringed and named; the sliders end at the output's size (the sample
-    # photo is 512 x 600); the step figure keeps its numbers readable (drawn at >= 600 px wide).
+    # photo is 512 x 600); the step figure keeps its numbers readable (drawn at >= 600 px wide) and is
+    # shown whole in its box: scaled down to fit it, never scrolled sideways.
     page.get_by_text(text["ring"]).wait_for()
     row_slider = page.get_by_label(text["row"]).and_(page.locator("input[type=range]"))
     page.wait_for_function("el => el.max === '599'", arg=row_slider.element_handle())
     step = page.locator("#step-plot img")
+    step.wait_for(state="attached")
+    page.locator("#step-plot").evaluate("box => box.scrollIntoView()")  # the picture loads when in sight
     step.wait_for()
-    assert step.bounding_box()["width"] >= 600
-    # 4. On a phone too, the filtered photo sits beside the photo, above the controls.
-    kernel_box = page.get_by_label(text["kernel"], exact=True).first.bounding_box()
-    assert page.locator("#filtered img").bounding_box()["y"] < kernel_box["y"]
+    fit = step.evaluate("""img => {
+        const box = img.closest('#step-plot'), shown = img.getBoundingClientRect(), frame = box.getBoundingClientRect();
+        return {drawn: img.naturalWidth, inside: shown.left >= frame.left - 1 && shown.right <= frame.right + 1,
+                scrolls: box.scrollWidth > box.clientWidth + 1
+                         || document.documentElement.scrollWidth > document.documentElement.clientWidth};
+    }""")
+    assert fit["drawn"] >= 600 and fit["inside"] and not fit["scrolls"], fit
+    page.evaluate("window.scrollTo(0, 0)")
+    # 4. On a phone too, the filtered photo sits beside the photo; on a projector both sit beside the
+    # kernel's list, in sight together with it (a kernel picked is seen at once).
+    photo_box, filtered_box = (page.locator(f"{selector} img").first.bounding_box()
+                               for selector in ("#kernels-photo", "#filtered"))
+    assert filtered_box["x"] > photo_box["x"] + photo_box["width"] / 2
+    assert abs(filtered_box["y"] - photo_box["y"]) < photo_box["height"] / 2
+    if viewport == "projector":
+        kernel_box = page.get_by_label(text["kernel"], exact=True).first.bounding_box()
+        assert filtered_box["x"] > kernel_box["x"] + kernel_box["width"]
+        assert max(kernel_box["y"] + kernel_box["height"], filtered_box["y"] + filtered_box["height"]) <= height
     # 7. Spanish numbers take a decimal comma, English a point; "same"/"valid" are explained.
     assert re.search(text["decimal"], page.locator("body").inner_text())
     page.get_by_text(text["padding"]).wait_for()

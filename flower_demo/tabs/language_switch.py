@@ -41,7 +41,7 @@ def wire(demo: gr.Blocks) -> None:
     outputs = [component for _, _, outs in redraws for component in outs]
     switch = gr.Button("switch", visible="hidden", elem_id=SWITCH_ID)
 
-    def redraw(*values, request: gr.Request = None):
+    def redraw(request: gr.Request, *values):  # Gradio passes the request only to a parameter before *values
         session = getattr(request, "session_hash", None)
         lang = dict(getattr(request, "query_params", None) or {}).get("lang")
         if session and lang in ui.LANGUAGES:

@@ -40,6 +40,8 @@ select:focus-visible, a:focus-visible, [tabindex]:focus-visible, label:focus-wit
 /* The app's title in two short lines: a 768 px projector keeps its height for the controls and results. */
 #app-title h1 {{ font-size: 1.6rem; margin: 0 0 0.2rem; }}
 #app-title p {{ margin: 0; }}
+/* A mistake's caption ("diente de león → girasoles") wraps under its thumbnail instead of being cut. */
+#mistakes-gallery .caption-label {{ white-space: normal; max-width: none; }}
 /* No box scrolls sideways on a phone: a command line wraps (a scrolling box would need a keyboard stop). */
 .prose pre {{ white-space: pre-wrap; overflow-wrap: anywhere; }}
 .prose table {{ max-width: 100%; }}

@@ -110,12 +110,14 @@ class SessionRuns:
             return len(self._claims)
 
 
-async def wait_in_line(ticket, claim: Claim, lang: str):
-    """Yields the student's place in line and wait about once a second until it is their turn. When
-    they press Stop meanwhile, the last text says they left the line (and `claim.stopping` is True)."""
-    while (status := line_status(ticket, lang)) is not None:
+async def wait_in_line(ticket, claim: Claim, language):
+    """Yields the student's place in line and wait about once a second until it is their turn, or until
+    they press Stop (then `claim.stopping` is True and the caller says they left the line).
+
+    `language()` gives the page's language at each update: a switch made while waiting shows at once.
+    """
+    while (status := line_status(ticket, language())) is not None:
         if claim.stopping:
-            yield translate("status_left_line", lang)
             return
         yield status
         await asyncio.sleep(config.LINE_STATUS_SECONDS)  # on the event loop: no worker thread waits

@@ -1,0 +1,146 @@
+"""Issue 35 on the Training, Classify and Compare tabs, without a browser: what their handlers write
+(numbers the reader's way, plurals, which model answered, a weaker run said so), what a language
+switch redraws from the tab's states, and what goes when it no longer belongs (a removed photo, a
+download of another model)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import gradio as gr
+import numpy as np
+import pytest
+
+from flower_demo import recipes
+from flower_demo.train import runs
+from flower_demo.train.training import RunState
+from flower_demo.tabs import classify, compare, saliency_panel, training
+
+
+class Request:
+    """Just what ui.language reads from a gr.Request: the page's `?lang=`."""
+
+    def __init__(self, lang: str):
+        self.query_params, self.headers, self.session_hash = {"lang": lang}, {}, None
+
+
+def finished(*accuracies: float, phase: str = "finished") -> RunState:
+    history = [{"epoch": index, "seconds": 2.0, "val_accuracy": value} for index, value in enumerate(accuracies, 1)]
+    return RunState(phase=phase, epochs=len(accuracies), epoch=len(accuracies), full_epochs=len(accuracies),
+                    history=history, model=object())
+
+
+def recorded(preset: str, *accuracies: float, history=None) -> list:
+    return runs.appended(history, runs.record(recipes.PRESETS[preset], finished(*accuracies)))
+
+
+def test_a_weaker_run_that_replaces_the_model_says_so_with_both_accuracies():
+    before = recorded("live", 0.5, 0.809)
+    spanish = training._final_status(finished(0.62), "es", before)
+    assert spanish.startswith("Listo: 1 época, exactitud de validación 62,0 %. La pestaña Clasificar usa ahora "
+                              "tu modelo.")
+    assert "el entrenamiento anterior (#1 live) era mejor: 80,9 % frente a 62,0 %" in spanish
+    english = training._final_status(finished(0.62), "en", before)
+    assert "the previous run (#1 live) was better: 80.9% vs 62.0%" in english
+    assert "better" not in training._final_status(finished(0.9), "en", before)  # a better run: nothing to say
+    assert "better" not in training._final_status(finished(0.62), "en", [])  # the first run
+    no_model = dataclasses.replace(finished(0.62), model=None)
+    assert "better" not in training._final_status(no_model, "en", before)  # nothing replaced
+
+
+def test_the_previous_run_is_drawn_whole_and_named_by_the_caption():
+    previous = [{"step": 0.5, "value": 0.3, "metric": "accuracy", "series": "training"},
+                {"step": 8.0, "value": 0.6, "metric": "accuracy", "series": "validation"}]
+    assert training.epochs_shown(3, previous) == 8.0  # a shorter run after a longer one
+    assert training.epochs_shown(12, previous) == 12.0
+    chart = training._chart([], "accuracy", "es", previous, 8.0)
+    assert chart.x_lim == [0, 8.0] and chart.caption == "Líneas más claras: tu entrenamiento anterior."
+    assert chart.colors_in_legend == ["entrenamiento", "validación"]  # four names do not fit 300 px
+    assert training._chart([], "accuracy", "en", [], 3.0).caption is None
+
+
+def test_the_lines_read_on_white():
+    from flower_demo.look.result_plots import contrast_on_white
+
+    assert all(contrast_on_white(colour) >= 3 for colour in training.SERIES_COLORS)
+
+
+def test_the_model_summary_is_a_list_in_the_readers_language():
+    rows = [("stage1_conv", "Conv2D", (64, 64, 16), 4608), ("logits", "Dense", (5,), 1)]
+    spanish = training._summary_table(rows, "es")
+    assert "- `stage1_conv` (Conv2D) → (lote, 64, 64, 16) · 4.608 parámetros" in spanish
+    assert "- `logits` (Dense) → (lote, 5) · 1 parámetro\n" in spanish and "**4.609**" in spanish
+    assert "|" not in spanish  # no table to squeeze on a phone
+    assert "4,608 parameters" in training._summary_table(rows, "en")
+
+
+def test_a_language_switch_redraws_the_last_run_from_the_tabs_state():
+    assert training.redraw(None, request=Request("en")) == (gr.skip(),) * 4  # nothing shown, or a run streams
+    state = finished(0.5)
+    shown = {"status": {lang: training._final_status(state, lang, []) for lang in ("es", "en")},
+             "rows": [("logits", "Dense", (5,), 645)], "curve": [], "previous": [], "epochs": 1.0}
+    status, accuracy, loss, summary = training.redraw(shown, request=Request("en"))
+    assert status.startswith("Done: 1 epoch") and "645 parameters" in summary
+    assert accuracy.colors_in_legend == ["training", "validation"]
+    assert training.redraw({"status": {"es": "Saliste de la cola", "en": "You left"}},
+                           request=Request("es"))[0] == "Saliste de la cola"
+
+
+def test_the_runs_table_fits_a_phone_and_writes_numbers_the_readers_way():
+    history = recorded("seed", 0.5, 0.809)
+    history = recorded("seed_augmented", 0.75, history=history)
+    table = compare.runs_table(history, "es")
+    assert list(table.columns) == ["N.º", "Preset", "Validación"]
+    assert table.values.tolist() == [["#1", "seed", "80,9 %"], ["#2", "seed_augmented", "75,0 %"]]
+    history = runs.appended(history, dict(history[0], best_val_accuracy=0.9))
+    assert compare.runs_table(history, "en").values.tolist()[-1] == ["#3", "seed", "80.9% (best: 90.0%)"]
+    settings = compare.runs_settings(history, "es")
+    assert "**#1 seed**: 2 épocas · 4 s entrenando · 180 px · lote 32 · tasa 0,001 · validación 20 %" in settings
+    assert "**#2 seed_augmented**: 1 época ·" in settings and "aumento · dropout 0,2" in settings
+    assert "validation 20% · augmentation · dropout 0.2" in compare.runs_settings(history, "en")
+
+
+def test_the_comparisons_status_agrees_in_number():
+    history = recorded("seed_augmented", 0.7, history=recorded("seed", 0.6))
+    assert "1 época cada uno" in compare._after_run(finished(0.7), 2, history, 1, "es")
+    assert "1 epoch each" in compare._after_run(finished(0.7), 2, history, 1, "en")
+    assert "3 epochs each" in compare._after_run(finished(0.7), 2, history, 3, "en")
+    assert compare._after_run(finished(0.6), 1, history, 1, "en").startswith("**seed_augmented** (2 of 2)")
+
+
+def test_the_compare_redraw_waits_for_a_running_comparison_and_redraws_the_download_text():
+    history = recorded("seed", 0.6)
+    export_shown = {"es": "Para repetir", "en": "To repeat"}
+    status, note, table, choices, chart, text = compare.redraw(history, [1], "accuracy", compare.RUNNING,
+                                                               export_shown, request=Request("es"))
+    assert (status, note, table, chart) == (gr.skip(),) * 4 and text == "Para repetir"
+    status, note, table, choices, chart, text = compare.redraw(history, [1], "loss", {"status": {"en": "Done"}},
+                                                               None, request=Request("en"))
+    assert status == "Done" and "**#1 seed**" in note and list(table.columns)[-1] == "Validation"
+    assert choices == gr.skip() and text == gr.skip()
+    assert compare.forget_export() == (None, "", None)
+
+
+def test_what_answered_is_named_under_the_answer():
+    network = object.__new__(type("Network", (), {}))
+    assert saliency_panel.model_line(network, "en") == "Model: the one shipped with the app."
+    runs.remember_origin(network, upload="mine.keras")
+    assert saliency_panel.model_line(network, "es") == "Modelo: el que subiste (mine.keras)."
+    runs.remember_origin(network, run=recorded("live", 0.809)[-1])
+    assert saliency_panel.model_line(network, "es") == (
+        "Modelo: el que entrenaste en esta sesión, #1 live (exactitud de validación 80,9 %).")
+    assert saliency_panel.model_line(network, "en").endswith("#1 live (80.9% validation accuracy).")
+
+
+@pytest.mark.parametrize("row,column,where", [(0, 0, "top_left"), (1, 2, "top"), (5, 5, "bottom_right"),
+                                              (2, 0, "left"), (3, 3, "centre")])
+def test_the_heatmaps_alt_text_says_where_it_is_strongest(row, column, where):
+    heatmap = np.zeros((6, 6), np.float32)
+    heatmap[row, column] = 1
+    assert saliency_panel.hottest_part(heatmap) == where
+
+
+def test_a_removed_photo_takes_its_answer_along():
+    assert classify.cleared() == (None, "", "")
+    assert saliency_panel.cleared() == (None, "")
+    assert classify.redraw(None, "", "own", None, {"label": "roses"}, request=Request("en")) == (gr.skip(),) * 2
