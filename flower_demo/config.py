@@ -129,6 +129,9 @@ MIN_MODEL_INPUT, MAX_MODEL_INPUT = 32, 256
 # tutorial's seed network trained here (~84 MB with Adam's slots). 60 students each bringing a 31.5 MB
 # model: the server peaked at 2.7 GB with 30 of them kept, 3.4 GB without a cap (2 cores, AMX/bf16).
 SESSION_MODELS_BUDGET_BYTES = 1024 * 1024 * 1024
+# Models one session keeps to choose from (its latest and two before it, or a brought one): enough to set
+# a run beside the one before; the budget drops older ones (other students' first) before anyone's latest.
+SESSION_MODELS_PER_SESSION = 3
 # What a model costs beyond its weights, measured as resident memory held per model (8-16 at once, after
 # classify, feature maps and Grad-CAM): a brought 0.5 MB model 2.5 MB, a 31.5 MB one 31.5 MB; trained
 # here, a live model (0.4 MB of weights) 24 MB and a seed one (16 MB, 32 MB of Adam's slots) 85 MB.

@@ -129,11 +129,30 @@ def test_classify_uses_the_shipped_model_then_the_students_own(english, photo):
     assert "- `rescaling` (Rescaling) → (batch, 32, 32, 3) · 0 parameters" in summary
     assert "Parameters in all: **98,805**" in summary
     _, sentence = english.predict(handle_file(photo), api_name="/classify")
-    assert "the one you trained in this session, #1 live (" in sentence and "% validation accuracy)" in sentence
+    assert "Model: your run **#1 live** (validation accuracy " in sentence and sentence.endswith("%).")
 
     spanish_label, _ = local_client(english.src, "es").predict(
         handle_file(photo), api_name="/classify")
     assert "rosas" in {item["label"] for item in spanish_label["confidences"]}
+
+
+def test_a_student_picks_among_their_kept_runs_and_never_another_students(english, photo):
+    from gradio_client.exceptions import AppError
+
+    for epochs in (1, 2):
+        status, *_ = english.predict("live", epochs, 8, 32, api_name="/train")
+        assert status.startswith("Done")
+    _, latest = english.predict(handle_file(photo), api_name="/classify")
+    _, first = english.predict(handle_file(photo), "", "run1", api_name="/classify")
+    assert "Model: your run **#2 live**" in latest and "Model: your run **#1 live**" in first
+    saved, _ = english.predict("run1", api_name="/export")
+    assert saved.endswith("flower-live-run1.keras")
+    with pytest.raises(AppError, match="That model \\(run7\\) is no longer kept"):
+        english.predict(handle_file(photo), "", "run7", api_name="/classify")
+    with pytest.raises(AppError, match="no longer kept"):  # another student's run #1 is not theirs to use
+        local_client(english.src, "en").predict(handle_file(photo), "", "run1", api_name="/classify")
+    with pytest.raises(AppError, match="Ese modelo \\(run1\\) ya no está guardado"):
+        local_client(english.src, "es").predict(handle_file(photo), "run1", api_name="/feature_maps")
 
 
 def _wait_for(job, text: str, timeout: float = 60) -> str:

@@ -19,13 +19,13 @@ TEXT = {
     "es": {"tabs": ["Kernels", "Datos", "Aumento de datos", "Entrenamiento", "Clasificar", "Dentro de la red"],
            "kernel_note": "valor absoluto", "load": "Cargar el conjunto de datos", "loaded": "fotos en 5 clases",
            "augment": "Otras 9 variaciones", "epochs": "Épocas", "train": "Entrenar", "done": "Listo: 2 épocas",
-           "classify": "Clasificar", "sentence": "Lo más probable:", "own": "Modelo: el que entrenaste",
+           "classify": "Clasificar", "sentence": "Lo más probable:", "own": "Modelo: tu entrenamiento", "latest": "Tu último: #1 live",
            "stage": "Etapa 1:", "fallback": "Aún no has entrenado", "filter": "El filtro **#", "evidence": "evidencia de",
            "class_box": "Clase a explicar", "tulips": "tulipanes"},
     "en": {"tabs": ["Kernels", "Dataset", "Augmentation", "Training", "Classify", "Inside the network"],
            "kernel_note": "absolute value", "load": "Load the dataset", "loaded": "photos in 5 classes",
            "augment": "9 other variations", "epochs": "Epochs", "train": "Train", "done": "Done: 2 epochs",
-           "classify": "Classify", "sentence": "Most likely:", "own": "Model: the one you trained",
+           "classify": "Classify", "sentence": "Most likely:", "own": "Model: your run", "latest": "Your latest: #1 live",
            "stage": "Stage 1:", "fallback": "You have not trained", "filter": "Filter **#", "evidence": "evidence for",
            "class_box": "Class to explain", "tulips": "tulips"},
 }
@@ -76,6 +76,7 @@ def test_a_student_visits_every_tab_trains_and_classifies(app_url, browser, lang
     assert page.locator("canvas, svg.marks").count() >= 2  # the accuracy and loss charts are drawn
 
     page.get_by_role("tab", name=text["tabs"][4], exact=True).click()
+    page.locator("#classify-model").get_by_text(text["latest"]).wait_for()  # the choice names the run
     page.locator("input[type=file]").last.set_input_files(str(photo))
     page.get_by_text(text["sentence"]).wait_for()
     assert page.get_by_text(text["own"]).count() >= 1  # under the answer (and under Grad-CAM once it is drawn)

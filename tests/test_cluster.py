@@ -188,7 +188,7 @@ def test_the_app_trains_on_the_cluster_when_one_is_configured(local_cluster, app
     photo = tmp_path / "tulip.png"
     Image.fromarray(synthetic_photo("tulips", 0, size=(40, 30))).save(photo)
     _, sentence = client.predict(handle_file(str(photo)), api_name="/classify")
-    assert "the one you trained in this session, #1 live (" in sentence  # the model named with its run
+    assert "Model: your run **#1 live** (validation accuracy " in sentence  # the model named with its run
 
 
 @pytest.mark.slow

@@ -102,7 +102,8 @@ def test_every_error_key_raised_in_the_core_exists():
 
 
 # Error texts that quote values besides the detail, and the values (a KeyedError's `values`).
-ERROR_VALUES = {"error_time_limit": {"seconds"}, "error_model_costly": {"flops", "memory", "max_flops", "max_memory"}}
+ERROR_VALUES = {"error_time_limit": {"seconds"}, "error_model_costly": {"flops", "memory", "max_flops", "max_memory"},
+                "error_model_not_kept": {"name", "kept"}}
 
 
 def test_error_texts_format_with_a_detail():

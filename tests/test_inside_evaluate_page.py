@@ -38,8 +38,9 @@ def test_where_a_picture_responds_most(lang, top_left, centre):
 
 VIEW = {"confusion": [[100, 2, 0, 0, 0], [1, 130, 0, 0, 5], [0, 0, 92, 0, 12], [0, 0, 0, 105, 0], [0, 3, 4, 0, 132]],
         "per_class": [0.98, 0.96, 0.88, 1.0, 0.95], "accuracy": 0.9522, "photos": 586, "available": 586,
-        "split": 0.2, "class_names": list(config.CLASS_NAMES), "model": ["inside_model_line_run",
-                                                                        {"label": "#2 seed_augmented", "accuracy": 80.9}],
+        "split": 0.2, "class_names": list(config.CLASS_NAMES), "model": {
+            "en": "Model: your run **#2 seed_augmented** (validation accuracy 80.9%).",
+            "es": "Modelo: tu entrenamiento **#2 seed_augmented** (exactitud de validación 80,9 %)."},
         "notes": [["evaluate_note_run", {"number": 2, "preset": "seed_augmented"}]]}
 
 
@@ -57,7 +58,7 @@ def test_the_matrix_alt_text_says_photos_accuracy_and_the_worst_confusion():
 def test_a_language_switch_redraws_the_evaluation_from_what_is_shown_without_the_model():
     picture, summary = evaluate.redraw_report(VIEW, request=request("en"))
     assert picture["alt_text"].startswith("Confusion matrix: 586 photos") and picture["value"].ndim == 3
-    assert summary.startswith("Model: your run **#2 seed_augmented** (validation accuracy 80.9 %).")
+    assert summary.startswith("Model: your run **#2 seed_augmented** (validation accuracy 80.9%).")
     assert "Your run #2 (seed_augmented) held these photos out" in summary
     _, resumen = evaluate.redraw_report(VIEW, request=request("es"))
     assert resumen.startswith("Modelo: tu entrenamiento **#2 seed_augmented** (exactitud de validación 80,9 %).")

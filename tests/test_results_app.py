@@ -75,7 +75,7 @@ def test_a_run_is_evaluated_exported_with_its_command_and_brought_back(app_url, 
     loaded = another.predict(handle_file(path), api_name="/upload_model")
     assert loaded.startswith("Model loaded: **flower-live-run1.keras** (32×32 px photos, 98,805 parameters)")
     theirs, sentence = another.predict(handle_file(photo), api_name="/classify")
-    assert "the one you uploaded (flower-live-run1.keras)" in sentence
+    assert "the one you uploaded (`flower-live-run1.keras`)" in sentence
     assert theirs["confidences"] == own["confidences"]  # identical scores, label by label
     shipped, sentence = another.predict(handle_file(photo), "roses", "shipped", api_name="/classify")
     assert "Model: the one shipped with the app." in sentence and "True class" in sentence

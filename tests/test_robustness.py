@@ -173,8 +173,8 @@ def test_one_students_model_is_never_anothers(app_url, tmp_path):
     assert status.startswith("Done")
     _, mine = trainer.predict(handle_file(str(path)), api_name="/classify")
     _, theirs = other.predict(handle_file(str(path)), api_name="/classify")
-    assert "the one you trained in this session" in mine
-    assert "shipped" in theirs and "you trained" not in theirs
+    assert "Model: your run **#1 live**" in mine
+    assert "shipped" in theirs and "your run" not in theirs
     other.predict(api_name="/stop")  # another student's Stop with nothing running: harmless, touches no one
 
 

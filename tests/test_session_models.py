@@ -63,14 +63,39 @@ def test_a_new_model_pushes_out_the_least_recently_used_model_of_another_session
     assert models.sessions() == ["c", "e"]
 
 
-def test_a_sessions_new_model_replaces_its_old_one_at_once():
+def test_a_sessions_new_model_replaces_its_model_of_the_same_name_at_once():
     models = registry(2)
-    first, other = models.put("a", Weights(1)), models.put("b", Weights(1))
-    second = models.put("a", Weights(1))  # fits without pushing b out: a's first model went first
+    first, other = models.put("a", Weights(1), "upload"), models.put("b", Weights(1))
+    second = models.put("a", Weights(1), "upload")  # fits without pushing b out: a's first upload went first
     assert models.sessions() == ["b", "a"] and models.get(other) is not None
     with pytest.raises(ModelDropped):
         models.get(first)
     assert second == Handle("a", second.serial) and second.serial > first.serial
+    assert models.kept("a") == [("upload", second)]
+
+
+def test_a_session_keeps_its_last_few_models_newest_first():
+    models = SessionModels(budget_bytes=10 * counted(1), collect_after_s=None, per_session=3)
+    handles = [models.put("a", Weights(1), f"run{number}") for number in range(1, 5)]
+    assert models.kept("a") == [("run4", handles[3]), ("run3", handles[2]), ("run2", handles[1])]
+    with pytest.raises(ModelDropped):
+        models.get(handles[0])  # the fourth pushed the first out
+    assert models.peek(handles[1]) is not None and models.kept("b") == []
+
+
+def test_over_the_budget_other_sessions_earlier_models_go_before_anyones_latest():
+    models = SessionModels(budget_bytes=4 * counted(1), collect_after_s=None, per_session=3)
+    a1, a2, a3 = (models.put("a", Weights(1), f"run{number}") for number in (1, 2, 3))
+    b1 = models.put("b", Weights(1), "run1")
+    models.get(a1)  # looked at again: of a's earlier models, run2 is now the least recently used
+    c1 = models.put("c", Weights(1), "run1")  # over the budget: an earlier model goes, not b's only one
+    assert [name for name, _ in models.kept("a")] == ["run3", "run1"] and models.get(b1) is not None
+    models.put("d", Weights(1), "run1")
+    models.put("e", Weights(1), "run1")  # only latest models left to push out: the least recently used, a's
+    assert models.kept("a") == [] and models.get(b1) is not None and models.get(c1) is not None
+    for handle in (a1, a2, a3):
+        with pytest.raises(ModelDropped):
+            models.get(handle)
 
 
 def test_a_model_larger_than_the_whole_budget_is_refused_and_nothing_is_dropped():
@@ -82,15 +107,19 @@ def test_a_model_larger_than_the_whole_budget_is_refused_and_nothing_is_dropped(
     assert models.get(kept) is not None and models.sessions() == ["a"]
 
 
-def test_a_closed_tab_or_an_expired_state_frees_only_its_own_model():
-    models = registry(3)
-    old = models.put("a", Weights(1))
-    new = models.put("a", Weights(1))
+def test_a_closed_tab_or_an_expired_state_frees_only_its_own_models():
+    models = registry(4)
+    old = models.put("a", Weights(1), "run1")
+    new = models.put("a", Weights(1), "run2")
     other = models.put("b", Weights(1))
-    models.release(old)  # an old handle (a replaced model) frees nothing
     models.release(None)  # a state that never held a model
-    assert models.get(new) is not None
-    models.release(new)
+    models.release(old)  # an old handle frees only that model: a newer one is the state's now
+    assert models.get(new) is not None and models.kept("a") == [("run2", new)]
+    newer = models.put("a", Weights(1), "run3")
+    models.put("a", Weights(1), "run4")  # a model the expired state never held
+    models.release(newer)  # the state's last handle: its model and the ones before it
+    assert [name for name, _ in models.kept("a")] == ["run4"]
+    models.drop_session("a")
     models.drop_session("b")
     models.drop_session("never seen")
     assert models.sessions() == [] and models.total_bytes() == 0
@@ -211,7 +240,7 @@ def test_the_least_recently_used_students_model_is_dropped_with_a_message_and_a_
     _, sentence = clients["a"].predict(handle_file(str(photo)), "", "shipped", api_name="/classify")
     assert "el incluido con la app" in sentence  # the shipped model still answers that student
     _, sentence = clients["b"].predict(handle_file(str(photo)), api_name="/classify")
-    assert "the one you uploaded (b.keras)" in sentence
+    assert "the one you uploaded (`b.keras`)" in sentence
 
     # A browser holds /heartbeat open while its tab lives; closing it runs the app's unload.
     with httpx.Client(trust_env=False) as http:

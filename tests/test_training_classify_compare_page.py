@@ -14,7 +14,7 @@ import pytest
 from flower_demo import recipes
 from flower_demo.train import runs
 from flower_demo.train.training import RunState
-from flower_demo.tabs import classify, compare, saliency_panel, training
+from flower_demo.tabs import classify, compare, model_choice, saliency_panel, training
 
 
 class Request:
@@ -123,13 +123,15 @@ def test_the_compare_redraw_waits_for_a_running_comparison_and_redraws_the_downl
 
 def test_what_answered_is_named_under_the_answer():
     network = object.__new__(type("Network", (), {}))
-    assert saliency_panel.model_line(network, "en") == "Model: the one shipped with the app."
+    assert model_choice.model_line(network, True, "en") == "Model: the one shipped with the app."
+    assert model_choice.model_line(network, False, "es") == "Modelo: el tuyo, de esta sesión."
     runs.remember_origin(network, upload="mine.keras")
-    assert saliency_panel.model_line(network, "es") == "Modelo: el que subiste (mine.keras)."
+    assert model_choice.model_line(network, False, "es") == "Modelo: el que subiste (`mine.keras`)."
     runs.remember_origin(network, run=recorded("live", 0.809)[-1])
-    assert saliency_panel.model_line(network, "es") == (
-        "Modelo: el que entrenaste en esta sesión, #1 live (exactitud de validación 80,9 %).")
-    assert saliency_panel.model_line(network, "en").endswith("#1 live (80.9% validation accuracy).")
+    assert model_choice.model_line(network, False, "es") == (
+        "Modelo: tu entrenamiento **#1 live** (exactitud de validación 80,9 %).")
+    assert model_choice.model_line(network, False, "en") == "Model: your run **#1 live** (validation accuracy 80.9%)."
+    assert model_choice.model_line(network, True, "en") == "Model: the one shipped with the app."  # asked for
 
 
 @pytest.mark.parametrize("row,column,where", [(0, 0, "top_left"), (1, 2, "top"), (5, 5, "bottom_right"),
@@ -144,3 +146,31 @@ def test_a_removed_photo_takes_its_answer_along():
     assert classify.cleared() == (None, "", "")
     assert saliency_panel.cleared() == (None, "")
     assert classify.redraw(None, "", "own", None, {"label": "roses"}, request=Request("en")) == (gr.skip(),) * 2
+
+
+def test_the_model_choice_lists_the_sessions_kept_models_newest_first(monkeypatch):
+    from flower_demo.server import session_models
+
+    kept = session_models.SessionModels(budget_bytes=2**30, collect_after_s=None, per_session=3)
+    monkeypatch.setattr(session_models, "MODELS", kept)
+    request = Request("es")
+    request.session_hash = "a"
+    assert model_choice.choices(None, "es") == [("El que entrenaste (si no, el incluido)", "own"),
+                                               ("El incluido con la app", "shipped")]
+    history, handle = None, None
+    for accuracy in (0.5, 0.654, 0.712):
+        history = recorded("live", accuracy, history=history)
+        network = object.__new__(type("Network", (), {"weights": []}))
+        runs.remember_origin(network, run=history[-1])
+        handle = model_choice.keep_model(network, request, "es")
+    assert model_choice.choices(handle, "es") == [("Tu último: #3 live · 71,2 %", "own"), ("#2 live · 65,4 %", "run2"),
+                                                  ("#1 live · 50,0 %", "run1"), ("El incluido con la app", "shipped")]
+    brought = object.__new__(type("Network", (), {"weights": []}))
+    runs.remember_origin(brought, upload="mine.keras")
+    handle = model_choice.keep_model(brought, request, "en")  # the fourth: run #1 goes
+    update = model_choice.choice_update(handle, "run1", request)
+    assert update["choices"] == [("Tu último: mine.keras", "own"), ("#3 live · 71,2 %", "run3"),
+                                 ("#2 live · 65,4 %", "run2"), ("El incluido con la app", "shipped")]
+    assert update["value"] == "own"  # run #1 is no longer kept: the latest is chosen
+    assert model_choice.choice_update(handle, "run2", request)["value"] == "run2"
+    assert model_choice.redraw_choices(None, "own", request=request) == gr.skip()

@@ -22,18 +22,13 @@ def classify(image, true_class: str = "", model: str = "own", student_model=None
     and right or wrong when the photo's true class is known (a dataset photo, an Example); its last line
     names the model that answered (the run and its validation accuracy, the brought file, or the shipped one).
 
-    `model` "own" uses the model this student trained (or brought) if any, else the shipped
-    assets/flower_cnn.keras; "shipped" always the shipped one.
+    `model` "own" uses the model this student trained (or brought) last, if any, else the shipped
+    assets/flower_cnn.keras; "run2" (or "upload") one of the session's earlier models while the server
+    keeps it; "shipped" always the shipped one.
     """
     lang = ui.language(request)
     rgb = inputs.read_image(image, lang)
-    if model not in model_choice.MODEL_CHOICES:
-        raise ui.error("error_setting", lang, detail=f"model {model!r}")
-    own = model_choice.own_model(student_model, lang) if model == "own" else None
-    ui.wait_for_warm_up(lang, progress)
-    network = own if own is not None else serving.shipped_model()
-    if network is None:
-        raise ui.error("error_no_model", lang)
+    network, fallback = model_choice.chosen_model(model, student_model, lang, progress)
     probabilities = ui.finite_answer(serving.predict_probabilities(network, rgb), lang)
     names = [class_label(name, lang) for name in config.CLASS_NAMES]
     best = int(probabilities.argmax())
@@ -43,8 +38,7 @@ def classify(image, true_class: str = "", model: str = "own", student_model=None
     if true_class in config.CLASS_NAMES:
         verdict = "classify_right" if config.CLASS_NAMES[best] == true_class else "classify_wrong"
         parts.append(translate(verdict, lang, label=class_label(true_class, lang)))
-    parts.append(saliency_panel.model_line(network, lang) if own is not None
-                 else translate("model_used_shipped", lang))
+    parts.append(model_choice.model_line(network, model == "shipped" or bool(fallback), lang))
     return {name: float(p) for name, p in zip(names, probabilities)}, "\n\n".join(parts)
 
 
@@ -142,9 +136,7 @@ def build(student_model: gr.State):
                 input_image = inputs.image_input(height=230)
                 true_class_box = gr.Textbox("", visible=False, label=ui.t("true_class"))  # known for dataset photos
                 dataset_photo_event = inputs.dataset_photo_button(input_image, true_class_box)
-                model_radio = components.Radio([(ui.t(f"inside_model_{key}"), key)
-                                                for key in model_choice.MODEL_CHOICES],
-                                               value="own", label=ui.t("inside_model"), elem_id="classify-model")
+                model_radio = model_choice.model_radio(student_model, elem_id="classify-model")
                 classify_button = gr.Button(ui.t("classify_button"), variant="primary")
                 ui.active_when_warm(classify_button, ui.t("classify_button"), ui.t("classify_button_loading"))
             with gr.Column(scale=3, min_width=320):

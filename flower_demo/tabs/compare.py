@@ -271,9 +271,7 @@ def build(demo: gr.Blocks, student_model: gr.State, run_history: gr.State) -> No
         gr.Markdown(ui.t("export_intro"))
         with gr.Row():
             with gr.Column(scale=2, min_width=320):
-                model_radio = components.Radio([(ui.t(f"inside_model_{key}"), key)
-                                                for key in model_choice.MODEL_CHOICES],
-                                               value="own", label=ui.t("inside_model"))
+                model_radio = model_choice.model_radio(student_model)
                 export_button = gr.Button(ui.t("export_button"))
             with gr.Column(scale=3, min_width=320):
                 export_file = gr.File(label=ui.t("export_file"), interactive=False, elem_id="export-file")

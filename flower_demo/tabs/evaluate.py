@@ -17,7 +17,7 @@ from flower_demo import config, errors
 from flower_demo.data import download, images
 from flower_demo.look import result_plots
 from flower_demo.train import runs
-from flower_demo.i18n import class_label, number, translate
+from flower_demo.i18n import LANGUAGES, class_label, number, translate
 from flower_demo.server.priority import PRIORITY
 from flower_demo.tabs import components, inputs, language_switch, model_choice, ui
 
@@ -29,29 +29,22 @@ ANY = "any"
 CLASS_CHOICES = (ANY, *config.CLASS_NAMES)
 
 
-def _origin_notes(network, shipped: bool, fallback: bool) -> tuple[list, list]:
-    """What the summary says of the model, as [key, values] pairs to translate in any language: its
-    name (a run with its validation accuracy, a file brought, the shipped or the server's model), then
-    whether it could have trained on these photos, and why it is the shipped one."""
-    origin = runs.origin_of(network)
+def _origin_notes(network, shipped: bool, fallback: bool) -> tuple[dict, list]:
+    """What the summary says of the model: its name in every language (a run with its validation
+    accuracy, a file brought, the shipped or the server's model), then, as [key, values] pairs to
+    translate in any language, whether it could have trained on these photos and why it is the shipped one."""
+    origin = {} if shipped else runs.origin_of(network)
+    name = {language: model_choice.model_line(network, shipped, language) for language in LANGUAGES}
     if shipped:
         served = config.classifier_path()
-        if served == config.SHIPPED_MODEL_PATH:  # the flower_cnn preset's final fit, every photo
-            name, notes = ["inside_model_line_shipped", {}], [["evaluate_note_shipped", {}]]
-        else:
-            name = ["inside_model_line_server", {"name": served.name}]
-            notes = [["evaluate_note_server", {"name": served.name}]]
+        notes = ([["evaluate_note_shipped", {}]] if served == config.SHIPPED_MODEL_PATH  # flower_cnn, every photo
+                 else [["evaluate_note_server", {"name": served.name}]])
     elif "run" in origin:
-        run = origin["run"]
-        accuracy = run.get("last_val_accuracy")
-        name = (["inside_model_line_run", {"label": runs.label(run), "accuracy": 100 * accuracy}]
-                if accuracy is not None else ["inside_model_line_run_plain", {"label": runs.label(run)}])
-        notes = [["evaluate_note_run", {"number": run["number"], "preset": run["preset"]}]]
+        notes = [["evaluate_note_run", {"number": origin["run"]["number"], "preset": origin["run"]["preset"]}]]
     elif "upload" in origin:
-        name = ["inside_model_line_upload", {"name": origin["upload"]}]
         notes = [["evaluate_note_upload", {"name": origin["upload"]}]]
     else:
-        name, notes = ["inside_model_line_own", {}], []
+        notes = []
     return name, notes + ([["inside_fallback", {}]] if fallback else [])
 
 
@@ -106,9 +99,8 @@ def _report(view: dict, lang: str):
         summary += translate("evaluate_sampled", lang, photos=view["photos"], available=view["available"])
     summary += "\n\n" + translate("evaluate_per_class", lang,
                                     classes=", ".join(f"{name} {share}" for name, share in zip(names, shares)))
-    key, values = view["model"]
     notes = [translate(note_key, lang, **note_values) for note_key, note_values in view["notes"]]
-    return picture, "\n\n".join([translate(key, lang, **values), summary, *notes])
+    return picture, "\n\n".join([view["model"][lang], summary, *notes])
 
 
 def evaluate(model: str = "own", student_model=None, request: gr.Request = None, progress=gr.Progress()):
@@ -180,7 +172,7 @@ def show_mistakes(true_class: str = ANY, predicted_class: str = ANY, model: str 
     what the listing is).
     """
     lang = ui.language(request)
-    progress(None, desc=translate("evaluate_progress_mistakes", lang))
+    progress(0.0, desc=translate("evaluate_progress_mistakes", lang))  # Gradio shows no text without a number
     true, predicted = _class_index(true_class, lang), _class_index(predicted_class, lang)
     result, _, _ = _evaluation(model, student_model, lang, progress)
     rows = result.cell(true, predicted)
@@ -270,8 +262,7 @@ def build(student_model: gr.State, tabs: gr.Tabs, classify_inputs, classify_sent
         gr.Markdown(ui.t("evaluate_heading"))
         with gr.Row():
             with gr.Column(scale=2, min_width=320):
-                model_radio = components.Radio([(ui.t(f"inside_model_{key}"), key) for key in model_choice.MODEL_CHOICES],
-                                               value="own", label=ui.t("inside_model"))
+                model_radio = model_choice.model_radio(student_model)
                 evaluate_button = gr.Button(ui.t("evaluate_button"), variant="primary")
                 summary_markdown = gr.Markdown()
                 with gr.Accordion(ui.t("evaluation_numbers"), open=False):

@@ -12,10 +12,8 @@ import gradio as gr
 import numpy as np
 from gradio.context import Context
 
-from flower_demo import config
 from flower_demo.look import kernels, plots
 from flower_demo.i18n import translate
-from flower_demo.train import runs
 from flower_demo.tabs import components, inputs, language_switch, model_choice, saliency_panel, ui
 
 MAX_PER_STAGE = 24  # maps per stage: 24 heatmaps already fill a projector's row of mosaics
@@ -39,37 +37,17 @@ def where(values: np.ndarray, lang: str) -> str:
     return translate(f"inside_where_{place}", lang)
 
 
-def model_line(network, shipped: bool, lang: str) -> str:
-    """Which model a view shows: this student's run (with its validation accuracy), the file they
-    brought, or the shipped (or the server's) model."""
-    origin = runs.origin_of(network)
-    if not shipped and "run" in origin:
-        run = origin["run"]
-        accuracy = run.get("last_val_accuracy")
-        if accuracy is None:
-            return translate("inside_model_line_run_plain", lang, label=runs.label(run))
-        return translate("inside_model_line_run", lang, label=runs.label(run), accuracy=100 * accuracy)
-    if not shipped and "upload" in origin:
-        return translate("inside_model_line_upload", lang, name=origin["upload"])
-    if not shipped:
-        return translate("inside_model_line_own", lang)
-    served = config.classifier_path()
-    if served == config.SHIPPED_MODEL_PATH:
-        return translate("inside_model_line_shipped", lang)
-    return translate("inside_model_line_server", lang, name=served.name)
-
-
 def _tell(progress, lang: str, key: str) -> None:
     """Says what an event is waiting for (none when a language switch redraws it)."""
     if progress is not None:
-        progress(None, desc=translate(key, lang))
+        progress(0.0, desc=translate(key, lang))  # Gradio 6.31 shows no text without a number
 
 
 def _inspected(image, model: str, student_model, lang: str, progress):
     """(rgb, network, notes) for a request, or a translated gr.Error; the notes name the model."""
     rgb = inputs.read_image(image, lang)
     network, fallback = model_choice.chosen_model(model, student_model, lang, progress)
-    return rgb, network, "\n\n".join(part for part in (model_line(network, model == "shipped" or bool(fallback), lang),
+    return rgb, network, "\n\n".join(part for part in (model_choice.model_line(network, model == "shipped" or bool(fallback), lang),
                                                        fallback) if part)
 
 
@@ -285,8 +263,7 @@ def build(student_model: gr.State) -> None:
             with gr.Column(scale=2, min_width=320):
                 # The model and the button first: three Tab presses from the tab (the photo's own buttons
                 # are five more), and opening the tab already shows the sample photo's maps.
-                model_radio = components.Radio([(ui.t(f"inside_model_{key}"), key) for key in model_choice.MODEL_CHOICES],
-                                               value="own", label=ui.t("inside_model"))
+                model_radio = model_choice.model_radio(student_model)
                 inside_button = gr.Button(ui.t("inside_button"), variant="primary")
                 ui.active_when_warm(inside_button, ui.t("inside_button"), ui.t("classify_button_loading"))
                 maps_model = gr.Markdown()  # which model the maps (and what follows) are from

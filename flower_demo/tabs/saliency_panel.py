@@ -8,26 +8,11 @@ import numpy as np
 from flower_demo import config
 from flower_demo.data import images
 from flower_demo.look import plots
-from flower_demo.i18n import class_label, percent, translate
-from flower_demo.train import runs
+from flower_demo.i18n import class_label, translate
 from flower_demo.tabs import components, language_switch
 from flower_demo.tabs.inputs import read_image
-from flower_demo.tabs.model_choice import chosen_model
+from flower_demo.tabs.model_choice import chosen_model, model_line
 from flower_demo.tabs.ui import clamp_float, error, finite_answer, language, light, t
-
-
-def model_line(network, lang: str) -> str:
-    """Which network answered, as a line under the answer: this session's run (its number, preset and
-    validation accuracy), the file a student brought (its name), or the shipped model."""
-    origin = runs.origin_of(network)
-    if "run" in origin:
-        run = origin["run"]
-        accuracy = run.get("last_val_accuracy")
-        return translate("model_used_run", lang, run=runs.label(run),
-                         accuracy=percent(accuracy, lang) if accuracy is not None else "—")
-    if "upload" in origin:
-        return translate("model_used_uploaded", lang, name=origin["upload"])
-    return translate("model_used_shipped", lang)
 
 
 # Where a heatmap is hottest, in thirds of the photo: (row, column) -> the key of its words.
@@ -77,7 +62,7 @@ def show_saliency(image, model: str = "own", class_name: str = "predicted", opac
                     where=translate(f"saliency_where_{hottest_part(cam.heatmap)}", lang))
     # The fallback note ("you have not trained one yet: this is the shipped one") names the model itself.
     return (gr.Image(value=overlay, alt_text=alt),
-            "\n\n".join(part for part in (text, note or model_line(network, lang)) if part))
+            "\n\n".join(part for part in (text, note or model_line(network, model == "shipped", lang)) if part))
 
 
 def cleared():

@@ -192,6 +192,7 @@ async def train(preset: str = recipes.DEFAULT_PRESET, epochs: int | None = None,
                 frames, drawn_in = [_chart(state.curve, metric, lang, previous, shown_epochs)
                                     for metric in ("accuracy", "loss")], lang
             if state.phase in ("finished", "stopped", "failed"):
+                recorded = _recorded(history, run_config, state)  # first: the kept model is named after its run
                 model = model_choice.keep_model(state.model, request, lang) if state.model is not None else gr.skip()
                 curve = state.curve if state.curve else gr.skip()
                 if state.epoch_seconds:
@@ -200,7 +201,7 @@ async def train(preset: str = recipes.DEFAULT_PRESET, epochs: int | None = None,
                          "rows": state.summary_rows, "curve": state.curve, "previous": previous,
                          "epochs": shown_epochs}
                 yield (shown["status"][lang], *frames, _summary_table(state.summary_rows, lang), model, curve,
-                       _recorded(history, run_config, state), shown)
+                       recorded, shown)
             else:
                 yield (_status(state, lang, run.stopping), *frames,
                        _summary_table(state.summary_rows, lang) or gr.skip(), gr.skip(), gr.skip(), gr.skip(), None)
