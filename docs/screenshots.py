@@ -1,18 +1,16 @@
-"""Screenshots of the real app for the README, taken in headless Chromium as the browser tests drive it.
+"""Screenshots of the real app for the README and the teaching guide, taken in headless Chromium.
 
-    python docs/screenshots.py --photo ../shared/flower_photos/sunflowers/1008566138_6927679c8a.jpg
-    python docs/screenshots.py --all --out /tmp/tabs      # every tab the app has, one picture each
-    FLOWER_DATA_DIR=../shared/flower_photos python docs/screenshots.py --guide   # the teaching guide's
+    FLOWER_DATA_DIR=../shared/flower_photos python docs/screenshots.py   # docs/screenshots/, 16 pictures
+    python docs/screenshots.py --all --out /tmp/tabs      # every tab the app has, as it opens
 
 Launches the app on a free local port, opens it in Debian's chromium (Playwright's own browser
-download does not work here) and saves small PNGs: a 1366×768 viewport reduced to 256 colours
-(100-160 KB each; tests/test_docs.py keeps every picture the docs show under 200 KB). The Kernels tab shows the sample
-photo it opens with; the Classify tab is shown after `--photo` (a dataset photo: none is kept in this
-repository) has been classified by the shipped model. `--all` clicks every tab the page has, by name,
-whatever tabs this version of the app has. `--guide` takes the teaching guide's pictures into
+download does not work here) and saves small palette PNGs (30-190 KB each; tests/test_docs.py keeps
+every picture the docs show under 200 KB). By default, the teaching guide's pictures into
 docs/screenshots/: each tab after its main action (a one-epoch training, never the long comparison), in
 Spanish on a projector (1366×768, what the screen shows) and in English on a phone (390×844, the
-page's first 1,800 px), driven as tests/axe_audit.py drives the audit.
+page's first 1,800 px), driven as tests/axe_audit.py drives the audit (the dataset's photos make the
+Examples and the random validation photo). `--all` clicks every tab the page has, by name, whatever
+tabs this version of the app has.
 """
 
 from __future__ import annotations
@@ -29,8 +27,6 @@ ROOT = Path(__file__).resolve().parent.parent
 VIEWPORT = {"width": 1366, "height": 768}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-SENTENCE = {"es": "Lo más probable:", "en": "Most likely:"}
-EDGE_NOTE = {"es": "valor absoluto", "en": "absolute value"}  # the notes under the edge-filtered photo
 
 
 def start_app() -> tuple[object, str]:
@@ -62,29 +58,6 @@ def open_page(browser, url: str, language: str):
     page.goto(url)
     page.get_by_role("tab").first.wait_for()
     return page
-
-
-def shoot_kernels(browser, url: str, out: Path, language: str) -> Path:
-    page = open_page(browser, url, language)
-    page.get_by_role("tab").first.click()  # Kernels is the first tab, in both languages
-    page.get_by_text(EDGE_NOTE[language]).wait_for()  # the sample photo is filtered on load (edge kernel)
-    page.wait_for_timeout(1500)  # the step-by-step figure arrives just after
-    path = out / "kernels.png"
-    print(f"{path}: {save_small(page, path):,} bytes")
-    page.close()
-    return path
-
-
-def shoot_classify(browser, url: str, out: Path, language: str, photo: Path) -> Path:
-    page = open_page(browser, url, language)
-    page.get_by_role("tab", name={"es": "Clasificar", "en": "Classify"}[language], exact=True).click()
-    page.locator("input[type=file]").last.set_input_files(str(photo))
-    page.get_by_text(SENTENCE[language]).wait_for()
-    page.wait_for_timeout(500)
-    path = out / "classify.png"
-    print(f"{path}: {save_small(page, path):,} bytes")
-    page.close()
-    return path
 
 
 def shoot_every_tab(browser, url: str, out: Path, language: str) -> list[Path]:
@@ -131,12 +104,9 @@ def shoot_guide(browser, url: str, out: Path) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "docs")
-    parser.add_argument("--photo", type=Path, help="a flower photo for the Classify tab (none: that shot is skipped)")
-    parser.add_argument("--kernels-language", choices=("es", "en"), default="en")
-    parser.add_argument("--classify-language", choices=("es", "en"), default="es")
-    parser.add_argument("--all", action="store_true", help="one picture of every tab instead (in --kernels-language)")
-    parser.add_argument("--guide", action="store_true", help="the teaching guide's pictures, into docs/screenshots/")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--all", action="store_true", help="one picture of every tab as it opens, in --language")
+    parser.add_argument("--language", choices=("es", "en"), default="en")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
 
@@ -147,14 +117,10 @@ def main(argv: list[str] | None = None) -> int:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium",
                                                  headless=True, args=CHROMIUM_ARGS)
-            if args.guide:
-                shoot_guide(browser, url, ROOT / "docs" / "screenshots")
-            elif args.all:
-                shoot_every_tab(browser, url, args.out, args.kernels_language)
+            if args.all:
+                shoot_every_tab(browser, url, args.out, args.language)
             else:
-                shoot_kernels(browser, url, args.out, args.kernels_language)
-                if args.photo:
-                    shoot_classify(browser, url, args.out, args.classify_language, args.photo)
+                shoot_guide(browser, url, args.out)
             browser.close()
     finally:
         demo.close()

@@ -104,7 +104,7 @@ TEXTS: dict[str, dict[str, str]] = {
         # training
         "training_heading": "## Entrenar en directo",
         "training_more_settings": "Más ajustes: lote, tamaño, tasa, validación",
-        "training_worse": " Ojo: el entrenamiento anterior ({previous}) era mejor: {before} frente a {now}, y su modelo ya no se guarda.",
+        "training_worse": " Ojo: el entrenamiento anterior ({previous}) era mejor: {before} frente a {now} (en Clasificar, «Modelo» aún lo ofrece).",
         "training_previous_caption": "Líneas más claras: tu entrenamiento anterior.",
         "training_intro": "Elige un preset y pulsa Entrenar: las curvas de exactitud y pérdida crecen mientras el modelo aprende. Si la exactitud de entrenamiento sigue subiendo y la de validación se estanca, el modelo está **sobreajustando**: memoriza las fotos de entrenamiento en vez de aprender flores. El aumento de datos y el Dropout lo combaten (compara `seed` con `seed_augmented`). La validación usa fotos que el modelo no ve al entrenar.",
         "preset": "Preset", "epochs": "Épocas", "batch_size": "Tamaño de lote", "image_size": "Tamaño de imagen (px)",
@@ -413,7 +413,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "augment_alt_cutmix_none": " This time none has a box of the second photo.",
         "training_heading": "## Live training",
         "training_more_settings": "More settings: batch, size, rate, validation",
-        "training_worse": " Note: the previous run ({previous}) was better: {before} vs {now}, and its model is no longer kept.",
+        "training_worse": " Note: the previous run ({previous}) was better: {before} vs {now} (Classify's model choice still offers it).",
         "training_previous_caption": "Lighter lines: your previous run.",
         "training_intro": "Pick a preset and press Train: the accuracy and loss curves grow while the model learns. If training accuracy keeps rising while validation accuracy stalls, the model is **overfitting**: it memorises the training photos instead of learning flowers. Augmentation and Dropout fight it (compare `seed` with `seed_augmented`). Validation uses photos the model never trains on.",
         "preset": "Preset", "epochs": "Epochs", "batch_size": "Batch size", "image_size": "Image size (px)",
