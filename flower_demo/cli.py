@@ -5,6 +5,10 @@
         --out PATH.keras [--log-json]
     python -m flower_demo evaluate --model PATH --data-dir DIR [--subset all|training|validation]
         [--validation-split F --split-seed N]
+
+DIR is any folder of 2 to 10 class sub-folders of photos (the flowers by default): the sub-folders'
+names are the classes, and the saved model carries them, so `evaluate` reports with the model's own
+names and refuses a folder whose classes are not the model's.
 """
 
 from __future__ import annotations
@@ -44,9 +48,10 @@ def _train(args) -> int:
         return 1
     if state.skipped:
         print(f"skipped {len(state.skipped)} unreadable file(s): {', '.join(state.skipped[:5])}", file=sys.stderr)
-    serving.save_model(state.model, args.out)
-    print(f"saved {args.out} ({train_config.preset}, {train_config.image_size}px, "
-          f"{time.monotonic() - started:.1f}s in all)", file=sys.stderr)
+    serving.save_model(state.model, args.out)  # the class names go inside the file
+    names = serving.class_names(state.model)
+    print(f"saved {args.out} ({train_config.preset}, {train_config.image_size}px, {len(names)} classes: "
+          f"{', '.join(names)}; {time.monotonic() - started:.1f}s in all)", file=sys.stderr)
     return 0
 
 
@@ -56,12 +61,18 @@ def _evaluate(args) -> int:
     from flower_demo.look.evaluation import evaluate
 
     try:
-        result = evaluate(serving.load_model(args.model), args.data_dir, subset=args.subset,
+        model = serving.load_model(args.model)
+    except (OSError, ValueError) as error:  # no such file, not a .keras zip, a damaged class_names.json
+        print(f"error: cannot read the model {args.model} ({type(error).__name__}: {error})", file=sys.stderr)
+        return 1
+    try:
+        # The model's own class names (from its file) must be the folder's: EvaluationError otherwise.
+        result = evaluate(model, args.data_dir, subset=args.subset,
                           validation_split=args.validation_split, split_seed=args.split_seed)
-    except errors.DatasetError as error:
+    except errors.KeyedError as error:  # DatasetError (no photos, not 2-10 classes) or EvaluationError
         print(f"error: {translate(error.key, 'en', detail=error.detail)}", file=sys.stderr)
         return 1
-    print(json.dumps(result))
+    print(json.dumps(result))  # names outside ASCII as \u escapes: any console can print them
     return 0
 
 
@@ -71,7 +82,8 @@ def parser() -> argparse.ArgumentParser:
     commands = main.add_subparsers(dest="command", required=True)
     train = commands.add_parser("train", help="train a preset and save it as .keras")
     train.add_argument("--preset", choices=sorted(recipes.PRESETS), default=recipes.DEFAULT_PRESET)
-    train.add_argument("--data-dir", help=f"folder of class folders (default: ${config.DATA_DIR_ENV} or download)")
+    train.add_argument("--data-dir", help=f"folder of {config.MIN_CLASSES}-{config.MAX_CLASSES} class folders, "
+                       f"whose names are the classes (default: ${config.DATA_DIR_ENV} or the flowers' download)")
     train.add_argument("--epochs", type=int)
     train.add_argument("--image-size", type=int)
     train.add_argument("--batch-size", type=int)
@@ -87,7 +99,7 @@ def parser() -> argparse.ArgumentParser:
     train.set_defaults(handler=_train)
     evaluate = commands.add_parser("evaluate", help="accuracy of a saved model on a folder (JSON)")
     evaluate.add_argument("--model", required=True)
-    evaluate.add_argument("--data-dir", required=True)
+    evaluate.add_argument("--data-dir", required=True, help="folder of the model's class folders, named as its classes")
     evaluate.add_argument("--subset", choices=("all", "training", "validation"), default="all",
                           help="all photos, or one side of the split training used")
     evaluate.add_argument("--validation-split", type=float, default=config.VALIDATION_SPLIT,

@@ -10,6 +10,14 @@ from pathlib import Path
 # The tutorial's dataset: folder names in alphabetical order are the class indices, exactly as
 # `image_dataset_from_directory` assigns them, so saved models output scores in this order.
 CLASS_NAMES = ("daisy", "dandelion", "roses", "sunflowers", "tulips")
+# Any other dataset (a class's own photos, a teacher's folder): its class folders' names, in the same
+# sorted order. Two is the least a classifier needs; ten keeps a 10x10 confusion matrix readable on a
+# phone and a class's webcam session short (10 classes x ~30 photos). A model's names travel inside its
+# .keras file (flower_demo/model/model_classes.py); a five-output file without them is a flower model.
+MIN_CLASSES, MAX_CLASSES = 2, 10
+# A class name, once trimmed: at least one character, at most what a confusion matrix's row and a
+# Classify label show whole at 12 px on a phone ("Hojas de roble (Quercus)" is 24). Any script.
+MAX_CLASS_NAME_CHARS = 30
 DATASET_URL = "https://storage.googleapis.com/download.tensorflow.org/example_images/flower_photos.tgz"
 DATA_DIR_ENV = "FLOWER_DATA_DIR"
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")  # what image_dataset_from_directory reads

@@ -16,4 +16,5 @@ class KeyedError(Exception):
 
 
 class DatasetError(KeyedError, RuntimeError):
-    """The photos cannot be had: `error_no_photos` (a folder without photos) or `error_download`."""
+    """The photos cannot be had: `error_no_photos` (a folder without photos), `error_download`,
+    `error_class_count` (not 2-10 class folders) or `error_class_names` (a folder name no class can have)."""

@@ -327,6 +327,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "error_time_limit": "Se alcanzó el límite de {seconds} s por entrenamiento.",
         "error_cluster": "no se pudo usar el clúster de entrenamiento ({detail}). Avisa a tu profesor o profesora.",
         "error_worker_lost": "la máquina que entrenaba tu modelo dejó de responder ({detail}). Tu puesto quedó libre: pulsa Entrenar para empezar de nuevo.",
+        # issue 36: any classes
+        "error_class_count": "Necesitas de 2 a 10 clases, con una subcarpeta de fotos para cada una ({detail}).",
+        "error_class_names": "Dale a cada clase un nombre de 1 a 30 caracteres, distinto de los demás aunque solo cambien mayúsculas y minúsculas ({detail}).",
     },
     "en": {
         "about_tab": "What this tab teaches",
@@ -634,6 +637,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "error_time_limit": "The {seconds} s limit per training run was reached.",
         "error_cluster": "the training cluster could not be used ({detail}). Tell your teacher.",
         "error_worker_lost": "the machine training your model stopped answering ({detail}). Your place is free again: press Train to start over.",
+        # issue 36: any classes
+        "error_class_count": "You need 2 to 10 classes, one sub-folder of photos per class ({detail}).",
+        "error_class_names": "Give each class a name of 1 to 30 characters, different from the others even when only capitals differ ({detail}).",
     },
 }
 
@@ -746,6 +752,18 @@ class _Blank(dict):
         return ""
 
 
+FLOWER_CLASSES = ("daisy", "dandelion", "roses", "sunflowers", "tulips")  # config.CLASS_NAMES (i18n imports nothing)
+
+
 def class_label(name: str, language: str) -> str:
     """A class folder name in the reader's language (unknown folder names are shown as they are)."""
     return translate(f"class_{name}", language) if f"class_{name}" in TEXTS["en"] else name
+
+
+def class_labels(names, language: str) -> list[str]:
+    """A model's or a dataset's class names as a reader sees them: the five flowers in the reader's
+    language, any other set as its students named it (a class of theirs called "roses" stays "roses")."""
+    names = list(names)
+    if tuple(names) != FLOWER_CLASSES:
+        return names
+    return [class_label(name, language) for name in names]

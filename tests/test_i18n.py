@@ -113,3 +113,12 @@ def test_error_texts_format_with_a_detail():
             if key.startswith("error_"):
                 assert placeholders(text) <= {"detail"} | ERROR_VALUES.get(key, set()), key
                 translate(key, language, detail="x", **dict.fromkeys(ERROR_VALUES.get(key, ()), 1.5))
+
+
+def test_the_flower_names_are_the_datasets_and_only_they_are_translated():
+    from flower_demo import config
+    from flower_demo.i18n import FLOWER_CLASSES, class_labels
+
+    assert FLOWER_CLASSES == config.CLASS_NAMES
+    assert class_labels(config.CLASS_NAMES, "es") == ["margaritas", "dientes de león", "rosas", "girasoles", "tulipanes"]
+    assert class_labels(("roses", "mug", "pen"), "es") == ["roses", "mug", "pen"]  # a class's own words

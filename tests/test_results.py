@@ -232,7 +232,9 @@ def _saved(path, inputs, outputs):
 
 
 @pytest.mark.parametrize("shape,classes,detail", [
-    ((32, 32, 3), 3, "Expected an output (None, 5). Received: (None, 3)"),
+    ((32, 32, 3), 3, "Expected 3 class names in the file's class_names.json for an output (None, 3)"),  # issue 36
+    ((32, 32, 3), 11, "Expected an output (None, K) with 2 ≤ K ≤ 10. Received: (None, 11)"),
+    ((32, 32, 3), 1, "Expected an output (None, K) with 2 ≤ K ≤ 10. Received: (None, 1)"),
     ((None, None, 3), 5, "Received: (None, None, None, 3)"),
     ((16, 16, 3), 5, "32 ≤ S ≤ 256. Received: (None, 16, 16, 3)"),
     ((32, 32, 1), 5, "Received: (None, 32, 32, 1)"),

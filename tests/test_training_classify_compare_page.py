@@ -174,3 +174,30 @@ def test_the_model_choice_lists_the_sessions_kept_models_newest_first(monkeypatc
     assert update["value"] == "own"  # run #1 is no longer kept: the latest is chosen
     assert model_choice.choice_update(handle, "run2", request)["value"] == "run2"
     assert model_choice.redraw_choices(None, "own", request=request) == gr.skip()
+
+
+def test_a_model_of_a_classs_own_classes_answers_and_explains_with_their_names(tmp_path):
+    import keras
+    from PIL import Image
+
+    from flower_demo.model import model_classes
+    from flower_demo.tabs import evaluate
+
+    inputs = keras.Input((32, 32, 3))
+    network = keras.Model(inputs, keras.layers.Dense(3)(keras.layers.GlobalAveragePooling2D()(
+        keras.layers.Conv2D(4, 3)(keras.layers.Rescaling(1 / 255)(inputs)))))
+    model_classes.remember(network, ("taza", "roses", "lápiz"))  # a class of theirs named "roses" stays so
+    request = Request("es")
+    request.session_hash = "own classes"
+    handle = model_choice.keep_model(network, request, "es")
+    photo = tmp_path / "mug.png"
+    Image.fromarray(np.full((40, 40, 3), 200, np.uint8)).save(photo)
+    scores, sentence = classify.classify(str(photo), "lápiz", "own", handle, request, None)
+    assert set(scores) == {"taza", "roses", "lápiz"} and "Clase real (su carpeta en el conjunto de datos): **lápiz**" in sentence
+    overlay, notes = saliency_panel.show_saliency(str(photo), "own", "lápiz", 0.5, handle, request=request, progress=None)
+    assert "lápiz" in overlay.alt_text
+    update = saliency_panel.class_choices("own", handle, "roses", request)
+    assert update["choices"][1:] == [("taza", "taza"), ("roses", "roses"), ("lápiz", "lápiz")]
+    assert update["value"] == "roses"
+    true, _ = evaluate.mistake_classes({"class_names": ["taza", "roses", "lápiz"]}, "daisy", "any", request)
+    assert true["choices"][0] == ("cualquiera", "any") and true["value"] == "any"

@@ -16,6 +16,7 @@ from typing import Callable
 import numpy as np
 
 from flower_demo import config
+from flower_demo.data import classes
 from flower_demo.errors import DatasetError
 
 Progress = Callable[[int, int], None]  # (done, total): how decoding and the download report progress
@@ -26,7 +27,7 @@ class PhotoIndex:
     """Every image file under a folder of class sub-folders, sorted as Keras lists them."""
 
     root: Path
-    class_names: tuple[str, ...]
+    class_names: tuple[str, ...]  # the sub-folders' names as classes.clean keeps them (composed, trimmed)
     paths: tuple[Path, ...]
     labels: np.ndarray  # int32, one per path
 
@@ -41,8 +42,12 @@ class PhotoIndex:
 def index_photos(root: str | Path) -> PhotoIndex:
     """Lists the photos as `image_dataset_from_directory` does: sorted class folders, sorted files.
 
+    Any folder of config.MIN_CLASSES to MAX_CLASSES class sub-folders: their names are the classes.
+
     Raises:
-        DatasetError: `error_no_photos` when the folder has no class folders with images.
+        DatasetError: `error_no_photos` when the folder has no class folders with images,
+            `error_class_count` for fewer than 2 or more than 10 class folders, `error_class_names` for
+            a folder name that is no class name (flower_demo.data.classes: over 30 characters, two alike).
     """
     root = Path(root)
     if not root.is_dir():
@@ -57,7 +62,28 @@ def index_photos(root: str | Path) -> PhotoIndex:
                     labels.append(label)
     if not paths:
         raise DatasetError("error_no_photos", str(root))
-    return PhotoIndex(root, class_names, tuple(paths), np.asarray(labels, np.int32))
+    return PhotoIndex(root, checked_class_names(class_names), tuple(paths), np.asarray(labels, np.int32))
+
+
+def checked_class_names(names) -> tuple[str, ...]:
+    """A dataset's class names as kept (classes.clean), or DatasetError `error_class_count` or
+    `error_class_names` saying what is wrong ("Expected ... Received: ..."). Every way photos reach
+    training (a folder, the decode cache, photos held in memory) goes through this."""
+    names = tuple(names)
+    try:
+        classes.check_count(len(names))
+    except ValueError as error:
+        raise DatasetError("error_class_count", f"{error} ({_listed(names)})") from error
+    try:
+        return classes.clean(names)
+    except ValueError as error:
+        raise DatasetError("error_class_names", str(error)) from error
+
+
+def _listed(names: tuple[str, ...]) -> str:
+    """The folders an error quotes: a few names, then how many more."""
+    shown = ", ".join(names[:4])
+    return f"{shown}, … ({len(names)} in all)" if len(names) > 4 else shown or "none"
 
 
 def split_positions(file_count: int, validation_split: float, seed: int = config.SPLIT_SEED):

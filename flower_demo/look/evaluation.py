@@ -3,9 +3,11 @@
 An `Evaluation` keeps every photo's scores, so the matrix, any of its cells and the mistakes the
 model was surest about all come from one pass over the photos.
 
+Any 2-10 classes: the folder's class names must be the model's (serving.class_names), in its order.
+
 Example:
     result = evaluate_folder(model, "flower_photos", subset="validation")
-    result.confusion                   # rows: true class, columns: predicted, in class_names order
+    result.confusion                   # K x K; rows: true class, columns: predicted, in class_names order
     result.cell(2, 4)                  # the roses taken for tulips, surest first
     result.confident_mistakes(12)      # the twelve photos it was surest about and wrong
 """
@@ -21,8 +23,8 @@ from typing import Callable
 import numpy as np
 
 from flower_demo import config, errors, recipes
-from flower_demo.data import photo_cache, photo_index
-from flower_demo.model import model_cost, networks, serving
+from flower_demo.data import classes, photo_cache, photo_index
+from flower_demo.model import model_classes, model_cost, networks, serving
 
 SUBSETS = ("all", "training", "validation")
 Progress = Callable[[str, int, int], None]  # (stage: "loading" or "scoring", done, total)
@@ -45,6 +47,9 @@ class Evaluation:
     root: str
     available: int  # photos in the subset; more than n when a cap left some out
     skipped: tuple[str, ...]  # files of the folder that could not be decoded
+    # Each photo's row in the DecodedPhotos it was scored from (evaluate_photos: photos held in memory,
+    # with no file to open again); None for an evaluation of a folder's files.
+    rows: np.ndarray | None = None
 
     @property
     def photos(self) -> int:
@@ -152,25 +157,86 @@ def evaluate_folder(network, data_dir, subset: str = "validation",
     photos scored are decoded, a batch at a time, and the answer is the same.
 
     Raises:
-        errors.DatasetError: no photos in the folder.
+        errors.DatasetError: no photos in the folder (or not 2-10 class folders).
         EvaluationError: `error_evaluation_classes` when the folder's classes are not the model's.
     """
     if subset not in SUBSETS:
         raise ValueError(f"Expected subset in {SUBSETS}. Received: {subset!r}")
     index = photo_index.index_photos(data_dir)
-    if len(index.class_names) != int(network.output_shape[-1]):
-        raise EvaluationError("error_evaluation_classes",
-                              f"{len(index.class_names)} folders, {network.output_shape[-1]} outputs")
+    check_classes(network, index.class_names)
     size = networks.input_size(network)
-    per_photo = model_cost.measure(network).activation_bytes
-    batch_size = max(1, min(int(batch_size), config.EVALUATION_BATCH_ACTIVATION_BYTES // max(1, per_photo),
-                            config.EVALUATION_BATCH_PIXELS // (size * size)))
+    batch_size = _batch_size(network, batch_size)
     loading = (lambda done, total: progress("loading", done, total)) if progress else None
     scoring = (lambda done, total: progress("scoring", done, total)) if progress else None
     if size not in cached_sizes():
         return _evaluate_as_decoded(network, index, size, subset, validation_split, split_seed, max_photos,
                                     batch_size, loading, scoring, before_batch)
     photos = photo_cache.load_photos(index.root, size, progress=loading, before_batch=before_batch)
+    result = _evaluate_decoded(network, photos, subset, validation_split, split_seed, max_photos, batch_size,
+                               scoring, before_batch)
+    return dataclasses.replace(
+        result, class_names=index.class_names, rows=None, root=str(index.root),
+        files=tuple(str(index.paths[position].relative_to(index.root)) for position in photos.file_positions[result.rows]))
+
+
+def check_classes(network, folder_names) -> None:
+    """Refuses photos whose classes are not the model's: as many, and (when the model has names,
+    model_classes.known) the same names in the same order. A photo of class 2 scored against a model
+    whose output 2 is another class would make every number of the report wrong without a sign.
+
+    Raises:
+        EvaluationError: `error_evaluation_classes`, naming both lists.
+    """
+    folder_names = tuple(folder_names)
+    count = model_classes.output_count(network)
+    names = model_classes.known(network)
+    if len(folder_names) != count or (names is not None and not classes.same(names, folder_names)):
+        model_side = f"{count} classes" + (f" ({', '.join(names)})" if names is not None else "")
+        raise EvaluationError("error_evaluation_classes",
+                              f"Expected the model's {model_side}. "
+                              f"Received: {len(folder_names)} ({', '.join(folder_names)})")
+
+
+def _batch_size(network, asked: int) -> int:
+    """`asked`, fewer when the batch's activations or pixels would pass the configured bounds."""
+    size = networks.input_size(network)
+    per_photo = model_cost.measure(network).activation_bytes
+    return max(1, min(int(asked), config.EVALUATION_BATCH_ACTIVATION_BYTES // max(1, per_photo),
+                      config.EVALUATION_BATCH_PIXELS // (size * size)))
+
+
+def evaluate_photos(network, photos: photo_cache.DecodedPhotos, subset: str = "validation",
+                    validation_split: float = config.VALIDATION_SPLIT, max_photos: int | None = None,
+                    batch_size: int = 64, progress: Progress | None = None,
+                    before_batch: Callable[[], object] | None = None,
+                    split_seed: int = config.SPLIT_SEED) -> Evaluation:
+    """`evaluate_folder` for photos already decoded at the model's input size (a session's own photos,
+    held in memory only): the same split, checks and report. Each photo is known by its row in
+    `photos` (Evaluation.rows; `files` names them "class/row"), as there is no file to open again.
+
+    Raises:
+        EvaluationError: `error_evaluation_classes` (not the model's classes), `error_setting` (photos
+            of another size than the model's input).
+    """
+    if subset not in SUBSETS:
+        raise ValueError(f"Expected subset in {SUBSETS}. Received: {subset!r}")
+    check_classes(network, photos.class_names)
+    size = networks.input_size(network)
+    if photos.images.shape[1:3] != (size, size):
+        raise EvaluationError("error_setting", f"Expected photos of {size}x{size} px, the model's input. "
+                                               f"Received: {photos.images.shape[1]}x{photos.images.shape[2]} px")
+    scoring = (lambda done, total: progress("scoring", done, total)) if progress else None
+    result = _evaluate_decoded(network, photos, subset, validation_split, split_seed, max_photos,
+                               _batch_size(network, batch_size), scoring, before_batch)
+    return dataclasses.replace(result, files=tuple(f"{photos.class_names[photos.labels[row]]}/{row}"
+                                                   for row in result.rows))
+
+
+def _evaluate_decoded(network, photos: photo_cache.DecodedPhotos, subset: str, validation_split: float,
+                      split_seed: int, max_photos: int | None, batch_size: int, scoring,
+                      before_batch) -> Evaluation:
+    """Scores the rows of `photos` that `subset` names (the split's shuffled order, capped); `files`
+    and `root` are left for the caller to name."""
     if subset == "all":
         rows = np.arange(len(photos.labels))
     else:
@@ -183,13 +249,14 @@ def evaluate_folder(network, data_dir, subset: str = "validation",
     return Evaluation(
         subset=subset,
         validation_split=float(validation_split),
-        class_names=photos.class_names,
+        class_names=tuple(photos.class_names),
         labels=photos.labels[rows],
         probabilities=probabilities,
-        files=tuple(str(index.paths[position].relative_to(index.root)) for position in photos.file_positions[rows]),
-        root=str(index.root),
+        files=(),
+        root="",
         available=available,
         skipped=photos.skipped,
+        rows=np.asarray(rows, np.int64),
     )
 
 

@@ -23,10 +23,12 @@ from pathlib import Path
 
 from flower_demo import config
 from flower_demo.errors import KeyedError
+from flower_demo.model import model_classes
 
-# Members a Keras 3 `.keras` file of the allowed layers has (none of them writes assets).
+# Members a Keras 3 `.keras` file of the allowed layers has (none of them writes assets), and the class
+# names this app adds beside them (model_classes.MEMBER, optional: older files have none).
 CONFIG_MEMBER, WEIGHTS_MEMBER, METADATA_MEMBER = "config.json", "model.weights.h5", "metadata.json"
-ALLOWED_MEMBERS = {CONFIG_MEMBER, WEIGHTS_MEMBER, METADATA_MEMBER}
+ALLOWED_MEMBERS = {CONFIG_MEMBER, WEIGHTS_MEMBER, METADATA_MEMBER, model_classes.MEMBER}
 MAX_CONFIG_BYTES = 1024 * 1024  # the shipped model's config is ~60 KB; JSON this large is no CNN
 MAX_CONFIG_OBJECTS = 5000  # named objects (layers, initializers, policies...): the shipped model has ~300
 _CHUNK = 1024 * 1024  # bytes inflated at a time while checking members: the peak stays this small
@@ -238,8 +240,8 @@ def check_archive(path: str | Path) -> dict:
 
     Raises:
         ModelFileError: error_model_too_large (bytes, unpacked size, parameters), error_model_not_keras
-            (not a zip of a Keras model, damaged) or error_model_unsafe (an object, function, member or
-            link that is not allowed).
+            (not a zip of a Keras model, damaged), error_model_unsafe (an object, function, member or
+            link that is not allowed) or error_model_contract (class_names.json is not a list of names).
     """
     path = Path(path)
     size = path.stat().st_size
@@ -252,6 +254,10 @@ def check_archive(path: str | Path) -> dict:
             _check_members(archive)
             text = archive.read(CONFIG_MEMBER)
             weights = archive.read(WEIGHTS_MEMBER)
+            try:  # its shape only; the names against the model's output: model_files.check_contract
+                model_classes.read_member(archive)
+            except ValueError as error:
+                raise ModelFileError("error_model_contract", str(error)) from error
     except zipfile.BadZipFile as error:
         raise ModelFileError("error_model_not_keras", "not a zip") from error
     try:

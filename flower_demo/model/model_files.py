@@ -1,15 +1,18 @@
 """Taking a model home and bringing one back: `.keras` files with the app's contract.
 
-The contract is the shipped file's (see the README): one input of raw RGB pixels, (None, S, S, 3)
-with S between config.MIN_MODEL_INPUT and MAX_MODEL_INPUT, rescaled inside; one output of five
-logits in alphabetical class order. A file a student brings is data, never code, and costs the class
-no more than twice the shipped model. In order, each step only if the one before passed:
+The contract is the shipped file's (see the README), for any set of classes: one input of raw RGB
+pixels, (None, S, S, 3) with S between config.MIN_MODEL_INPUT and MAX_MODEL_INPUT, rescaled inside;
+one output of K logits, config.MIN_CLASSES <= K <= MAX_CLASSES, in the order of the K class names the
+file carries (model_classes.py; a five-output file without names is a flower model, as every file
+before issue 36). A file a student brings is data, never code, and costs the class no more than
+twice the shipped model. In order, each step only if the one before passed:
 
 1. `model_checks.check_archive`: size, members (each inflated in bounded chunks), the config's every
    object and looked-up name against allow-lists, the weights file's links and datasets.
 2. `model_cost.parameter_count`: the weights the config asks for, counted without allocating them.
 3. Keras loads it (`safe_mode=True`, `compile=False`); Keras' global settings must be unchanged.
-4. The contract's shapes; `model_cost.measure`: FLOPs and activation memory per picture, traced.
+4. The contract's shapes and class names; `model_cost.measure`: FLOPs and activation memory per
+   picture, traced.
 5. A run on a few varied test pictures: finite scores.
 
 Example:
@@ -24,12 +27,14 @@ from pathlib import Path
 import numpy as np
 
 from flower_demo import config
-from flower_demo.model import model_checks, model_cost, serving
+from flower_demo.data import classes
+from flower_demo.model import model_checks, model_classes, model_cost, serving
 from flower_demo.model.model_checks import ModelFileError
 
 
 def export_model(model, folder: str | Path, name: str) -> Path:
-    """Saves `model` (the network only, no optimizer state) as `folder/name`; returns the path."""
+    """Saves `model` (the network only, no optimizer state, its class names inside) as `folder/name`;
+    returns the path."""
     path = Path(folder) / Path(name).name
     serving.save_model(model, path)
     return path
@@ -39,9 +44,10 @@ def check_contract(model) -> int:
     """Returns the model's input side S, or raises ModelFileError('error_model_contract').
 
     Expected: one input (None, S, S, 3) with MIN_MODEL_INPUT <= S <= MAX_MODEL_INPUT, one output
-    (None, number of classes).
+    (None, K) with MIN_CLASSES <= K <= MAX_CLASSES, and K class names (the file's, read by
+    serving.load_model; for K = 5 without names, the flowers') that keep flower_demo.data.classes' rule:
+    1-30 characters once trimmed, any script, no two alike.
     """
-    classes = len(config.CLASS_NAMES)
     inputs, outputs = list(model.inputs), list(model.outputs)
     input_shape = tuple(inputs[0].shape) if len(inputs) == 1 else tuple(tuple(i.shape) for i in inputs)
     output_shape = tuple(outputs[0].shape) if len(outputs) == 1 else tuple(tuple(o.shape) for o in outputs)
@@ -51,9 +57,24 @@ def check_contract(model) -> int:
         raise ModelFileError("error_model_contract",
                              f"Expected an input (None, S, S, 3) with {config.MIN_MODEL_INPUT} ≤ S ≤ "
                              f"{config.MAX_MODEL_INPUT}. Received: {input_shape}")
-    if len(outputs) != 1 or len(output_shape) != 2 or output_shape[1] != classes:
+    count = output_shape[1] if len(outputs) == 1 and len(output_shape) == 2 else None
+    if count is None or not config.MIN_CLASSES <= count <= config.MAX_CLASSES:
         raise ModelFileError("error_model_contract",
-                             f"Expected an output (None, {classes}). Received: {output_shape}")
+                             f"Expected an output (None, K) with {config.MIN_CLASSES} ≤ K ≤ {config.MAX_CLASSES}. "
+                             f"Received: {output_shape}")
+    names = model_classes.known(model)
+    if names is None:
+        raise ModelFileError("error_model_contract",
+                             f"Expected {count} class names in the file's {model_classes.MEMBER} for an output "
+                             f"(None, {count}); only a five-class model may leave them out (the flowers). "
+                             f"Received: no class names")
+    if len(names) != count:
+        raise ModelFileError("error_model_contract",
+                             f"Expected {count} class names, one per output. Received: {len(names)} names")
+    try:
+        classes.clean(names)
+    except ValueError as error:
+        raise ModelFileError("error_model_contract", str(error)) from error
     return int(side)
 
 
@@ -122,7 +143,8 @@ def import_model(path: str | Path):
     """Loads a `.keras` file a student brings, or raises ModelFileError with the reason.
 
     Keys: error_model_too_large, error_model_not_keras, error_model_unsafe (anything but the allowed
-    layers), error_model_settings, error_model_contract, error_model_costly, error_model_nonfinite.
+    layers), error_model_settings, error_model_contract (shapes or class names), error_model_costly,
+    error_model_nonfinite. The model comes back with its class names (serving.class_names).
     """
     path = Path(path)
     model_config = model_checks.check_archive(path)
@@ -144,6 +166,8 @@ def import_model(path: str | Path):
         changed = sorted(name for name in before if before[name] != after[name])
         raise ModelFileError("error_model_settings", ", ".join(changed))
     side = check_contract(model)
+    # The names as every view shows them: composed and trimmed (a flower file's are the flowers').
+    model_classes.remember(model, classes.clean(model_classes.known(model)))
     check_cost(model)
     check_answers(model, side)
     return model

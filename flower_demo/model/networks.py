@@ -1,7 +1,8 @@
 """The networks: the tutorial's CNN, a compact one for live demos, and the shipped model's recipe.
 
 Every model takes raw RGB pixels (0-255) at its input size, rescales them itself (Rescaling(1/255)
-is the first layer, as in the tutorial) and outputs one logit per class in alphabetical class order.
+is the first layer, as in the tutorial) and outputs one logit per class in alphabetical class order:
+the five flowers by default, or a dataset's own 2-10 classes (their names kept with the model).
 
 Every layer has a stable name, the same in all three: `rescaling`; the flower_cnn's `stem` (`stem_conv`,
 `stem_bn`, `stem_relu`, `stem_pool`); the stages `stage1`, `stage2`, ... (`stage1_conv`, `stage1_pool`
@@ -16,6 +17,7 @@ from __future__ import annotations
 import re
 
 from flower_demo import config
+from flower_demo.model import model_classes
 from flower_demo.recipes import TrainConfig
 
 # Batch norm's running statistics follow the last ~10 batches, not Keras' default ~100 (momentum
@@ -114,11 +116,20 @@ def _flower_cnn(inputs, config_: TrainConfig, num_classes: int):
 ARCHITECTURES = {"tutorial": _tutorial, "compact": _compact, "flower_cnn": _flower_cnn}
 
 
-def build_model(train_config: TrainConfig, num_classes: int = len(config.CLASS_NAMES), steps_per_epoch: int = 1):
+def build_model(train_config: TrainConfig, num_classes: int = len(config.CLASS_NAMES), steps_per_epoch: int = 1,
+                class_names=None):
     """Builds and compiles the network a TrainConfig names: AdamW when it sets a weight decay, else Adam;
     categorical cross-entropy on logits when it trains on soft labels (label smoothing, CutMix), else
-    sparse categorical cross-entropy; a cosine-decayed learning rate when it asks for one."""
+    sparse categorical cross-entropy; a cosine-decayed learning rate when it asks for one.
+
+    `class_names` (a dataset's, in its label order) sets the number of outputs and is remembered with
+    the network (model_classes.class_names), so saving it carries them; without, `num_classes` outputs.
+    """
     import keras
+
+    if class_names is not None:
+        class_names = tuple(class_names)
+        num_classes = len(class_names)
 
     if train_config.architecture not in ARCHITECTURES:
         raise ValueError(f"Expected one of {sorted(ARCHITECTURES)}. Received: {train_config.architecture!r}")
@@ -144,6 +155,8 @@ def build_model(train_config: TrainConfig, num_classes: int = len(config.CLASS_N
         loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
     model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+    if class_names is not None:
+        model_classes.remember(model, class_names)
     return model
 
 
@@ -160,7 +173,7 @@ def with_input_size(model, size: int):
             layer["config"]["batch_shape"] = [None, size, size, model.input_shape[-1]]
     network = keras.Model.from_config(network_config)
     network.set_weights(model.get_weights())
-    return network
+    return model_classes.carry(model, network)
 
 
 def with_mirror_average(network):
@@ -176,7 +189,7 @@ def with_mirror_average(network):
     pixels = keras.Input(network.input_shape[1:], name="pixels")
     mirrored = keras.ops.flip(pixels, axis=2)  # (batch, height, width, channels): left-right
     logits = keras.layers.Average(name="mirror_average")([network(pixels), network(mirrored)])
-    return keras.Model(pixels, logits, name=network.name)
+    return model_classes.carry(network, keras.Model(pixels, logits, name=network.name))
 
 
 def unwrap(model):

@@ -17,6 +17,7 @@ import numpy as np
 
 from flower_demo import atomic, config
 from flower_demo.data import images
+from flower_demo.model import model_classes
 from flower_demo.model.networks import input_size
 
 _traced: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # model -> {kind: tf.function}
@@ -53,6 +54,14 @@ def probabilities_function(model):
     return traced(model, "probabilities", _probabilities_function)
 
 
+def class_names(model) -> tuple[str, ...]:
+    """The names of `model`'s classes in its output order: the labels of its probabilities, its
+    Grad-CAM choices and its confusion matrix. A dataset's own (trained here, or read from the file),
+    the flowers for a five-output model that carries none (the shipped file, older exports).
+    See flower_demo/model/model_classes.py."""
+    return model_classes.class_names(model)
+
+
 def predict_probabilities(model, rgb: np.ndarray) -> np.ndarray:
     """Class probabilities (softmax of the logits) for one RGB picture of any size."""
     pixels = images.prepare_for_model(images.to_rgb(rgb), input_size(model))
@@ -87,7 +96,8 @@ def is_unsure(probabilities: np.ndarray) -> bool:
 
 
 def save_model(model, path: str | Path) -> None:
-    """Saves as .keras through a temporary file, so a crash never leaves a half model behind.
+    """Saves as .keras through a temporary file, so a crash never leaves a half model behind, with the
+    model's class names inside (model_classes.known: none for a model of unknown classes).
 
     Only the network is saved, not the optimizer's state: Adam's two moments per weight would triple
     the file (the shipped model must stay under 10 MB) and nothing here resumes a training run.
@@ -96,15 +106,31 @@ def save_model(model, path: str | Path) -> None:
 
     network = keras.Model.from_config(model.get_config())  # the same layers and names, never compiled
     network.set_weights(model.get_weights())
+    names = model_classes.known(model)
+
+    def write(temporary: Path) -> None:
+        network.save(temporary)
+        if names is not None:  # the class names inside the file, beside the weights (model_classes.py says why)
+            model_classes.write_into(temporary, names)
+
     # Keras picks the format by the file's ending; a shipped model must be readable by everyone.
-    atomic.write_atomically(path, lambda temporary: network.save(temporary), suffix=".keras", mode=0o644)
+    atomic.write_atomically(path, write, suffix=".keras", mode=0o644)
 
 
 def load_model(path: str | Path):
-    """Loads a .keras file with safe_mode=True (no arbitrary code from lambda layers)."""
+    """Loads a .keras file with safe_mode=True (no arbitrary code from lambda layers), and the class
+    names inside it (`class_names(model)`; a file without them: see model_classes.known).
+
+    Raises:
+        ValueError: also when the file's class_names.json is not a list of names.
+    """
     import keras
 
-    return keras.models.load_model(path, safe_mode=True, compile=False)
+    model = keras.models.load_model(path, safe_mode=True, compile=False)
+    names = model_classes.read_from(path)
+    if names is not None:
+        model_classes.remember(model, names)
+    return model
 
 
 def _once(load):

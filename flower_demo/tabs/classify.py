@@ -7,11 +7,11 @@ from pathlib import Path
 
 import gradio as gr
 
-from flower_demo import config, errors
+from flower_demo import errors
 from flower_demo.data import dataset_overview, download
 from flower_demo.model import networks, serving
 from flower_demo.train import runs
-from flower_demo.i18n import class_label, number, translate
+from flower_demo.i18n import class_labels, number, translate
 from flower_demo.tabs import components, inputs, language_switch, model_choice, saliency_panel, ui
 
 
@@ -30,14 +30,15 @@ def classify(image, true_class: str = "", model: str = "own", student_model=None
     rgb = inputs.read_image(image, lang)
     network, fallback = model_choice.chosen_model(model, student_model, lang, progress)
     probabilities = ui.finite_answer(serving.predict_probabilities(network, rgb), lang)
-    names = [class_label(name, lang) for name in config.CLASS_NAMES]
+    classes = serving.class_names(network)  # the flowers, or a class's own
+    names = class_labels(classes, lang)
     best = int(probabilities.argmax())
     parts = [translate("classify_sentence", lang, label=names[best], confidence=100 * float(probabilities[best]))]
     if serving.is_unsure(probabilities):
         parts.append(translate("classify_unsure", lang, threshold=100 * serving.UNSURE_BELOW))
-    if true_class in config.CLASS_NAMES:
-        verdict = "classify_right" if config.CLASS_NAMES[best] == true_class else "classify_wrong"
-        parts.append(translate(verdict, lang, label=class_label(true_class, lang)))
+    if true_class in classes:
+        verdict = "classify_right" if classes[best] == true_class else "classify_wrong"
+        parts.append(translate(verdict, lang, label=names[classes.index(true_class)]))
     parts.append(model_choice.model_line(network, model == "shipped" or bool(fallback), lang))
     return {name: float(p) for name, p in zip(names, probabilities)}, "\n\n".join(parts)
 

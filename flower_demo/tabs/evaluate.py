@@ -17,7 +17,7 @@ from flower_demo import config, errors
 from flower_demo.data import download, images
 from flower_demo.look import result_plots
 from flower_demo.train import runs
-from flower_demo.i18n import LANGUAGES, class_label, number, translate
+from flower_demo.i18n import LANGUAGES, class_label, class_labels, number, translate
 from flower_demo.server.priority import PRIORITY
 from flower_demo.tabs import components, inputs, language_switch, model_choice, ui
 
@@ -26,7 +26,6 @@ GALLERY_COLUMNS = 2  # thumbnails ~150 px on a phone (no sideways scroll): "rosa
 GALLERY_HEIGHT = 480  # px: two rows at a time on a projector, the chosen photo and "Send" below in sight
 THUMBNAIL_SIDE = 240
 ANY = "any"
-CLASS_CHOICES = (ANY, *config.CLASS_NAMES)
 
 
 def _origin_notes(network, shipped: bool, fallback: bool) -> tuple[dict, list]:
@@ -85,7 +84,7 @@ def _matrix_alt(view: dict, names: list[str], lang: str) -> str:
 
 def _report(view: dict, lang: str):
     """(the matrix as a picture, the summary) of an evaluation, in `lang`."""
-    names = [class_label(name, lang) for name in view["class_names"]]
+    names = class_labels(view["class_names"], lang)
     confusion = np.asarray(view["confusion"])
     counts = confusion.sum(axis=1)  # a class with no validation photo has no accuracy, not 0 %
     shares = [f"{100 * share:.0f} %" if count else "—" for share, count in zip(view["per_class"], counts)]
@@ -124,12 +123,12 @@ def evaluate(model: str = "own", student_model=None, request: gr.Request = None,
     return picture, summary, dict(result.to_json(), validation_split=result.validation_split), view
 
 
-def _class_index(name: str, lang: str) -> int | None:
+def _class_index(name: str, classes, lang: str) -> int | None:
     if name in (None, ANY):
         return None
-    if name not in config.CLASS_NAMES:
+    if name not in classes:
         raise ui.error("error_setting", lang, detail=f"class {name!r}")
-    return config.CLASS_NAMES.index(name)
+    return list(classes).index(name)
 
 
 def _listing_text(listing: dict, shown: list, lang: str) -> str:
@@ -173,8 +172,9 @@ def show_mistakes(true_class: str = ANY, predicted_class: str = ANY, model: str 
     """
     lang = ui.language(request)
     progress(0.0, desc=translate("evaluate_progress_mistakes", lang))  # Gradio shows no text without a number
-    true, predicted = _class_index(true_class, lang), _class_index(predicted_class, lang)
     result, _, _ = _evaluation(model, student_model, lang, progress)
+    true, predicted = _class_index(true_class, result.class_names, lang), _class_index(predicted_class,
+                                                                                     result.class_names, lang)
     rows = result.cell(true, predicted)
     shown = [{"path": str(Path(result.root) / result.files[row]), "file": result.files[row],
               "class": result.class_names[result.labels[row]], "said": result.class_names[int(result.predicted[row])],
@@ -190,13 +190,28 @@ def show_surest_mistakes(model: str = "own", student_model=None, request: gr.Req
     return (ANY, ANY, *show_mistakes(ANY, ANY, model, student_model, request, progress))
 
 
-def pick_cell(selection: gr.SelectData):
+def pick_cell(view, selection: gr.SelectData):
     """The matrix cell a click landed in, as (true class, predicted class); a click beside it: nothing."""
+    if not view:
+        return gr.skip(), gr.skip()
+    classes = view["class_names"]
     x, y = selection.index
-    cell = result_plots.cell_at(x, y, len(config.CLASS_NAMES))
+    cell = result_plots.cell_at(x, y, len(classes))
     if cell is None:
         return gr.skip(), gr.skip()
-    return config.CLASS_NAMES[cell[0]], config.CLASS_NAMES[cell[1]]
+    return classes[cell[0]], classes[cell[1]]
+
+
+def mistake_classes(view, true_class: str = ANY, predicted_class: str = ANY, request: gr.Request = None):
+    """"True class" and "Predicted class" for the evaluated model's classes (a class's own model has its
+    own), keeping a choice the model still has; their words in the page's language."""
+    if not view:
+        return gr.skip(), gr.skip()
+    lang = ui.language(request)
+    classes = view["class_names"]
+    choices = [(translate("class_any", lang), ANY), *zip(class_labels(classes, lang), classes)]
+    return tuple(gr.update(choices=choices, value=chosen if chosen in classes else ANY)
+                 for chosen in (true_class, predicted_class))
 
 
 def _chosen_text(photo: dict, lang: str) -> str:
@@ -230,7 +245,7 @@ def matrix_alt_text(view, request: gr.Request = None):
     if not view:
         return gr.skip()
     lang = ui.language(request)
-    return gr.update(alt_text=_matrix_alt(view, [class_label(name, lang) for name in view["class_names"]], lang))
+    return gr.update(alt_text=_matrix_alt(view, class_labels(view["class_names"], lang), lang))
 
 
 def redraw_report(view, request: gr.Request = None):
@@ -308,12 +323,14 @@ def build(student_model: gr.State, tabs: gr.Tabs, classify_inputs, classify_sent
                                           show_progress_on=[summary_markdown])
         evaluated.success(matrix_alt_text, evaluated_view, confusion_image, api_visibility="private", queue=False,
                           show_progress="hidden")
-        evaluated.success(show_surest_mistakes, [model_radio, student_model],
-                          [true_dropdown, predicted_dropdown, *mistake_outputs], api_visibility="private")
+        evaluated.success(mistake_classes, evaluated_view, [true_dropdown, predicted_dropdown], queue=False,
+                          api_visibility="private", show_progress="hidden").success(
+            show_surest_mistakes, [model_radio, student_model], [true_dropdown, predicted_dropdown, *mistake_outputs],
+            api_visibility="private")
         mistakes_button.click(show_mistakes, mistake_inputs, mistake_outputs, api_name="mistakes")
         surest_button.click(show_surest_mistakes, [model_radio, student_model],
                             [true_dropdown, predicted_dropdown, *mistake_outputs], api_visibility="private")
-        confusion_image.select(pick_cell, None, [true_dropdown, predicted_dropdown], api_visibility="private").success(
+        confusion_image.select(pick_cell, evaluated_view, [true_dropdown, predicted_dropdown], api_visibility="private").success(
             show_mistakes, mistake_inputs, mistake_outputs, api_visibility="private")
         gr.on([true_dropdown.input, predicted_dropdown.input], show_mistakes, mistake_inputs, mistake_outputs,
               api_visibility="private")
@@ -325,3 +342,5 @@ def build(student_model: gr.State, tabs: gr.Tabs, classify_inputs, classify_sent
         language_switch.redraw_on_switch(redraw_mistakes, [shown_photos, shown_listing],
                                          [mistakes_gallery, mistakes_markdown])
         language_switch.redraw_on_switch(redraw_chosen, [chosen_photo], [chosen_markdown])
+        language_switch.redraw_on_switch(mistake_classes, [evaluated_view, true_dropdown, predicted_dropdown],
+                                         [true_dropdown, predicted_dropdown])

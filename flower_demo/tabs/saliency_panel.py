@@ -8,7 +8,8 @@ import numpy as np
 from flower_demo import config
 from flower_demo.data import images
 from flower_demo.look import plots
-from flower_demo.i18n import class_label, translate
+from flower_demo.model import serving
+from flower_demo.i18n import class_labels, translate
 from flower_demo.tabs import components, language_switch
 from flower_demo.tabs.inputs import read_image
 from flower_demo.tabs.model_choice import chosen_model, model_line
@@ -40,16 +41,17 @@ def show_saliency(image, model: str = "own", class_name: str = "predicted", opac
 
     lang = language(request)
     rgb = read_image(image, lang)
-    if class_name != "predicted" and class_name not in config.CLASS_NAMES:
-        raise error("error_setting", lang, detail=f"class {class_name!r}")
     network, note = chosen_model(model, student_model, lang, progress)
-    target = None if class_name == "predicted" else config.CLASS_NAMES.index(class_name)
+    classes = serving.class_names(network)  # the flowers, or a class's own
+    if class_name != "predicted" and class_name not in classes:
+        raise error("error_setting", lang, detail=f"class {class_name!r}")
+    target = None if class_name == "predicted" else classes.index(class_name)
     try:
         cam = inside.grad_cam(network, rgb, target)
     except inside.InspectError as problem:
         raise error(problem.key, lang, detail=problem.detail) from problem
     probabilities = finite_answer(cam.probabilities, lang)
-    names = [class_label(name, lang) for name in config.CLASS_NAMES]
+    names = class_labels(classes, lang)
     answer = int(probabilities.argmax())
     text = translate("saliency_text", lang, answer=names[answer], confidence=100 * probabilities[answer],
                      target=names[cam.class_index], probability=100 * probabilities[cam.class_index],
@@ -70,6 +72,25 @@ def cleared():
     return None, ""
 
 
+def class_choices(model: str, student_model, chosen: str, request: gr.Request = None):
+    """"Class to explain" for the chosen model's own classes (a class's own model has its own names),
+    keeping the chosen class while the model has it."""
+    lang = language(request)
+    try:
+        network, _ = chosen_model(model, student_model, lang)
+    except gr.Error:  # a model freed meanwhile: its next use says so
+        return gr.skip()
+    classes = serving.class_names(network)
+    choices = [(translate("saliency_predicted", lang), "predicted"), *zip(class_labels(classes, lang), classes)]
+    return gr.update(choices=choices, value=chosen if chosen in classes else "predicted")
+
+
+def redraw_class_choices(model: str, student_model, chosen: str, request: gr.Request = None):
+    """The classes' words in the page's language after a switch (Gradio translates the flowers' own
+    words itself until the session has a model)."""
+    return gr.skip() if student_model is None else class_choices(model, student_model, chosen, request)
+
+
 def build(input_image, model_choice, student_model):
     """Grad-CAM's controls and picture (class to explain, opacity); returns what to chain on:
     (the handler's inputs, its outputs, the controls' change events).
@@ -77,10 +98,9 @@ def build(input_image, model_choice, student_model):
     Also wires what the panel does by itself, in whichever tab holds it: the photo's removal clears it,
     and a language switch draws a shown heatmap and its notes again (so a tab need not register them).
     """
-    class_choices = [(t("saliency_predicted"), "predicted")] + [(t(f"class_{name}"), name)
-                                                                 for name in config.CLASS_NAMES]
+    flowers = [(t("saliency_predicted"), "predicted")] + [(t(f"class_{name}"), name) for name in config.CLASS_NAMES]
     with gr.Row():
-        class_dropdown = components.Dropdown(class_choices, value="predicted", label=t("saliency_class"),
+        class_dropdown = components.Dropdown(flowers, value="predicted", label=t("saliency_class"),
                                              min_width=200)
         opacity_slider = components.Slider(0, 1, value=0.5, step=0.05, label=t("saliency_opacity"), min_width=200)
     saliency_image = components.PictureOutput(label=t("saliency_image"), show_label=False, buttons=[], format="jpeg",
@@ -96,6 +116,11 @@ def build(input_image, model_choice, student_model):
         return show_saliency(image, model, class_name, opacity, student, request=request, progress=None)
 
     language_switch.redraw_on_switch(redraw, [*inputs, saliency_image], outputs)
+    # Another model may have other classes: the choice follows it (before its heatmap is drawn again).
+    gr.on([model_choice.change, student_model.change], class_choices, [model_choice, student_model, class_dropdown],
+          class_dropdown, api_visibility="private", show_progress="hidden")
+    language_switch.redraw_on_switch(redraw_class_choices, [model_choice, student_model, class_dropdown],
+                                     [class_dropdown])
     # .input as well as .release: the keyboard's arrows move the slider without "releasing" it. (Chain
     # these with trigger_mode="always_last": a drag's last position is drawn, not only its first.)
     return inputs, outputs, [class_dropdown.change, opacity_slider.input, opacity_slider.release]

@@ -19,7 +19,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from flower_demo import config, errors, workarounds
-from flower_demo.data import download, images, photo_cache
+from flower_demo.data import download, images, photo_cache, photo_index
 from flower_demo.model import networks
 from flower_demo.recipes import TrainConfig
 from flower_demo.data.pipeline import make_datasets
@@ -49,6 +49,7 @@ class RunState:
     train_count: int = 0
     val_count: int = 0
     skipped: tuple[str, ...] = ()
+    class_names: tuple[str, ...] = ()  # the dataset's classes, the trained model's outputs in order
     # The run's record of its curves, long format (see `curve_points`); flower_demo/tabs/training.py draws them.
     curve: list[dict] = dataclasses.field(default_factory=list)
     history: list[dict] = dataclasses.field(default_factory=list)  # one dict per epoch (the CLI's JSON)
@@ -187,6 +188,9 @@ class TrainingRun:
             self._update(phase="loading", loading_done=0, loading_total=0)
             photos = photo_cache.load_photos(root, self.config.image_size, progress=self._on_loading,
                                              before_batch=self.before_batch)
+        # Any 2-10 classes, whichever way the photos came (a folder was checked when indexed; photos
+        # decoded elsewhere, a cluster's or a session's own, are checked here).
+        class_names = photo_index.checked_class_names(photos.class_names)
         # Process-wide (the app trains one run at a time), and before the pipeline is built: tf.data
         # derives its shuffle and augmentation seeds from the global seed as well as its own, so a
         # run repeats the same photo order whatever ran in this process before it.
@@ -194,14 +198,18 @@ class TrainingRun:
         train_ds, val_ds, train_count, val_count = make_datasets(photos, self.config)
         self.validation_data = val_ds
         steps = math.ceil(train_count / self.config.batch_size)
-        self._update(skipped=photos.skipped, train_count=train_count, val_count=val_count, steps=steps)
+        self._update(skipped=photos.skipped, train_count=train_count, val_count=val_count, steps=steps,
+                     class_names=class_names)
         if self._stop.is_set():
             self._update(phase="stopped")
             return
 
         device = "/GPU:0" if self.device == "gpu" and gpu_available() else "/CPU:0"
         with tf.device(device):
-            network = networks.build_model(self.config, len(photos.class_names), steps_per_epoch=steps)
+            # One output per class, the names remembered with the network (and carried to the copies
+            # below), so Classify answers and a saved file speak the dataset's own names.
+            network = networks.build_model(self.config, len(class_names), steps_per_epoch=steps,
+                                           class_names=class_names)
             # A progressive run's network takes any size: the table shows the shapes at the size it serves.
             shown = networks.with_input_size(network, self.config.image_size)
             self._update(summary=networks.summary_text(shown), summary_rows=networks.summary_rows(shown),
