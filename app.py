@@ -20,7 +20,7 @@ from flower_demo import config
 from flower_demo.server import session_models
 from flower_demo.server.boot_script import BootScript
 from flower_demo.tabs import (augmentation, classify, compare, dataset, evaluate, inside, kernels,
-                              language_switch, model_choice, page_links, theme, training, ui)
+                              language_switch, model_choice, page_links, theme, training, ui, your_photos)
 
 # Events waiting or running per session: one running and one more of each event (a click while the
 # last answer is still on its way), a dozen in all (a training run, a comparison, page-load events and
@@ -50,6 +50,7 @@ def build_demo() -> gr.Blocks:
             inside.build(student_model)
             compare.build(demo, student_model, run_history)
             evaluate.build(student_model, tabs, classify_inputs, classify_sent)
+            your_photos.build(demo)
         page_links.follow_links(demo, tabs)  # ?tab=… (each tab reads its own settings from the link)
         language_switch.wire(demo)  # the footer's language choice redraws every tab's results
         demo.unload(model_choice.forget_model)  # a closed tab's model is freed now, not with its state an hour later
@@ -67,10 +68,11 @@ def launch(demo: gr.Blocks, ready_within: float = config.READY_BEFORE_PAGE_S, **
     WARM_UP.start()
     leftovers.remove_leftovers()  # a crashed run's files and folders, while the warm-up loads
     WARM_UP.finish(timeout=ready_within)
-    # Gradio's cap is the largest file anyone may send, a .keras model; photos above
-    # config.MAX_UPLOAD_BYTES are refused by images.load_image, in the student's language.
+    # Gradio's cap is the largest file anyone may send, a teacher's zip of class folders (100 MB); a
+    # .keras model above config.MAX_MODEL_BYTES and photos above config.MAX_UPLOAD_BYTES are refused by
+    # their readers, in the student's language.
     # The boot script sets the page's language before Gradio's front end starts (boot_script.py says why).
-    return demo.launch(i18n=ui.I18N, theme=theme.THEME, css=theme.CSS, max_file_size=config.MAX_MODEL_BYTES,
+    return demo.launch(i18n=ui.I18N, theme=theme.THEME, css=theme.CSS, max_file_size=max(config.MAX_MODEL_BYTES, config.OWN_ZIP_MAX_BYTES),
                        enable_monitoring=False, footer_links=["api", "gradio", "settings"],
                        app_kwargs={"middleware": [Middleware(BootScript)]}, **kwargs)
 

@@ -18,6 +18,7 @@ MIN_CLASSES, MAX_CLASSES = 2, 10
 # A class name, once trimmed: at least one character, at most what a confusion matrix's row and a
 # Classify label show whole at 12 px on a phone ("Hojas de roble (Quercus)" is 24). Any script.
 MAX_CLASS_NAME_CHARS = 30
+OWN_WEBCAM_ENV = "FLOWER_OWN_WEBCAM"  # "0": a teacher turns the Your photos tab's webcam capture off
 DATASET_URL = "https://storage.googleapis.com/download.tensorflow.org/example_images/flower_photos.tgz"
 DATA_DIR_ENV = "FLOWER_DATA_DIR"
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")  # what image_dataset_from_directory reads
@@ -71,6 +72,43 @@ PHOTO_CACHE_MEMORY_ENTRIES = 8  # the eight sizes the presets train at; a small 
 # A temporary file named as before writers put their process id in it is left by a crash once it is this
 # old: a cache write takes seconds, a dataset download a few minutes.
 STALE_TEMPORARY_SECONDS = 3600
+
+# A session's own photos (flower_demo/data/own_photos.py): kept in memory only, never on disk or in the
+# caches above. Each photo is kept fitted within this many pixels a side, aspect kept: a 640x480 webcam
+# photo becomes 256x192 (147 KB as uint8 RGB), so 300 of them take 44 MB, under the 60 MB a session may
+# cost; 256 is also the largest input a model may take (MAX_MODEL_INPUT), so nothing is ever upscaled.
+OWN_PHOTO_SIDE = 256
+# About 30 webcam photos a class is the lesson's size; 300 a class and 1,000 a session leave room for a
+# teacher's prepared set (10 classes x 100) and keep a training run on 2 cores within seconds an epoch.
+OWN_MAX_PER_CLASS = 300
+OWN_MAX_PER_SESSION = 1000
+# The stored arrays of one session: 1,000 photos of 4:3 (147 KB each) take 141 MiB; square ones (196 KB)
+# stop at ~800 photos. Counted as the arrays' bytes, which is what the server holds.
+OWN_MAX_SESSION_BYTES = 150 * 1024 * 1024
+# All sessions' own photos together. The server's 4 GB: the flowers kept decoded (0.8 GB,
+# PHOTO_CACHE_MEMORY_BYTES), the sessions' models (1 GB, SESSION_MODELS_BUDGET_BYTES), TensorFlow and the
+# app (~0.7 GB) leave ~1.5 GB: 30 students with 300 webcam photos each (30 x 44 MB = 1.3 GB) fit without
+# anyone's photos dropped; a class with teachers' larger sets drops the least recently used first.
+OWN_PHOTOS_SERVER_BYTES = 1536 * 1024 * 1024
+# A session's photos untouched this long are dropped: the app's gr.State values live as long (3600 s).
+OWN_PHOTOS_IDLE_S = 3600
+# Fewer photos than this in a class and the summary warns: with a validation fifth of 10 photos, two
+# photos decide the class's validation accuracy, and the network learns little from the eight others.
+OWN_FEW_PHOTOS = 10
+# The summary warns when the largest class has more than this many times the smallest's photos: the
+# network then scores well by answering the large class, and the accuracy curve hides it.
+OWN_UNBALANCED_RATIO = 3
+# A zip of class folders (a teacher's prepared set): JPEGs barely compress, so 100 MB holds ~1,000 phone
+# photos scaled for the web or ~3,000 webcam ones; more entries than 1,500 (the session's 1,000 photos and
+# some other files) cannot be stored anyway. Counted: the files in class folders, not macOS's "__MACOSX"
+# copies or dotfiles (a Mac's zip of 700 photos has ~1,400 entries with them).
+OWN_ZIP_MAX_BYTES = 100 * 1024 * 1024
+OWN_ZIP_MAX_ENTRIES = 1500
+# What the members read from a zip may inflate to, counted by their declared sizes before any is read
+# (a member never gives more than it declares): photos compress little (JPEG 1:1, PNG 1-2:1, BMP 2-4:1),
+# so 4x the zip's limit takes any real set, and inflating it costs ~1 s; a zip bomb of 1,500 members of
+# 10 MB of zeros (15 GB from a 15 MB file) is refused before a byte is inflated.
+OWN_ZIP_MAX_UNPACKED_BYTES = 4 * OWN_ZIP_MAX_BYTES
 
 # Server-side limits: a slider's range is only a hint, these are enforced on every call.
 MAX_EPOCHS_APP = 30  # ~30 live epochs is minutes on 2 cores; more would hold the training slot too long

@@ -63,7 +63,7 @@ def test_the_package_is_laid_out_by_stage():
     assert {p.name for p in PACKAGE.iterdir() if p.is_dir() and p.name != "__pycache__"} == set(STAGES)
     assert {p.stem for p in (PACKAGE / "data").glob("*.py")} >= {"images", "photo_index", "photo_cache", "download"}
     assert {p.stem for p in TAB_MODULES} == {"kernels", "dataset", "augmentation", "training", "classify", "inside",
-                                             "evaluate", "compare"}  # one module per tab
+                                             "evaluate", "compare", "your_photos"}  # one module per tab
 
 
 @pytest.mark.parametrize("path", [p for p in CORE_MODULES if p.parent != PACKAGE],
@@ -124,7 +124,7 @@ def test_imported_modules_sees_relative_and_from_imports(tmp_path):
      "flower_demo.data.download", "flower_demo.data.dataset_overview", "flower_demo.atomic", "flower_demo.data.augment", "flower_demo.model.networks",
      "flower_demo.model.serving", "flower_demo.train.training", "flower_demo.look.evaluation", "flower_demo.cli", "flower_demo.look.inside",
      "flower_demo.train.cluster", "flower_demo.train.runs", "flower_demo.server.links", "flower_demo.model.model_files", "flower_demo.look.result_plots",
-     "flower_demo.data.pipeline", "flower_demo.workarounds"],
+     "flower_demo.data.pipeline", "flower_demo.workarounds", "flower_demo.data.own_photos"],
 ], ids=["kernels+images", "rest of the core"])
 def test_light_imports_do_not_load_tensorflow(modules):
     code = ("import importlib, json, sys\n"

@@ -28,7 +28,7 @@ CORE_SOURCES = {path: text for path, text in SOURCES.items() if "tabs" not in pa
 # ui.t("key"), t("key"), translate("key", ...), ui.error("key", ...): plain string literals only (not f-strings).
 USED_KEY = re.compile(r"\b(?:t|translate|error)\s*\(\s*(?<![fF])[\"']([A-Za-z0-9_]+)[\"']")
 RAISED_KEY = re.compile(
-    r"\b(?:ImageError|KernelError|DatasetError|InspectError|EvaluationError|ModelFileError)\s*\(\s*[\"']([A-Za-z0-9_]+)[\"']")
+    r"\b(?:ImageError|KernelError|DatasetError|InspectError|EvaluationError|ModelFileError|OwnPhotosError)\s*\(\s*[\"']([A-Za-z0-9_]+)[\"']")
 
 
 def placeholders(text: str) -> set[str]:
@@ -103,7 +103,16 @@ def test_every_error_key_raised_in_the_core_exists():
 
 # Error texts that quote values besides the detail, and the values (a KeyedError's `values`).
 ERROR_VALUES = {"error_time_limit": {"seconds"}, "error_model_costly": {"flops", "memory", "max_flops", "max_memory"},
-                "error_model_not_kept": {"name", "kept"}}
+                "error_model_not_kept": {"name", "kept"},
+                # issue 36: your photos (flower_demo/data/own_photos.py)
+                "error_own_class_name": {"max_chars"}, "error_own_too_many_classes": {"classes", "limit"},
+                "error_own_class_full": {"name", "photos", "limit"}, "error_own_session_photos": {"photos", "limit"},
+                "error_own_session_bytes": {"megabytes", "limit"}, "error_own_server_full": {"megabytes", "limit"},
+                "error_own_zip_too_large": {"megabytes", "limit"}, "error_own_zip_entries": {"entries", "limit"},
+                "error_own_zip_path": {"name"}, "error_own_zip_link": {"name"},
+                "error_own_zip_member_too_large": {"name", "limit"}, "error_own_zip_unpacked": {"megabytes", "limit"},
+                "error_own_too_few_classes": {"classes", "minimum"}, "error_own_empty_class": {"name"},
+                "error_own_unknown_class": {"name"}, "error_own_photos_expired": {"minutes"}}
 
 
 def test_error_texts_format_with_a_detail():

@@ -77,14 +77,15 @@ def test_broken_files_get_a_translated_message(english, spanish, tmp_path, name,
 
 
 def test_an_upload_over_the_size_limit_is_refused_before_reaching_us(english, spanish, app_url, tmp_path):
-    """Gradio's own limit is the largest file anyone may send, a .keras model (32 MB); a photo over
-    10 MB gets past it and is refused by images.load_image, in the student's language."""
+    """Gradio's own limit is the largest file anyone may send, a zip of class folders (100 MB); a photo
+    over 10 MB gets past it and is refused by images.load_image, in the student's language."""
     import httpx
 
     header = image_corpus.encode(Image.new("RGB", (8, 8)), "PNG")
     path = tmp_path / "huge.png"
-    path.write_bytes(header + b"\0" * (config.MAX_MODEL_BYTES + 1024))
-    with pytest.raises(Exception, match=f"exceeds the maximum file size of {config.MAX_MODEL_BYTES}"):
+    limit = max(config.MAX_MODEL_BYTES, config.OWN_ZIP_MAX_BYTES)
+    path.write_bytes(header + b"\0" * (limit + 1024))
+    with pytest.raises(Exception, match=f"exceeds the maximum file size of {limit}"):
         call(english, "/classify", path)  # gradio_client reads the limit from the app and refuses itself
     with path.open("rb") as file:  # a client that ignores the limit: the server refuses the upload
         response = httpx.post(f"{app_url}gradio_api/upload", files={"files": ("huge.png", file, "image/png")},

@@ -201,3 +201,14 @@ def test_a_model_of_a_classs_own_classes_answers_and_explains_with_their_names(t
     assert update["value"] == "roses"
     true, _ = evaluate.mistake_classes({"class_names": ["taza", "roses", "lápiz"]}, "daisy", "any", request)
     assert true["choices"][0] == ("cualquiera", "any") and true["value"] == "any"
+
+
+def test_a_run_on_a_classs_own_photos_is_named_and_repeated_on_a_folder():
+    run = runs.appended(None, runs.record(recipes.PRESETS["small"], finished(0.9), "own"))[-1]
+    assert runs.is_own(run) and runs.file_name(run) == "own-small-run1.keras"
+    assert runs.command_line(run) == ("python -m flower_demo train --preset small --data-dir your_photos "
+                                      "--epochs 20 --out own-small-run1.keras")
+    assert list(runs.table([run], "es")["Preset"]) == ["small (tus fotos)"]
+    flowers = recipes.PRESETS["live"]
+    assert not runs.is_own(runs.record(flowers, finished(0.9))) and "--data-dir" not in runs.command_line(
+        runs.appended(None, runs.record(flowers, finished(0.9)))[-1])

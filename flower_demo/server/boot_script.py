@@ -80,6 +80,13 @@ BOOT_JS = r"""
       const label = `${words.example} ${position}`;
       if (item.getAttribute("aria-label") !== label) item.setAttribute("aria-label", label);
     });
+    // The webcam's prompt is written into Gradio's page in English, not through its i18n keys.
+    const prompts = Object.values(NAMES).map((names) => names.webcam);
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const text = node.nodeValue.trim();
+      if (text && text !== words.webcam && prompts.includes(text)) node.nodeValue = " " + words.webcam;
+    }
   };
   new MutationObserver(() => {
     if (!pending) { pending = true; requestAnimationFrame(mend); }
@@ -88,7 +95,8 @@ BOOT_JS = r"""
 """
 
 # The accessible names the boot script gives Gradio's unnamed parts, in each language.
-NAMES = {"es": {"example": "Foto de ejemplo"}, "en": {"example": "Example photo"}}
+NAMES = {"es": {"example": "Foto de ejemplo", "webcam": "Pulsa para usar la cámara"},
+         "en": {"example": "Example photo", "webcam": "Click to Access Webcam"}}  # Gradio's own words
 
 
 def boot_script() -> bytes:

@@ -129,6 +129,7 @@ def build() -> None:
             with gr.Column(scale=2, min_width=320):
                 input_image = inputs.image_input(value=inputs.SAMPLE_PHOTO, height=260)
                 dataset_photo_event = inputs.dataset_photo_button(input_image)
+                own_photo_event = inputs.own_photo_button(input_image)
             with gr.Column(scale=3, min_width=320):
                 # A training preset's settings into the sliders (and CutMix's).
                 preset_dropdown = components.Dropdown(ui.choices(recipes.PRESETS, "preset_"), value="seed_augmented",
@@ -158,7 +159,7 @@ def build() -> None:
                    second_image.upload]
         gr.on(redraws, augment_page, augment_inputs, page_outputs, api_visibility="private",
               show_progress="hidden", trigger_mode="always_last")
-        for event in (preset_loaded, dataset_photo_event, second_photo_event):
+        for event in (preset_loaded, dataset_photo_event, own_photo_event, second_photo_event):
             event.success(augment_page, augment_inputs, page_outputs, api_visibility="private",
                           show_progress="hidden")
         language_switch.redraw_on_switch(redraw, [shown, *augment_inputs], [augmented_grid])

@@ -137,6 +137,7 @@ def build(student_model: gr.State):
                 input_image = inputs.image_input(height=230)
                 true_class_box = gr.Textbox("", visible=False, label=ui.t("true_class"))  # known for dataset photos
                 dataset_photo_event = inputs.dataset_photo_button(input_image, true_class_box)
+                own_photo_event = inputs.own_photo_button(input_image, true_class_box)
                 model_radio = model_choice.model_radio(student_model, elem_id="classify-model")
                 classify_button = gr.Button(ui.t("classify_button"), variant="primary")
                 ui.active_when_warm(classify_button, ui.t("classify_button"), ui.t("classify_button_loading"))
@@ -161,6 +162,7 @@ def build(student_model: gr.State):
             classify_button.click(classify, classify_inputs, answer, api_name="classify"),
             unknown_photo.then(classify, classify_inputs, answer, api_visibility="private"),
             dataset_photo_event.success(classify, classify_inputs, answer, api_visibility="private"),
+            own_photo_event.success(classify, classify_inputs, answer, api_visibility="private"),
             model_radio.input(classify_again, classify_inputs, answer, api_visibility="private"),
             examples.load_input_event.then(true_class_of_example, examples.dataset, true_class_box, queue=False,
                                            api_visibility="private").then(

@@ -186,3 +186,19 @@ class ModelFileInput(_NoDownloads, gr.File):
 
     def preprocess(self, payload):
         return None if payload is None else payload.path
+
+
+class PhotoFilesInput(_NoDownloads, gr.File):
+    """A gr.File of several files whose uploads reach the handler as paths whatever their names, so
+    that what is not a photo is skipped and counted in the student's language (gr.File refuses a file
+    type outside `file_types` with an English error, and the whole upload with it)."""
+
+    def get_block_name(self) -> str:
+        return "file"
+
+    def preprocess(self, payload):
+        if payload is None:
+            return None
+        from gradio.components.file import ListFiles
+
+        return [item.path for item in payload] if isinstance(payload, ListFiles) else [payload.path]

@@ -14,7 +14,7 @@ import gradio as gr
 import numpy as np
 
 from flower_demo import config, errors
-from flower_demo.data import download, images
+from flower_demo.data import download, images, own_photos
 from flower_demo.look import result_plots
 from flower_demo.train import runs
 from flower_demo.i18n import LANGUAGES, class_label, class_labels, number, translate
@@ -47,7 +47,22 @@ def _origin_notes(network, shipped: bool, fallback: bool) -> tuple[dict, list]:
     return name, notes + ([["inside_fallback", {}]] if fallback else [])
 
 
-def _evaluation(model: str, student_model, lang: str, waiting=None, **options):
+def _own_evaluation(network, run: dict, request, lang: str, **options):
+    """A model trained on a session's own photos, on the photos its run held out (the same split of the
+    photos as they are now: photos added since then fall on either side)."""
+    from flower_demo.look import evaluation
+    from flower_demo.model import networks
+
+    own = ui.own_photos_of(request, lang)
+    try:
+        photos = own.for_training(networks.input_size(network))
+        return evaluation.evaluate_photos(network, photos, validation_split=run["settings"]["validation_split"],
+                                          **options)
+    except own_photos.OwnPhotosError as problem:
+        raise ui.error(problem.key, lang, detail=problem.detail, **problem.values) from problem
+
+
+def _evaluation(model: str, student_model, lang: str, waiting=None, request=None, **options):
     """(Evaluation, the model's name, notes) for a request, computed once per model and photo folder;
     the name and notes as [key, values] pairs. `waiting` (a gr.Progress) says so while the app warms up."""
     from flower_demo.look import evaluation  # lazy: TensorFlow
@@ -56,8 +71,11 @@ def _evaluation(model: str, student_model, lang: str, waiting=None, **options):
     run = runs.origin_of(network).get("run")
     split = run["settings"]["validation_split"] if run else config.VALIDATION_SPLIT  # the photos it held out
     try:
-        folder = download.locate_dataset(allow_download=False)
-        result = evaluation.cached_evaluation(network, folder, split, **options)
+        if runs.is_own(run):
+            result = _own_evaluation(network, run, request, lang, **options)
+        else:
+            folder = download.locate_dataset(allow_download=False)
+            result = evaluation.cached_evaluation(network, folder, split, **options)
     except errors.DatasetError as problem:
         key = "error_no_local_photos" if problem.key == "error_download" else problem.key
         raise ui.error(key, lang, detail=problem.detail) from problem
@@ -113,7 +131,7 @@ def evaluate(model: str = "own", student_model=None, request: gr.Request = None,
     def report(stage: str, done: int, total: int) -> None:
         progress((done, total), desc=translate(f"evaluate_{stage}", lang, done=done, total=total))
 
-    result, name, notes = _evaluation(model, student_model, lang, progress, progress=report,
+    result, name, notes = _evaluation(model, student_model, lang, progress, request, progress=report,
                                       before_batch=PRIORITY.yield_to_requests)  # clicks before scoring
     view = {"confusion": result.confusion.tolist(), "per_class": [float(v) for v in result.per_class_accuracy],
             "accuracy": float(result.accuracy), "photos": int(result.photos), "available": int(result.available),
@@ -138,9 +156,9 @@ def _listing_text(listing: dict, shown: list, lang: str) -> str:
     true, predicted, count = listing["true"], listing["predicted"], listing["count"]
     if not count:
         return translate("mistakes_none", lang)
-    classes = listing["class_names"]
-    names = {"true": class_label(classes[true], lang) if true is not None else "",
-             "predicted": class_label(classes[predicted], lang) if predicted is not None else ""}
+    classes = class_labels(listing["class_names"], lang)
+    names = {"true": classes[true] if true is not None else "",
+             "predicted": classes[predicted] if predicted is not None else ""}
     if true is not None and predicted is not None:
         key = "mistakes_right" if true == predicted else "mistakes_cell"
     else:
@@ -151,9 +169,14 @@ def _listing_text(listing: dict, shown: list, lang: str) -> str:
     return f"{text} {translate('evaluate_confidences', lang, values=values)}" if shown else text
 
 
+def _label(photo: dict, key: str, lang: str) -> str:
+    """A shown photo's class (`key` "class" or "said") as a reader sees it: a class's own never translated."""
+    return photo[key] if photo.get("own") else class_label(photo[key], lang)
+
+
 def _caption(photo: dict, lang: str) -> str:
-    return translate("mistakes_caption", lang, true=class_label(photo["class"], lang),
-                     predicted=class_label(photo["said"], lang), confidence=photo["confidence"])
+    return translate("mistakes_caption", lang, true=_label(photo, "class", lang), predicted=_label(photo, "said", lang),
+                     confidence=photo["confidence"])
 
 
 def _gallery(shown: list, lang: str) -> list:
@@ -172,14 +195,20 @@ def show_mistakes(true_class: str = ANY, predicted_class: str = ANY, model: str 
     """
     lang = ui.language(request)
     progress(0.0, desc=translate("evaluate_progress_mistakes", lang))  # Gradio shows no text without a number
-    result, _, _ = _evaluation(model, student_model, lang, progress)
+    result, _, _ = _evaluation(model, student_model, lang, progress, request)
     true, predicted = _class_index(true_class, result.class_names, lang), _class_index(predicted_class,
                                                                                      result.class_names, lang)
-    rows = result.cell(true, predicted)
-    shown = [{"path": str(Path(result.root) / result.files[row]), "file": result.files[row],
+    rows = result.cell(true, predicted)[:GALLERY_PHOTOS]
+    if result.rows is not None:  # a session's own photos: no file of theirs to show but the session's own
+        own = ui.own_photos_of(request, lang)
+        ui.forget_own_pictures(request, "mistakes")  # the last listing's files: one listing's at a time
+        paths = [ui.own_picture_file(request, own.photo_at(int(result.rows[row])), "mistakes") for row in rows]
+    else:
+        paths = [str(Path(result.root) / result.files[row]) for row in rows]
+    shown = [{"path": path, "file": result.files[row], "own": result.rows is not None,
               "class": result.class_names[result.labels[row]], "said": result.class_names[int(result.predicted[row])],
               "confidence": round(100 * float(result.confidence[row]), 1)}
-             for row in rows[:GALLERY_PHOTOS]]
+             for path, row in zip(paths, rows)]
     listing = {"true": true, "predicted": predicted, "count": int(len(rows)), "class_names": list(result.class_names)}
     return _gallery(shown, lang), _listing_text(listing, shown, lang), shown, listing
 
@@ -216,8 +245,8 @@ def mistake_classes(view, true_class: str = ANY, predicted_class: str = ANY, req
 
 def _chosen_text(photo: dict, lang: str) -> str:
     key = "mistakes_selected_right" if photo["class"] == photo["said"] else "mistakes_selected"
-    return translate(key, lang, file=photo["file"], true=class_label(photo["class"], lang),
-                     predicted=class_label(photo["said"], lang), confidence=photo["confidence"])
+    return translate(key, lang, file=photo["file"], true=_label(photo, "class", lang),
+                     predicted=_label(photo, "said", lang), confidence=photo["confidence"])
 
 
 def select_photo(shown, selection: gr.SelectData, request: gr.Request = None):
@@ -234,7 +263,10 @@ def send_to_classify(chosen: dict | None, model: str = "own", request: gr.Reques
     lang = ui.language(request)
     if not chosen:
         raise ui.error("error_pick_photo", lang)
-    return inputs.read_image(chosen["path"], lang), chosen["class"], model, gr.Tabs(selected="classify")
+    picture = inputs.read_image(chosen["path"], lang)
+    if chosen.get("own"):  # a session's own photo: a file of the session's own, never one of Gradio's
+        picture = ui.own_picture_file(request, picture, "pick")
+    return picture, chosen["class"], model, gr.Tabs(selected="classify")
 
 
 # --- a language switch: what is shown, again in the page's new language ------------------------------

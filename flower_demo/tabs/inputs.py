@@ -11,7 +11,7 @@ import numpy as np
 from flower_demo import errors
 from flower_demo.data import dataset_overview, download, images
 from flower_demo.tabs import components
-from flower_demo.tabs.ui import error, language, t
+from flower_demo.tabs.ui import error, language, own_photos_of, own_picture_file, t
 
 SAMPLE_PHOTO = str(Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg")  # ships with matplotlib
 SECOND_PHOTO = str(Path(matplotlib.get_data_path()) / "sample_data" / "Minduka_Present_Blue_Pack.png")  # CutMix's other
@@ -59,6 +59,36 @@ def dataset_photo_button(target: gr.Image, truth: gr.Component | None = None):
     if truth is None:
         return button.click(pick_dataset_photo, None, target, api_visibility="private")
     return button.click(pick_labelled_photo, None, [target, truth], api_visibility="private")
+
+
+def pick_own_photo(request: gr.Request = None):
+    """A random one of this session's own photos (the Your photos tab) and its class, as a file of the
+    session's own that goes with its photos."""
+    lang = language(request)
+    own = own_photos_of(request, lang)
+    counts = [(entry["name"], entry["photos"]) for entry in own.summary()["classes"]]
+    total = sum(count for _, count in counts)
+    if not total:
+        raise error("error_own_none", lang)
+    row = int(np.random.default_rng().integers(total))
+    photo = own.photo_at(row)
+    for name, count in counts:  # photo_at's order: the classes in order
+        if row < count:
+            break
+        row -= count
+    return own_picture_file(request, photo, "pick"), name
+
+
+def own_photo_button(target: gr.Image, truth: gr.Component | None = None):
+    """A button that puts one of the student's own photos into `target` (and its class into `truth`)."""
+    button = gr.Button(t("own_photo_button"), size="sm")
+    if truth is None:
+        return button.click(pick_own_photo_alone, None, target, api_visibility="private")
+    return button.click(pick_own_photo, None, [target, truth], api_visibility="private")
+
+
+def pick_own_photo_alone(request: gr.Request = None):
+    return pick_own_photo(request)[0]
 
 
 def image_input(label_key: str = "input_photo", **kwargs) -> gr.Image:

@@ -269,6 +269,7 @@ def build(student_model: gr.State) -> None:
                 maps_model = gr.Markdown()  # which model the maps (and what follows) are from
                 input_image = inputs.image_input(value=inputs.SAMPLE_PHOTO, height=PHOTO_HEIGHT)
                 inputs.dataset_photo_button(input_image)
+                inputs.own_photo_button(input_image)
                 per_stage_slider = components.Slider(1, MAX_PER_STAGE, value=12, step=1, label=ui.t("per_stage"))
             with gr.Column(scale=3, min_width=320):
                 gr.Markdown(ui.t("inside_maps_heading"))

@@ -8,12 +8,15 @@ import gradio as gr
 import pandas as pd
 
 from flower_demo import config, recipes
+from flower_demo.data import own_photos
 from flower_demo.train import runs, turns
 from flower_demo.i18n import LANGUAGES, percent, translate
 from flower_demo.server.priority import PRIORITY
 from flower_demo.tabs import components, language_switch, model_choice, page_links, ui, waiting_line
 
 RUNS = waiting_line.SessionRuns()  # each session's training run, so Stop reaches only that run
+DATASETS = ("flowers", "own")
+OWN_PRESET = "small"  # the tutorial's photos, or this session's own (the Your photos tab)
 
 
 # The run's curve points (flower_demo/train/training.py records them) shaped for the live gr.LinePlots.
@@ -134,8 +137,10 @@ def _queued(text) -> tuple:
 
 async def train(preset: str = recipes.DEFAULT_PRESET, epochs: int | None = None, batch_size: int | None = None,
           image_size: int | None = None, learning_rate: float | None = None, validation_split: float | None = None,
-          device: str = "cpu", previous_curve=None, history=None, request: gr.Request = None):
-    """Trains a preset (with the student's overrides, clamped to the server's limits), streaming curves.
+          device: str = "cpu", previous_curve=None, history=None, dataset: str = "flowers",
+          request: gr.Request = None):
+    """Trains a preset (with the student's overrides, clamped to the server's limits), streaming curves,
+    on the flowers or (`dataset` "own") on this session's own photos from the Your photos tab.
 
     Yields (status, accuracy frame, loss frame, summary, trained model's handle, this run's curve, the
     session's run history with this run added, and what the tab shows for a language switch to redraw).
@@ -155,6 +160,15 @@ async def train(preset: str = recipes.DEFAULT_PRESET, epochs: int | None = None,
             validation_split=validation_split)
     except ValueError as problem:
         raise ui.error("error_setting", lang, detail=str(problem)) from problem
+    if dataset not in DATASETS:
+        raise ui.error("error_setting", lang, detail=f"dataset {dataset!r}")
+    photos = None
+    if dataset == "own":  # the photos as they are now, decoded at the run's size (~0.1 s for 300)
+        own = ui.own_photos_of(request, lang)
+        try:
+            photos = await anyio.to_thread.run_sync(own.for_training, run_config.image_size)
+        except own_photos.OwnPhotosError as problem:
+            raise ui.error(problem.key, lang, detail=problem.detail, **problem.values) from problem
     session = getattr(request, "session_hash", None) or str(id(request))
     claim = RUNS.claim(session)
     if claim is None:  # a second click during one's own run: say so, and leave that run alone
@@ -166,7 +180,7 @@ async def train(preset: str = recipes.DEFAULT_PRESET, epochs: int | None = None,
     try:
         # On a Ray cluster when one is configured (FLOWER_RAY_ADDRESS), else in this process.
         run = new_run(run_config, config.MAX_TRAIN_SECONDS_APP, device="gpu" if device == "gpu" else "cpu",
-                      before_batch=PRIORITY.yield_to_requests)  # clicks before training
+                      before_batch=PRIORITY.yield_to_requests, photos=photos)  # clicks before training
         claim.follow(run)
         ticket = turns.LINE.join(turns.expected_seconds(run_config))
         async for waiting in waiting_line.wait_in_line(ticket, claim, lambda: ui.language(request)):
@@ -192,7 +206,7 @@ async def train(preset: str = recipes.DEFAULT_PRESET, epochs: int | None = None,
                 frames, drawn_in = [_chart(state.curve, metric, lang, previous, shown_epochs)
                                     for metric in ("accuracy", "loss")], lang
             if state.phase in ("finished", "stopped", "failed"):
-                recorded = _recorded(history, run_config, state)  # first: the kept model is named after its run
+                recorded = _recorded(history, run_config, state, dataset)  # first: the kept model is named after its run
                 model = model_choice.keep_model(state.model, request, lang) if state.model is not None else gr.skip()
                 curve = state.curve if state.curve else gr.skip()
                 if state.epoch_seconds:
@@ -226,11 +240,11 @@ def redraw(shown, request: gr.Request = None):
     return status, *charts, _summary_table(shown["rows"], lang) or gr.skip()
 
 
-def _recorded(history, run_config, state):
+def _recorded(history, run_config, state, dataset: str = "flowers"):
     """The history with this run added (and its model marked as this run's), if it left a model."""
     if state.model is None:
         return gr.skip()
-    history = runs.appended(history, runs.record(run_config, state))
+    history = runs.appended(history, runs.record(run_config, state, dataset))
     runs.remember_origin(state.model, run=history[-1])
     return history
 
@@ -250,6 +264,12 @@ def settings_from_link(request: gr.Request = None):
 def stop_training(request: gr.Request = None) -> None:
     """Asks this student's run (only theirs) to stop after the current batch; the model is kept."""
     RUNS.stop(getattr(request, "session_hash", None))
+
+
+def preset_for_dataset(dataset: str):
+    """The preset suited to the chosen photos, with its settings: `small` for a class's own."""
+    preset = OWN_PRESET if dataset == "own" else recipes.DEFAULT_PRESET
+    return (preset, *load_preset(preset))
 
 
 def load_preset(preset: str):
@@ -274,6 +294,8 @@ def build(demo: gr.Blocks, student_model: gr.State, run_history: gr.State) -> No
         # after them: the rarer settings wait folded).
         with gr.Row():
             with gr.Column(scale=2, min_width=320):
+                dataset_radio = components.Radio(ui.choices(DATASETS, "dataset_"), value="flowers",
+                                                 label=ui.t("dataset_choice"), elem_id="training-dataset")
                 preset_dropdown = components.Dropdown(ui.choices(recipes.PRESETS, "preset_"),
                                                       value=recipes.DEFAULT_PRESET, label=ui.t("preset"))
                 with gr.Row():
@@ -314,6 +336,10 @@ def build(demo: gr.Blocks, student_model: gr.State, run_history: gr.State) -> No
         shown = gr.State(None, time_to_live=3600)  # the last run's status, curves and summary, for redraws
 
         # .input, not .change: a shared link sets the preset and its own epochs (settings_from_link).
+        # A class's own photos want the small-set preset (and the flowers the default): chosen with them.
+        dataset_radio.input(preset_for_dataset, dataset_radio,
+                            [preset_dropdown, epochs_slider, batch_slider, size_slider, rate_number, split_slider],
+                            api_visibility="private")
         preset_dropdown.input(load_preset, preset_dropdown,
                               [epochs_slider, batch_slider, size_slider, rate_number, split_slider],
                               api_visibility="private")
@@ -323,7 +349,7 @@ def build(demo: gr.Blocks, student_model: gr.State, run_history: gr.State) -> No
         train_button.click(
             train,
             [preset_dropdown, epochs_slider, batch_slider, size_slider, rate_number, split_slider, device_radio,
-             last_curve, run_history],
+             last_curve, run_history, dataset_radio],
             [status_markdown, accuracy_plot, loss_plot, summary_markdown, student_model, last_curve, run_history,
              shown],
             api_name="train", concurrency_limit=config.TRAINING_WAITING, concurrency_id="training",

@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import html
+import shutil
+import uuid
+from pathlib import Path
 
 import gradio as gr
 import numpy as np
+import PIL.Image
 
 from flower_demo.i18n import GRADIO_TEXTS, LANGUAGES, TEXTS, language_from_header, translate
 from flower_demo.server.priority import PRIORITY
@@ -127,3 +132,41 @@ def clamp_int(value, low: int, high: int, default: int) -> int:
     return int(round(clamp_float(value, low, high, default)))
 
 
+
+
+def own_photos_of(request: gr.Request | None, lang: str):
+    """This browser tab's own photos (data/own_photos: memory only, never another tab's); a translated
+    gr.Error once after the server dropped them."""
+    from flower_demo.data import own_photos
+
+    session = getattr(request, "session_hash", None) or "no session"
+    try:
+        return own_photos.OWN.store(session)
+    except own_photos.OwnPhotosError as problem:
+        raise error(problem.key, lang, detail=problem.detail, **problem.values) from problem
+
+
+def _own_pictures_folder(request: gr.Request | None) -> Path:
+    from gradio.utils import get_upload_folder
+
+    session = getattr(request, "session_hash", None) or "no session"
+    return Path(get_upload_folder()) / f"own-{hashlib.sha256(session.encode()).hexdigest()[:24]}"
+
+
+def own_picture_file(request: gr.Request | None, rgb: np.ndarray, purpose: str) -> str:
+    """One of a session's own photos as a file the page can show (an image or a gallery takes files
+    only), in the session's own folder of Gradio's cache, `purpose` ("pick", "mistakes") apart: deleted
+    with the session's photos (`forget_own_pictures`), and by Gradio's hourly cleanup in any case. Named
+    at random: never guessable from the session."""
+    folder = _own_pictures_folder(request) / purpose
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{uuid.uuid4().hex}.png"
+    PIL.Image.fromarray(rgb).save(path)
+    return str(path)
+
+
+def forget_own_pictures(request: gr.Request | None, purpose: str | None = None) -> None:
+    """The files `own_picture_file` wrote for this session (for `purpose`, None: all), gone: its tab
+    closed, its photos cleared, or a new listing replaces the last."""
+    folder = _own_pictures_folder(request)
+    shutil.rmtree(folder / purpose if purpose else folder, ignore_errors=True)

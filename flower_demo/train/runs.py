@@ -28,15 +28,19 @@ RUN_COLOURS = (("#1f77b4", "#aec7e8"), ("#ff7f0e", "#ffbb78"), ("#2ca02c", "#98d
                ("#9467bd", "#c5b0d5"), ("#8c564b", "#c49c94"), ("#e377c2", "#f7b6d2"), ("#7f7f7f", "#c7c7c7"),
                ("#bcbd22", "#dbdb8d"), ("#17becf", "#9edae5"))
 SETTINGS = ("epochs", "image_size", "batch_size", "learning_rate", "validation_split")  # what a student can change
+OWN_FOLDER = "your_photos"  # in a run's command line: a folder with one sub-folder of photos per class
 FLAGS = {"epochs": "--epochs", "image_size": "--image-size", "batch_size": "--batch-size",
          "learning_rate": "--learning-rate", "validation_split": "--validation-split"}
 
 
-def record(run_config: TrainConfig, state) -> dict:
-    """A finished or stopped run (a training.RunState) as the history keeps it."""
+def record(run_config: TrainConfig, state, dataset: str = "flowers") -> dict:
+    """A finished or stopped run (a training.RunState) as the history keeps it; `dataset` "own" for a
+    session's own photos (their class names kept, never the photos)."""
     validation = [row["val_accuracy"] for row in state.history if "val_accuracy" in row]
     return {
         "number": 0,  # given by `appended`
+        "dataset": dataset,
+        "class_names": list(getattr(state, "class_names", None) or ()),
         "preset": run_config.preset,
         "settings": {name: getattr(run_config, name) for name in SETTINGS},
         "epochs_done": int(state.epoch),
@@ -64,8 +68,13 @@ def _number(value) -> str:
     return str(value) if isinstance(value, int) else repr(float(value))  # repr: the shortest exact form
 
 
+def is_own(run: dict | None) -> bool:
+    """Whether a run trained on a session's own photos (not the flowers)."""
+    return bool(run) and run.get("dataset") == "own"
+
+
 def file_name(run: dict) -> str:
-    return f"flower-{run['preset']}-run{run['number']}.keras"
+    return f"{'own' if is_own(run) else 'flower'}-{run['preset']}-run{run['number']}.keras"
 
 
 def command_line(run: dict | None, out: str | None = None) -> str:
@@ -78,6 +87,8 @@ def command_line(run: dict | None, out: str | None = None) -> str:
         return f"python -m flower_demo train --preset flower_cnn --out {out or 'flower_cnn.keras'}"
     preset = recipes.PRESETS[run["preset"]]
     parts = ["python -m flower_demo train", f"--preset {run['preset']}"]
+    if is_own(run):  # the same classes as folders of photos: the command line's classes are its folders
+        parts.append(f"--data-dir {OWN_FOLDER}")
     for name in SETTINGS:
         value = run["settings"][name]
         if name == "epochs" or value != getattr(preset, name):
@@ -114,7 +125,8 @@ def table(history: list | None, language: str) -> pd.DataFrame:
         if run["stopped"]:
             epochs = translate("run_epochs_stopped", language, done=run["epochs_done"],
                                asked=run["settings"]["epochs"])
-        rows.append([f"#{run['number']}", run["preset"], settings_text(run, language), epochs,
+        preset = run["preset"] + (f" ({translate('run_own_photos', language)})" if is_own(run) else "")
+        rows.append([f"#{run['number']}", preset, settings_text(run, language), epochs,
                      f"{run['seconds']:.0f}", _percent(run["best_val_accuracy"], language),
                      _percent(run["last_val_accuracy"], language)])
     columns = [translate(key, language) for key in ("run_number", "preset", "run_settings_column", "epochs",
