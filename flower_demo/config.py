@@ -18,9 +18,9 @@ MIN_CLASSES, MAX_CLASSES = 2, 10
 # A class name, once trimmed: at least one character, at most what a confusion matrix's row and a
 # Classify label show whole at 12 px on a phone ("Hojas de roble (Quercus)" is 24). Any script.
 MAX_CLASS_NAME_CHARS = 30
-OWN_WEBCAM_ENV = "FLOWER_OWN_WEBCAM"  # "0": a teacher turns the Your photos tab's webcam capture off
 DATASET_URL = "https://storage.googleapis.com/download.tensorflow.org/example_images/flower_photos.tgz"
 DATA_DIR_ENV = "FLOWER_DATA_DIR"
+WEBCAM_ENV = "FLOWER_WEBCAM"  # "0": a teacher turns every tab's webcam capture off (students' faces)
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")  # what image_dataset_from_directory reads
 
 # The tutorial's loader settings: 80/20 split with seed 123, 180x180, batches of 32.
@@ -187,3 +187,8 @@ SESSION_MODEL_TRAINING_BYTES = 32 * 1024 * 1024  # its training graphs (a model 
 # which holds every thread (0.1-0.8 s with TensorFlow loaded, ~0 after warm_up's gc.freeze): one a second
 # at most, for a burst of drops.
 SESSION_MODELS_COLLECT_AFTER_S = 1.0
+
+
+def webcam_enabled() -> bool:
+    """Whether the tabs offer webcam capture (FLOWER_WEBCAM=0, false, no or off turns it off)."""
+    return os.environ.get(WEBCAM_ENV, "1").strip().lower() not in ("0", "false", "no", "off")

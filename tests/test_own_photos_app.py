@@ -89,6 +89,11 @@ def test_two_students_each_train_on_their_own_photos_and_none_is_left_on_disk(ap
     gallery, listing = student_a.predict("any", "any", "own", api_name="/mistakes")
     served = list(Path(get_upload_folder()).glob("own-*/*.png"))  # the mistakes shown: the session's own files
     assert len(served) == len(gallery)
+    assert "Ojo: tenías" not in summary  # the photos it split are still the ones there
+    student_a.predict("barra", [handle_file(write_photos(tmp_path / "more", "bar", 1, start=50)[0])],
+                      api_name="/own_add")
+    _, summary, _ = student_a.predict("own", api_name="/evaluate")
+    assert "Ojo: tenías 60 fotos al entrenarlo y ahora tienes 61" in summary  # another split: said
     cleared, data = student_a.predict(api_name="/own_clear")
     assert data["photos"] == 0 and not any(path.exists() for path in served)
 

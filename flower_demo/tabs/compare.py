@@ -186,7 +186,8 @@ def _export_text(origin: dict, served, fallback: bool, lang: str) -> str:
     wraps on a phone (a code block's box would scroll sideways, and a keyboard cannot scroll it)."""
     if "run" in origin:
         run = origin["run"]
-        lines = [translate("export_command", lang), f"`{runs.command_line(run)}`"]
+        lines = [translate("export_command_own" if runs.is_own(run) else "export_command", lang),
+                 f"`{runs.command_line(run)}`"]
         if run["stopped"]:
             lines.append(translate("export_stopped", lang, done=run["epochs_done"], asked=run["settings"]["epochs"]))
     elif "upload" in origin:

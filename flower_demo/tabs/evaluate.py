@@ -83,6 +83,9 @@ def _evaluation(model: str, student_model, lang: str, waiting=None, request=None
         raise ui.error(problem.key, lang, detail=problem.detail) from problem
     shipped = model == "shipped" or bool(fallback)  # asked for, or this student has no model yet
     name, notes = _origin_notes(network, shipped, bool(fallback))
+    now = len(ui.own_photos_of(request, lang)) if runs.is_own(run) else None
+    if now is not None and run.get("photos") not in (None, now):  # another split than the run's
+        notes.append(["evaluate_note_own_changed", {"then": run["photos"], "now": now}])
     return result, name, notes
 
 

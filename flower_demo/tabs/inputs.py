@@ -8,14 +8,13 @@ import gradio as gr
 import matplotlib
 import numpy as np
 
-from flower_demo import errors
+from flower_demo import config, errors
 from flower_demo.data import dataset_overview, download, images
 from flower_demo.tabs import components
 from flower_demo.tabs.ui import error, language, own_photos_of, own_picture_file, t
 
 SAMPLE_PHOTO = str(Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg")  # ships with matplotlib
 SECOND_PHOTO = str(Path(matplotlib.get_data_path()) / "sample_data" / "Minduka_Present_Blue_Pack.png")  # CutMix's other
-IMAGE_SOURCES = ["upload", "webcam", "clipboard"]
 
 
 def read_image(path: str | None, lang: str) -> np.ndarray:
@@ -94,4 +93,5 @@ def pick_own_photo_alone(request: gr.Request = None):
 def image_input(label_key: str = "input_photo", **kwargs) -> gr.Image:
     """An image input we read ourselves, so odd and broken files get our own checks and messages."""
     # PNG: a photo put here by the server (a dataset photo) reaches the model without lossy re-encoding.
-    return components.PhotoInput(label=t(label_key), type="filepath", sources=IMAGE_SOURCES, format="png", **kwargs)
+    sources = ["upload", "webcam", "clipboard"] if config.webcam_enabled() else ["upload", "clipboard"]
+    return components.PhotoInput(label=t(label_key), type="filepath", sources=sources, format="png", **kwargs)

@@ -108,6 +108,9 @@ def _worse_than_before(state, lang: str, earlier) -> str:
     validation = [row["val_accuracy"] for row in state.history if "val_accuracy" in row]
     if state.model is None or not before or before.get("last_val_accuracy") is None or not validation:
         return ""
+    names = tuple(getattr(state, "class_names", ()) or ())
+    if runs.is_own(before) or (names and names != tuple(config.CLASS_NAMES)):
+        return ""  # a class's own photos change between runs: their accuracies are not on the same photos
     if round(100 * validation[-1], 1) >= round(100 * before["last_val_accuracy"], 1):
         return ""
     return translate("training_worse", lang, previous=runs.label(before),
@@ -206,7 +209,8 @@ async def train(preset: str = recipes.DEFAULT_PRESET, epochs: int | None = None,
                 frames, drawn_in = [_chart(state.curve, metric, lang, previous, shown_epochs)
                                     for metric in ("accuracy", "loss")], lang
             if state.phase in ("finished", "stopped", "failed"):
-                recorded = _recorded(history, run_config, state, dataset)  # first: the kept model is named after its run
+                recorded = _recorded(history, run_config, state, dataset,  # first: the model is named after its run
+                                     None if photos is None else len(photos.labels))
                 model = model_choice.keep_model(state.model, request, lang) if state.model is not None else gr.skip()
                 curve = state.curve if state.curve else gr.skip()
                 if state.epoch_seconds:
@@ -240,11 +244,11 @@ def redraw(shown, request: gr.Request = None):
     return status, *charts, _summary_table(shown["rows"], lang) or gr.skip()
 
 
-def _recorded(history, run_config, state, dataset: str = "flowers"):
+def _recorded(history, run_config, state, dataset: str = "flowers", photos: int | None = None):
     """The history with this run added (and its model marked as this run's), if it left a model."""
     if state.model is None:
         return gr.skip()
-    history = runs.appended(history, runs.record(run_config, state, dataset))
+    history = runs.appended(history, runs.record(run_config, state, dataset, photos))
     runs.remember_origin(state.model, run=history[-1])
     return history
 

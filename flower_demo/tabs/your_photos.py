@@ -182,11 +182,6 @@ def redraw(summary, request: gr.Request = None):
     return text, samples
 
 
-def webcam_enabled() -> bool:
-    """A teacher can turn webcam capture off for the whole server (FLOWER_OWN_WEBCAM=0)."""
-    return os.environ.get(config.OWN_WEBCAM_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
-
-
 def build(demo: gr.Blocks) -> None:
     with gr.Tab(ui.t("tab_own"), id="own"):
         gr.Markdown(ui.t("own_heading"))
@@ -204,7 +199,7 @@ def build(demo: gr.Blocks) -> None:
                     add_button = gr.Button(ui.t("own_add_button"), variant="primary")
                     clear_button = gr.Button(ui.t("own_clear_button"), variant="stop")
                 webcam = components.PhotoInput(sources=["webcam"], type="filepath", label=ui.t("own_webcam"),
-                                               height=220, visible=webcam_enabled(), elem_id="own-webcam")
+                                               height=220, visible=config.webcam_enabled(), elem_id="own-webcam")
             with gr.Column(scale=3, min_width=320):
                 summary_markdown = gr.Markdown(ui.t("own_empty"), elem_id="own-summary")
                 samples = gr.HTML(elem_id="own-samples")

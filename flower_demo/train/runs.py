@@ -33,13 +33,14 @@ FLAGS = {"epochs": "--epochs", "image_size": "--image-size", "batch_size": "--ba
          "learning_rate": "--learning-rate", "validation_split": "--validation-split"}
 
 
-def record(run_config: TrainConfig, state, dataset: str = "flowers") -> dict:
+def record(run_config: TrainConfig, state, dataset: str = "flowers", photos: int | None = None) -> dict:
     """A finished or stopped run (a training.RunState) as the history keeps it; `dataset` "own" for a
-    session's own photos (their class names kept, never the photos)."""
+    session's own photos (their class names and how many there were kept, never the photos)."""
     validation = [row["val_accuracy"] for row in state.history if "val_accuracy" in row]
     return {
         "number": 0,  # given by `appended`
         "dataset": dataset,
+        "photos": photos,  # a session's own photos at the time: its split is theirs only while they stay
         "class_names": list(getattr(state, "class_names", None) or ()),
         "preset": run_config.preset,
         "settings": {name: getattr(run_config, name) for name in SETTINGS},
