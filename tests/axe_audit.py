@@ -1,11 +1,11 @@
 """Issue 35, goal 4: axe-core's serious and critical WCAG 2.1 A/AA violations, tab by tab.
 
 Opens the app in headless Chromium in one language at one screen size (?lang=es at 1366x768 and
-?lang=en at 390x844 by default), and for each of the eight tabs in the app's order: opens the tab,
+?lang=en at 390x844 by default), and for each of the nine tabs in the app's order: opens the tab,
 waits for Gradio to be idle, runs axe-core (WCAG 2.0/2.1 A and AA rules only), does the tab's main
-action (a short one: a one-epoch training, never the long comparison), waits again and runs axe-core
-again. One page goes through all eight tabs, so a tab is audited in the state a student reaches it in
-(Classify after a training, Evaluate with that model).
+action (a short one: a one-epoch training, never the long comparison; two classes of photos added by
+upload in Your photos), waits again and runs axe-core again. One page goes through all nine tabs, so a
+tab is audited in the state a student reaches it in (Classify after a training, Evaluate with that model).
 
     python -m tests.axe_audit --url http://127.0.0.1:7860/ [--json out.json] [--shots DIR]
         [--only es@1366x768] [--tabs kernels,training] [--no-actions]
@@ -31,10 +31,11 @@ from flower_demo.i18n import TEXTS
 TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")  # WCAG 2.1 A and AA; no best-practice rules
 SEVERE = ("critical", "serious")
 SETUPS = (("es", (1366, 768)), ("en", (390, 844)))  # the issue's two: Spanish on a projector, English on a phone
-TABS = ("kernels", "dataset", "augmentation", "training", "classify", "inside", "compare", "evaluate")  # app order
+TABS = ("kernels", "dataset", "augmentation", "training", "classify", "inside", "compare", "evaluate",
+        "own")  # app order
 TAB_LABEL_KEYS = {"kernels": "tab_kernels", "dataset": "tab_dataset", "augmentation": "tab_augment",
                   "training": "tab_training", "classify": "tab_classify", "inside": "tab_inside",
-                  "compare": "tab_compare", "evaluate": "tab_evaluate"}
+                  "compare": "tab_compare", "evaluate": "tab_evaluate", "own": "tab_own"}
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
@@ -246,9 +247,51 @@ def act_evaluate(page, lang: str) -> None:
     page.locator("#confusion-matrix img").wait_for(timeout=ACTION_TIMEOUT_MS)
 
 
+# Your photos: two classes a student might make, named in the page's language, and how many photos
+# each gets (enough that no "few photos" warning shows: the tab as a class sees it once it has begun).
+OWN_CLASSES = {"es": (("círculo", "ellipse"), ("cuadrado", "rectangle")),
+               "en": (("circle", "ellipse"), ("square", "rectangle"))}
+OWN_PHOTOS_PER_CLASS = 12
+
+
+def _own_counts(page) -> dict:
+    return page.evaluate("() => Object.fromEntries([...document.querySelectorAll('#own-summary tbody tr')]"
+                         ".map(row => [...row.cells].map(cell => cell.innerText.trim())))")
+
+
+def act_own(page, lang: str) -> None:
+    """Adds photos to two classes by file upload: a class name typed, several synthetic photos sent at
+    once, "Add to the class" (the webcam needs a camera, which the audit's browser has not)."""
+    import shutil
+    import tempfile
+
+    from tests.test_own_photos_app import write_photos
+
+    folder = Path(tempfile.mkdtemp(prefix="axe-own-"))
+    try:
+        wanted = dict(_own_counts(page))
+        for name, shape in OWN_CLASSES[lang]:
+            paths = write_photos(folder / shape, shape, OWN_PHOTOS_PER_CLASS)
+            page.locator("#own-class textarea, #own-class input").first.fill(name)
+            page.locator("#own-files input[type=file]").set_input_files(paths)
+            for path in paths:  # each file listed: uploaded, so the click sends them all
+                page.locator("#own-files").get_by_text(Path(path).stem).first.wait_for(timeout=ACTION_TIMEOUT_MS)
+            _button(page, lang, "own_add_button").click()
+            wanted[name] = str(int(wanted.get(name, 0)) + len(paths))
+            page.wait_for_function(
+                "want => { const rows = [...document.querySelectorAll('#own-summary tbody tr')]"
+                ".map(row => [...row.cells].map(cell => cell.innerText.trim()));"
+                " return JSON.stringify(Object.fromEntries(rows)) === JSON.stringify(want); }",
+                arg=wanted, timeout=ACTION_TIMEOUT_MS)
+            wait_idle(page)
+        page.locator("#own-samples img").last.wait_for(timeout=ACTION_TIMEOUT_MS)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 ACTIONS = {"kernels": act_kernels, "dataset": act_dataset, "augmentation": act_augmentation,
            "training": act_training, "classify": act_classify, "inside": act_inside, "compare": act_compare,
-           "evaluate": act_evaluate}
+           "evaluate": act_evaluate, "own": act_own}
 
 
 def toasts(page) -> list[str]:
@@ -317,7 +360,7 @@ def main(argv=None) -> int:
     parser.add_argument("--shots", type=Path, help="full-page screenshots before and after each action here")
     parser.add_argument("--only", help="one setup, e.g. es@1366x768 (default: " +
                         ", ".join(setup_name(*s) for s in SETUPS) + ")")
-    parser.add_argument("--tabs", help="comma-separated tabs (default: all eight, in order)")
+    parser.add_argument("--tabs", help="comma-separated tabs (default: all nine, in order)")
     parser.add_argument("--no-actions", action="store_true", help="audit each tab as opened only")
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright

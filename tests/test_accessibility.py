@@ -1,8 +1,8 @@
 """Issue 35, goal 4: axe-core finds no critical and no serious WCAG 2.1 A/AA violation on any of the
-eight tabs, before and after the tab's main action, in Spanish on a projector (1366x768) and in English
+nine tabs, before and after the tab's main action, in Spanish on a projector (1366x768) and in English
 on a phone (390x844).
 
-One page per language and screen goes through the eight tabs in order (tests/axe_audit.py: open the
+One page per language and screen goes through the nine tabs in order (tests/axe_audit.py: open the
 tab, audit, do its main action, audit again); the tests below read that page's results, so the whole
 file drives two pages. The same audit runs by hand against any running app:
     python -m tests.axe_audit --url http://127.0.0.1:7860/ --json axe.json

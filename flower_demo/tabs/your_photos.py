@@ -24,6 +24,16 @@ from flower_demo.i18n import number, translate
 from flower_demo.server.priority import PRIORITY
 from flower_demo.tabs import components, language_switch, ui
 
+# Gradio shows its "Click to Access Webcam" button again once a capture is cleared: pressed for the
+# student (the site has the camera's permission by then), so one click takes one photo.
+RESTART_CAMERA_JS = """() => {
+  let tries = 0;
+  const press = () => {
+    const start = document.querySelector('#own-webcam [title="grant webcam access"] button');
+    if (start) start.click(); else if (++tries < 30) setTimeout(press, 100);
+  };
+  setTimeout(press, 50);
+}"""
 THUMBNAIL_SIDE = 96  # px: six a row on a projector's right column, three on a phone
 THUMBNAILS_PER_CLASS = 6
 
@@ -143,7 +153,7 @@ def own_add(class_name: str, photos=None, request: gr.Request = None, progress=g
 
 
 def add_capture(class_name: str, capture, request: gr.Request = None):
-    """One webcam photo into the class named above; the camera is then ready for the next one."""
+    """One webcam photo into the class named above (the page then starts the camera again for the next)."""
     if not capture:
         return gr.skip(), gr.skip(), gr.skip(), gr.skip()
     lang = ui.language(request)
@@ -193,13 +203,17 @@ def build(demo: gr.Blocks) -> None:
                 # Files and their button first (on a projector, in sight with the summary); the camera adds
                 # each photo by itself, so it can wait below.
                 files = components.PhotoFilesInput(label=ui.t("own_files"), file_count="multiple",
-                                                   file_types=["image", ".zip"], type="filepath", height=110,
+                                                   file_types=["image", ".zip"], type="filepath",
                                                    elem_id="own-files")
                 with gr.Row():
                     add_button = gr.Button(ui.t("own_add_button"), variant="primary")
                     clear_button = gr.Button(ui.t("own_clear_button"), variant="stop")
+                # 640x480 asked of the camera: the photo is kept within 256 px anyway (Gradio's own default
+                # asks 1920x1440, a PNG of megabytes a click).
                 webcam = components.PhotoInput(sources=["webcam"], type="filepath", label=ui.t("own_webcam"),
-                                               height=220, visible=config.webcam_enabled(), elem_id="own-webcam")
+                                               height=220, visible=config.webcam_enabled(), elem_id="own-webcam",
+                                               webcam_options=gr.WebcamOptions(constraints={"video": {
+                                                   "width": {"ideal": 640}, "height": {"ideal": 480}}}))
             with gr.Column(scale=3, min_width=320):
                 summary_markdown = gr.Markdown(ui.t("own_empty"), elem_id="own-summary")
                 samples = gr.HTML(elem_id="own-samples")
@@ -212,8 +226,9 @@ def build(demo: gr.Blocks) -> None:
                                  concurrency_limit=2, concurrency_id="own_photos")
         added.then(lambda: None, None, files, api_visibility="private", queue=False)  # sent files are gone
         added.success(show_samples, None, samples, api_visibility="private", show_progress="hidden")
-        webcam.change(add_capture, [class_box, webcam], [summary_markdown, summary_json, samples, webcam],
-                      api_visibility="private", concurrency_limit=2, concurrency_id="own_photos")
+        captured = webcam.change(add_capture, [class_box, webcam], [summary_markdown, summary_json, samples, webcam],
+                                 api_visibility="private", concurrency_limit=2, concurrency_id="own_photos")
+        captured.then(None, None, None, js=RESTART_CAMERA_JS, api_visibility="private", queue=False)
         cleared = clear_button.click(own_clear, None, [summary_markdown, summary_json], api_name="own_clear")
         cleared.success(show_samples, None, samples, api_visibility="private", show_progress="hidden")
         language_switch.redraw_on_switch(redraw, [summary_json], [summary_markdown, samples])
