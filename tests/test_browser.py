@@ -31,17 +31,24 @@ TEXT = {
 }
 
 
-@pytest.fixture(scope="module")
-def browser():
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+def chromium_browser(*extra_args: str):
+    """Debian's headless Chromium (Playwright's own download does not work here), closed after use."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"])
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                              args=[*CHROMIUM_ARGS, *extra_args])
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    yield from chromium_browser()
 
 
 @pytest.mark.parametrize("language", ["es", "en"])

@@ -27,7 +27,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from flower_demo.i18n import TEXTS
-from tests.test_browser import CHROMIUM, pytestmark  # noqa: F401  (the browser mark and its skip)
+from tests.test_browser import chromium_browser, pytestmark  # noqa: F401  (the browser mark and its skip)
 from tests.test_own_photos_app import shape_photo, write_photos
 
 FAKE_CAMERA = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
@@ -53,15 +53,7 @@ COUNTS_JS = ("() => Object.fromEntries([...document.querySelectorAll('#own-summa
 @pytest.fixture(scope="module")
 def camera_browser():
     """Chromium as in tests/test_browser.py, with a fake camera that needs no permission click."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", *FAKE_CAMERA])
-        yield chromium
-        chromium.close()
+    yield from chromium_browser(*FAKE_CAMERA)
 
 
 def t(language: str, key: str, **values) -> str:
