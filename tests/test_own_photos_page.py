@@ -20,6 +20,7 @@ asking and films a test pattern (a green frame with a moving circle and a clock)
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from PIL import Image
@@ -190,4 +191,13 @@ def test_a_student_photographs_two_classes_trains_classifies_and_looks_inside(ap
     assert page.locator("#feature-maps img").get_attribute("alt").startswith(
         {"es": "Mapas de características de la foto", "en": "Feature maps of the photo"}[language])
     page.screenshot(path=str(tmp_path / f"inside-{language}.png"), full_page=True)
+
+    # The tab closes: its photos leave the server's memory at once (the app runs in this process).
+    from flower_demo.data import own_photos
+
+    held = len(own_photos.OWN.sessions())
     page.close()
+    deadline = time.monotonic() + 30
+    while len(own_photos.OWN.sessions()) >= held and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(own_photos.OWN.sessions()) == held - 1
