@@ -109,6 +109,10 @@ OWN_ZIP_MAX_ENTRIES = 1500
 # so 4x the zip's limit takes any real set, and inflating it costs ~1 s; a zip bomb of 1,500 members of
 # 10 MB of zeros (15 GB from a 15 MB file) is refused before a byte is inflated.
 OWN_ZIP_MAX_UNPACKED_BYTES = 4 * OWN_ZIP_MAX_BYTES
+# A student's file is deleted from Gradio's upload folder this long after it is read, not at once:
+# Gradio keeps identical uploads (a teacher's zip sent by the whole class) at one path, and a queued
+# handler of another student may still have to read it (flower_demo/server/uploads.py).
+OWN_UPLOAD_GRACE_S = 300
 
 # Server-side limits: a slider's range is only a hint, these are enforced on every call.
 MAX_EPOCHS_APP = 30  # ~30 live epochs is minutes on 2 cores; more would hold the training slot too long

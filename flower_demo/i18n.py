@@ -332,7 +332,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "error_class_names": "Dale a cada clase un nombre de 1 a 30 caracteres, distinto de los demás aunque solo cambien mayúsculas y minúsculas ({detail}).",
         # issue 36: the Your photos tab
         "tab_own": "Tus fotos", "own_heading": "## Tus propias clases y fotos",
-        "own_privacy": "🔒 Tus fotos solo las ve esta pestaña del navegador: el servidor las guarda en su memoria, borra cada archivo que le envías en cuanto lo lee, no las mete en el modelo que descargues y las olvida al cerrar la pestaña, al borrarlas o tras una hora sin usarlas.",
+        "own_privacy": "🔒 Tus fotos solo las ve esta pestaña del navegador: el servidor las guarda en su memoria, borra en minutos cada archivo que le envías, no las mete en el modelo que descargues y las olvida al cerrar la pestaña, al borrarlas o tras una hora sin usarlas.",
         "own_class_name": "Clase (su nombre)", "own_class_placeholder": "p. ej. taza",
         "own_webcam": "Cámara: cada foto va a la clase de arriba",
         "own_files": "Fotos o un zip (una carpeta por clase)",
@@ -693,7 +693,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "error_class_names": "Give each class a name of 1 to 30 characters, different from the others even when only capitals differ ({detail}).",
         # issue 36: the Your photos tab
         "tab_own": "Your photos", "own_heading": "## Your own classes and photos",
-        "own_privacy": "🔒 Only this browser tab sees your photos: the server keeps them in its memory, deletes each file you send as soon as it has read it, never puts them in the model you download, and forgets them when you close the tab, delete them, or leave them unused for an hour.",
+        "own_privacy": "🔒 Only this browser tab sees your photos: the server keeps them in its memory, deletes each file you send within minutes, never puts them in the model you download, and forgets them when you close the tab, delete them, or leave them unused for an hour.",
         "own_class_name": "Class (its name)", "own_class_placeholder": "e.g. mug",
         "own_webcam": "Camera: each photo goes to the class above",
         "own_files": "Photos or a zip (one folder per class)",

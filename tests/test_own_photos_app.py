@@ -13,6 +13,7 @@ from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image, ImageDraw
 
+from flower_demo import config
 from tests.clients import local_client
 
 SHAPES = {"círculo": "ellipse", "cuadrado": "rectangle", "barra": "bar"}  # each class a shape of its own
@@ -61,7 +62,16 @@ def test_two_students_each_train_on_their_own_photos_and_none_is_left_on_disk(ap
 
     from gradio.utils import get_upload_folder
 
-    assert uploads_of(get_upload_folder(), sent) == []  # each file deleted once read
+    from flower_demo.server import uploads
+
+    assert len(uploads_of(get_upload_folder(), sent)) == 60 and uploads.UPLOADS.pending() >= 60  # kept a while
+    later = uploads.UPLOADS._clock
+    uploads.UPLOADS._clock = lambda: later() + config.OWN_UPLOAD_GRACE_S  # the grace over (the app is in here)
+    try:
+        uploads.UPLOADS.run_due()
+    finally:
+        uploads.UPLOADS._clock = later
+    assert uploads_of(get_upload_folder(), sent) == []  # each file deleted once the grace is over
 
     status, *_ = student_a.predict("small", 12, 16, 48, 0.003, 0.2, "cpu", "own", api_name="/train")
     assert status.startswith("Listo")
@@ -124,3 +134,23 @@ def test_a_zip_of_class_folders_is_added_and_bad_input_is_refused_with_nothing_s
     assert data["photos"] == 8  # nothing stored
     with pytest.raises(AppError, match="Choose photos"):
         student.predict("mint", [], api_name="/own_add")
+
+
+def test_students_who_send_the_same_files_at_once_each_keep_them_all(app_url, tmp_path):
+    """Gradio keeps identical uploads at one path: one student's reading must not delete another's."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    paths = write_photos(tmp_path / "shared", "ellipse", 6)  # a teacher's photos, the same bytes for all
+    students = [local_client(app_url, "en") for _ in range(4)]
+
+    def add(student) -> int:
+        total = 0
+        for _ in range(3):
+            _, data = student.predict("mug", [handle_file(path) for path in paths], api_name="/own_add")
+            total = data["photos"]
+        return total
+
+    with ThreadPoolExecutor(len(students)) as pool:
+        assert list(pool.map(add, students)) == [18] * len(students)
+    for student in students:
+        student.predict(api_name="/own_clear")

@@ -3,7 +3,7 @@ class folders), then trains, classifies, looks inside and evaluates on them in t
 
 The photos are personal data (minors' faces, their rooms): they live in data/own_photos' memory for this
 browser tab only. Gradio writes every upload and webcam capture to its upload folder before a handler
-runs, so each file is deleted as soon as it is read; the sample grid is sent inline (data: URLs in the
+runs, so each file is deleted soon after it is read (server/uploads.py says why not at once); the sample grid is sent inline (data: URLs in the
 page's HTML), never as a file another request could fetch.
 """
 
@@ -12,8 +12,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import os
-from pathlib import Path
 
 import gradio as gr
 import PIL.Image
@@ -21,6 +19,7 @@ import PIL.Image
 from flower_demo import config
 from flower_demo.data import own_photos
 from flower_demo.i18n import number, translate
+from flower_demo.server import uploads
 from flower_demo.server.priority import PRIORITY
 from flower_demo.tabs import components, language_switch, ui
 
@@ -43,18 +42,6 @@ def forget(request: gr.Request = None) -> None:
     shown (Evaluate's mistakes)."""
     own_photos.OWN.forget(getattr(request, "session_hash", None) or "no session")
     ui.forget_own_pictures(request)
-
-
-def _delete_uploads(paths) -> None:
-    """Gradio's copies of the student's files, gone once read (its own cleanup waits an hour)."""
-    for path in paths:
-        if not isinstance(path, str) or components.is_link(path):
-            continue
-        try:
-            os.unlink(path)
-            os.rmdir(Path(path).parent)  # Gradio gives each upload a folder of its own
-        except OSError:
-            pass
 
 
 def _paths(files) -> list[str]:
@@ -147,7 +134,7 @@ def own_add(class_name: str, photos=None, request: gr.Request = None, progress=g
         except own_photos.OwnPhotosError as problem:
             raise ui.error(problem.key, lang, detail=problem.detail, **problem.values) from problem
     finally:
-        _delete_uploads(paths)
+        uploads.UPLOADS.delete_later(path for path in paths if not components.is_link(path))
     text, summary, _ = _answer(target, lang, result.as_dict())
     return text, summary
 
