@@ -299,7 +299,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "error_model_costly": "Este modelo es demasiado costoso para un servidor que comparte toda la clase: pide {flops:.2f} GFLOP y {memory:.0f} MB por foto; el máximo es {max_flops:.2f} GFLOP y {max_memory:.0f} MB (el doble del modelo incluido).",
         "error_model_nonfinite": "El modelo da puntuaciones que no son números (NaN o infinito) para fotos de prueba, así que no se puede usar.",
         "error_model_settings": "Cargar este modelo cambiaba ajustes de Keras de todo el servidor; no se carga ({detail}).",
-        "error_model_contract": "El modelo no encaja en la app: debe recibir fotos RGB cuadradas de 32 a 256 px y dar 5 puntuaciones, una por clase ({detail}).",
+        "error_model_contract": "El modelo no encaja en la app: debe recibir fotos RGB cuadradas de 32 a 256 px y dar de 2 a 10 puntuaciones, una por clase, con los nombres de sus clases (cinco sin nombres son las flores) ({detail}).",
         # errors
         "error_no_image": "Primero elige una imagen.",
         "error_empty": "El archivo está vacío.",
@@ -661,7 +661,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "error_model_costly": "This model costs too much for a server the whole class shares: it needs {flops:.2f} GFLOP and {memory:.0f} MB per photo; the limit is {max_flops:.2f} GFLOP and {max_memory:.0f} MB (twice the shipped model).",
         "error_model_nonfinite": "The model gives scores that are not numbers (NaN or infinity) for test pictures, so it cannot be used.",
         "error_model_settings": "Loading this model changed Keras settings for the whole server; it is not loaded ({detail}).",
-        "error_model_contract": "The model does not fit the app: it must take square RGB photos of 32 to 256 px and give 5 scores, one per class ({detail}).",
+        "error_model_contract": "The model does not fit the app: it must take square RGB photos of 32 to 256 px and give 2 to 10 scores, one per class, with its classes' names (five without names are the flowers) ({detail}).",
         "error_no_image": "Choose an image first.",
         "error_empty": "The file is empty.",
         "error_too_large_file": "The file is too large (10 MB at most).",
