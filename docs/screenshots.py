@@ -90,6 +90,7 @@ def shoot_guide(browser, url: str, out: Path) -> list[Path]:
             axe_audit.ACTIONS[tab](page, language)
             axe_audit.wait_idle(page)
             page.wait_for_timeout(800)  # pictures decode after the event ends
+            page.evaluate("window.scrollTo(0, 0)")  # the tab as it opens, its result beside its controls
             path = out / f"{language}-{viewport[0]}-{tab}.png"
             if page_height:
                 page.set_viewport_size({"width": viewport[0], "height": page_height})
