@@ -193,7 +193,7 @@ def test_a_model_of_a_classs_own_classes_answers_and_explains_with_their_names(t
     photo = tmp_path / "mug.png"
     Image.fromarray(np.full((40, 40, 3), 200, np.uint8)).save(photo)
     scores, sentence = classify.classify(str(photo), "lápiz", "own", handle, request, None)
-    assert set(scores) == {"taza", "roses", "lápiz"} and "Clase real (su carpeta en el conjunto de datos): **lápiz**" in sentence
+    assert set(scores) == {"taza", "roses", "lápiz"} and "Clase real (la tuya, de la pestaña Tus fotos): **lápiz**" in sentence
     overlay, notes = saliency_panel.show_saliency(str(photo), "own", "lápiz", 0.5, handle, request=request, progress=None)
     assert "lápiz" in overlay.alt_text
     update = saliency_panel.class_choices("own", handle, "roses", request)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from flower_demo import errors
+from flower_demo import config, errors
 from flower_demo.data import dataset_overview, download
 from flower_demo.model import networks, serving
 from flower_demo.train import runs
@@ -38,6 +38,8 @@ def classify(image, true_class: str = "", model: str = "own", student_model=None
         parts.append(translate("classify_unsure", lang, threshold=100 * serving.UNSURE_BELOW))
     if true_class in classes:
         verdict = "classify_right" if classes[best] == true_class else "classify_wrong"
+        if tuple(classes) != tuple(config.CLASS_NAMES):  # a class's own photo: no dataset folder to name
+            verdict += "_own"
         parts.append(translate(verdict, lang, label=names[classes.index(true_class)]))
     parts.append(model_choice.model_line(network, model == "shipped" or bool(fallback), lang))
     return {name: float(p) for name, p in zip(names, probabilities)}, "\n\n".join(parts)
