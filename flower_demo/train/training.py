@@ -124,6 +124,9 @@ class TrainingRun:
         self.state = RunState(epochs=train_config.epochs, epoch_sizes=train_config.epoch_sizes())
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        # Set when the class should see something at once rather than at the stream's next tick: the
+        # curve's first points (a Train click's first feedback) and the run's end.
+        self._news = threading.Event()
         self.validation_data = None  # the held-out batches, once built (validated once before training too)
 
     def stop(self) -> None:
@@ -161,6 +164,7 @@ class TrainingRun:
         except Exception as error:  # noqa: BLE001 - whatever it is, the run ends and says so
             logger.exception("training run %s failed", self.config.preset)
             self._update(phase="failed", error_key="error_training_crashed", error_detail=type(error).__name__)
+        self._news.set()
         return self.state
 
     def stream(self, interval: float = config.CURVE_UPDATE_SECONDS) -> Iterator[RunState]:
@@ -172,7 +176,8 @@ class TrainingRun:
         worker.start()
         try:
             while worker.is_alive():
-                worker.join(interval)
+                self._news.wait(interval)
+                self._news.clear()
                 yield self.snapshot()
             yield self.snapshot()
         finally:
@@ -259,6 +264,7 @@ def _reporter(run: TrainingRun):
             scores = self.model.evaluate(validation, verbose=0, return_dict=True)
             with run._lock:
                 run.state.curve += curve_points(0.0, "validation", scores)
+            run._news.set()
 
         def on_epoch_begin(self, epoch, logs=None) -> None:
             run._update(batch=0, epoch_started=time.monotonic())
@@ -282,6 +288,8 @@ def _reporter(run: TrainingRun):
                 step = state.epoch + done / state.steps
                 with run._lock:
                     state.curve += curve_points(step, "training", logs)
+                if first:
+                    run._news.set()
             if done == 1:
                 run._update(batch=done, pace_started=time.monotonic())
             else:
