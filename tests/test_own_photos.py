@@ -622,3 +622,14 @@ def test_damaged_zips_give_only_our_errors(tmp_path):
 
 def test_no_sources_is_no_photos():
     assert OwnPhotos().add("a", None).added == {"a": 0}
+
+
+def test_photo_at_follows_for_trainings_order_and_names_the_class():
+    store = OwnPhotos()
+    store.add("rojo", [small(RED), small(RED)])
+    store.add("verde", [small((0, 200, 0))])
+    labels = store.for_training(8).labels
+    assert [store.photo_at(row)[0] for row in range(len(store))] == [store.class_names[label] for label in labels]
+    assert store.photo_at(2)[1][0, 0].tolist() == [0, 200, 0]
+    with pytest.raises(IndexError):
+        store.photo_at(3)

@@ -389,13 +389,13 @@ class OwnPhotos:
             newest = {name: photos[::-1][:max(0, per_class)] for name, photos in self._classes.items()}
         return {name: [images.fit_within(photo, side) for photo in photos] for name, photos in newest.items()}
 
-    def photo_at(self, row: int) -> np.ndarray:
-        """The kept photo at `row` in `for_training`'s order (the classes in order, each one's photos in
-        the order added): an evaluation's mistake shown back. IndexError past the last photo."""
+    def photo_at(self, row: int) -> tuple[str, np.ndarray]:
+        """(class, kept photo) at `row` in `for_training`'s order (the classes in order, each one's photos
+        in the order added): an evaluation's mistake shown back. IndexError past the last photo."""
         with self._lock:
-            for photos in self._classes.values():
+            for name, photos in self._classes.items():
                 if row < len(photos):
-                    return photos[row]
+                    return name, photos[row]
                 row -= len(photos)
         raise IndexError(f"Expected a photo's row. Received: one past the {len(self)} photos")
 

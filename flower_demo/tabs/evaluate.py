@@ -205,7 +205,7 @@ def show_mistakes(true_class: str = ANY, predicted_class: str = ANY, model: str 
     if result.rows is not None:  # a session's own photos: no file of theirs to show but the session's own
         own = ui.own_photos_of(request, lang)
         ui.forget_own_pictures(request, "mistakes")  # the last listing's files: one listing's at a time
-        paths = [ui.own_picture_file(request, own.photo_at(int(result.rows[row])), "mistakes") for row in rows]
+        paths = [ui.own_picture_file(request, own.photo_at(int(result.rows[row]))[1], "mistakes") for row in rows]
     else:
         paths = [str(Path(result.root) / result.files[row]) for row in rows]
     shown = [{"path": path, "file": result.files[row], "own": result.rows is not None,

@@ -65,16 +65,9 @@ def pick_own_photo(request: gr.Request = None):
     session's own that goes with its photos."""
     lang = language(request)
     own = own_photos_of(request, lang)
-    counts = [(entry["name"], entry["photos"]) for entry in own.summary()["classes"]]
-    total = sum(count for _, count in counts)
-    if not total:
+    if not len(own):
         raise error("error_own_none", lang)
-    row = int(np.random.default_rng().integers(total))
-    photo = own.photo_at(row)
-    for name, count in counts:  # photo_at's order: the classes in order
-        if row < count:
-            break
-        row -= count
+    name, photo = own.photo_at(int(np.random.default_rng().integers(len(own))))
     return own_picture_file(request, photo, "pick"), name
 
 

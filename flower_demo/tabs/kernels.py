@@ -108,13 +108,16 @@ def convolve_picture(image, kernel: str = "edge", mode: str = "color", stride: i
 
 
 def _explanation(image, kernel, mode, stride, padding, custom_kernel, pixel_row, pixel_col, lang: str):
-    """(weights, explanation of one output pixel), or a translated gr.Error."""
+    """(weights, explanation of one output pixel, the kernel's figure, the pixel's step figure), or a
+    translated gr.Error."""
     weights, result, stride = _filtered(image, kernel, mode, stride, padding, custom_kernel, lang)
     row, col = _output_pixel(pixel_row, pixel_col, result.response.shape)
     try:
-        return weights, kernels.explain_pixel(result.channels, weights, row, col, stride, padding)
+        explanation = kernels.explain_pixel(result.channels, weights, row, col, stride, padding)
     except kernels.KernelError as problem:
         raise ui.error(problem.key, lang, detail=problem.detail) from problem
+    return (weights, explanation, plots.kernel_figure(weights, translate(f"kernel_{kernel}", lang), lang),
+            plots.step_figure(explanation, weights, lang, grey=mode == "grey"))
 
 
 @ui.light
@@ -122,10 +125,7 @@ def explain(image, kernel: str = "edge", mode: str = "color", stride: int = 1, p
             custom_kernel=None, pixel_row: int = -1, pixel_col: int = -1, request: gr.Request = None):
     """The kernel as a heatmap and one output pixel worked out (-1: the centre pixel)."""
     lang = ui.language(request)
-    weights, explanation = _explanation(image, kernel, mode, stride, padding, custom_kernel, pixel_row, pixel_col,
-                                        lang)
-    return (plots.kernel_figure(weights, translate(f"kernel_{kernel}", lang), lang),
-            plots.step_figure(explanation, weights, lang, grey=mode == "grey"))
+    return _explanation(image, kernel, mode, stride, padding, custom_kernel, pixel_row, pixel_col, lang)[2:]
 
 
 def _picture(figure) -> np.ndarray:
@@ -154,10 +154,8 @@ def explain_pictures(image, kernel: str = "edge", mode: str = "color", stride: i
                      custom_kernel=None, pixel_row: int = -1, pixel_col: int = -1, request: gr.Request = None):
     """`explain`'s two figures as pictures for the page, each with its alt text (a gr.Plot has none)."""
     lang = ui.language(request)
-    weights, explanation = _explanation(image, kernel, mode, stride, padding, custom_kernel, pixel_row, pixel_col,
-                                        lang)
-    kernel_figure = plots.kernel_figure(weights, translate(f"kernel_{kernel}", lang), lang)
-    step_figure = plots.step_figure(explanation, weights, lang, grey=mode == "grey")
+    weights, explanation, kernel_figure, step_figure = _explanation(image, kernel, mode, stride, padding,
+                                                                    custom_kernel, pixel_row, pixel_col, lang)
     return (gr.Image(value=_picture(kernel_figure), alt_text=_kernel_alt(weights, kernel, lang)),
             gr.Image(value=_picture(step_figure), alt_text=_step_alt(explanation, mode == "grey", lang)))
 

@@ -16,16 +16,11 @@ from flower_demo import config
 from flower_demo.i18n import percent, translate
 from flower_demo.server import session_models
 from flower_demo.tabs import components, language_switch
-from flower_demo.tabs.ui import error, language, t, wait_for_warm_up
+from flower_demo.tabs.ui import error, language, session_key, t, wait_for_warm_up
 from flower_demo.train import runs
 
 MODEL_CHOICES = ("own", "shipped")  # always offered: this student's latest (else the shipped one), the shipped one
 _KEPT_NAME = re.compile(r"run[1-9][0-9]{0,5}|upload")  # an earlier model's name, as `name_of` gives it
-
-
-def session_key(request: gr.Request | None) -> str:
-    """The page's session (one per browser tab and page load), which owns its models on the server."""
-    return getattr(request, "session_hash", None) or "no session"  # a handler called without a request
 
 
 def name_of(network) -> str:

@@ -134,14 +134,18 @@ def clamp_int(value, low: int, high: int, default: int) -> int:
 
 
 
+def session_key(request: gr.Request | None) -> str:
+    """The page's session (one per browser tab and page load), which owns its models and photos."""
+    return getattr(request, "session_hash", None) or "no session"  # a handler called without a request
+
+
 def own_photos_of(request: gr.Request | None, lang: str):
     """This browser tab's own photos (data/own_photos: memory only, never another tab's); a translated
     gr.Error once after the server dropped them."""
     from flower_demo.data import own_photos
 
-    session = getattr(request, "session_hash", None) or "no session"
     try:
-        return own_photos.OWN.store(session)
+        return own_photos.OWN.store(session_key(request))
     except own_photos.OwnPhotosError as problem:
         raise error(problem.key, lang, detail=problem.detail, **problem.values) from problem
 
@@ -149,8 +153,8 @@ def own_photos_of(request: gr.Request | None, lang: str):
 def _own_pictures_folder(request: gr.Request | None) -> Path:
     from gradio.utils import get_upload_folder
 
-    session = getattr(request, "session_hash", None) or "no session"
-    return Path(get_upload_folder()) / f"own-{hashlib.sha256(session.encode()).hexdigest()[:24]}"
+    digest = hashlib.sha256(session_key(request).encode()).hexdigest()[:24]
+    return Path(get_upload_folder()) / f"own-{digest}"
 
 
 def own_picture_file(request: gr.Request | None, rgb: np.ndarray, purpose: str) -> str:

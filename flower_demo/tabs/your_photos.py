@@ -40,7 +40,7 @@ THUMBNAILS_PER_CLASS = 6
 def forget(request: gr.Request = None) -> None:
     """A closed tab's photos go at once (not an hour later with its state), and the files of them it was
     shown (Evaluate's mistakes)."""
-    own_photos.OWN.forget(getattr(request, "session_hash", None) or "no session")
+    own_photos.OWN.forget(ui.session_key(request))
     ui.forget_own_pictures(request)
 
 
